@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Builds kube-apiserver, etcd (and helm, with --helm) from Go modules into a
+# cache outside git, and reuses them when the pinned version is already there.
+# Prints the bin directory on the last line of stdout.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=versions.env
+source "$here/versions.env"
+cache=${CANARY_CACHE_DIR:-$HOME/.cache/canary-operator}
+bin="$cache/bin"
+mkdir -p "$bin"
+want_helm=0
+for a in "$@"; do [ "$a" = --helm ] && want_helm=1; done
+
+log() { echo "[control-plane] $*" >&2; }
+export CGO_ENABLED=0 GOFLAGS=-mod=mod
+
+build_kube_apiserver() {
+  local out="$bin/kube-apiserver-$KUBE_VERSION"
+  [ -x "$out" ] && return 0
+  local staging="v0.${KUBE_VERSION#v1.}"
+  local minor=${KUBE_VERSION#v1.}; minor=${minor%%.*}
+  local work="$cache/src/kube-apiserver-$KUBE_VERSION"
+  mkdir -p "$work"
+  sed -e "s/@KUBE@/$KUBE_VERSION/" -e "s/@STAGING@/$staging/" "$here/kube-apiserver/go.mod.in" > "$work/go.mod"
+  log "building kube-apiserver $KUBE_VERSION (first time only: downloads ~500 MB of modules, 10-25 min on 2 cores)"
+  (cd "$work" && go mod tidy >&2 && go build -trimpath -o "$out.tmp" \
+    -ldflags "-s -w -X k8s.io/component-base/version.gitVersion=$KUBE_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor" \
+    k8s.io/kubernetes/cmd/kube-apiserver >&2)
+  mv "$out.tmp" "$out"
+  log "kube-apiserver ready: $out"
+}
+
+build_etcd() {
+  local out="$bin/etcd-$ETCD_VERSION"
+  [ -x "$out" ] && return 0
+  local work="$cache/src/etcd-$ETCD_VERSION"
+  mkdir -p "$work"
+  sed -e "s/@ETCD@/$ETCD_VERSION/" "$here/etcd/go.mod.in" > "$work/go.mod"
+  log "building etcd $ETCD_VERSION (first time only, a few minutes)"
+  (cd "$work" && go mod tidy >&2 && go build -trimpath -o "$out.tmp" -ldflags "-s -w" go.etcd.io/etcd/server/v3 >&2)
+  mv "$out.tmp" "$out"
+  log "etcd ready: $out"
+}
+
+build_helm() {
+  local out="$bin/helm-$HELM_VERSION"
+  [ -x "$out" ] && return 0
+  log "building helm $HELM_VERSION (first time only, a few minutes)"
+  GOBIN="$cache/src/helm-$HELM_VERSION" go install "helm.sh/helm/v3/cmd/helm@$HELM_VERSION" >&2
+  mv "$cache/src/helm-$HELM_VERSION/helm" "$out"
+  log "helm ready: $out"
+}
+
+build_etcd
+build_kube_apiserver
+[ "$want_helm" = 1 ] && build_helm
+ln -sf "kube-apiserver-$KUBE_VERSION" "$bin/kube-apiserver"
+ln -sf "etcd-$ETCD_VERSION" "$bin/etcd"
+[ -x "$bin/helm-$HELM_VERSION" ] && ln -sf "helm-$HELM_VERSION" "$bin/helm"
+echo "$bin"

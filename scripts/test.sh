@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The project's test command (npm test): type-check and build, then the unit
+# tests and the end-to-end tests against a real kube-apiserver + etcd (built
+# from Go modules on first use; see scripts/control-plane/).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+npm run --silent typecheck
+npm run --silent build
+export NODE_OPTIONS="--experimental-vm-modules ${NODE_OPTIONS:-}"
+# One process: the e2e files each run an operator, and two at once would share the cluster.
+exec npx jest --runInBand "$@"

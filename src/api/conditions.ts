@@ -1,0 +1,63 @@
+// Every phase, condition type and reason the operator writes, in one place.
+export const Phase = {
+  Pending: 'Pending',
+  Progressing: 'Progressing',
+  Paused: 'Paused',
+  Succeeded: 'Succeeded',
+  RolledBack: 'RolledBack',
+  Failed: 'Failed',
+} as const;
+export type Phase = (typeof Phase)[keyof typeof Phase];
+export const PHASES = Object.values(Phase);
+export const TERMINAL_PHASES: readonly Phase[] = [Phase.Succeeded, Phase.RolledBack, Phase.Failed];
+export const isTerminal = (p: Phase | undefined): boolean => p !== undefined && TERMINAL_PHASES.includes(p);
+
+export const ConditionType = {
+  /** True once the canary has all traffic; `kubectl wait --for=condition=Promoted`. */
+  Promoted: 'Promoted',
+  /** True while the release is moving (or waiting to move) by itself. */
+  Progressing: 'Progressing',
+  /** False when the spec breaks a rule; the message names the field. */
+  SpecValid: 'SpecValid',
+  /** False when the VirtualService, DestinationRule, subsets or route cannot be used. */
+  TrafficRoutable: 'TrafficRoutable',
+  /** Whether the workload behind the canary subset has available replicas. */
+  CanaryAvailable: 'CanaryAvailable',
+} as const;
+export type ConditionType = (typeof ConditionType)[keyof typeof ConditionType];
+
+export const Reason = {
+  // phase transitions
+  Started: 'Started',
+  StepAdvanced: 'StepAdvanced',
+  Promoted: 'Promoted',
+  ManualPromotion: 'ManualPromotion',
+  Aborted: 'Aborted',
+  Retried: 'Retried',
+  Paused: 'Paused',
+  Resumed: 'Resumed',
+  Superseded: 'Superseded',
+  RolledBack: 'RolledBack',
+  NotPromoted: 'NotPromoted',
+  // waiting and refusals
+  WaitingForCanary: 'WaitingForCanary',
+  CanaryAvailable: 'CanaryAvailable',
+  CanaryUnavailable: 'CanaryUnavailable',
+  CanaryReadyTimeout: 'CanaryReadyTimeout',
+  StepInProgress: 'StepInProgress',
+  InvalidSpec: 'InvalidSpec',
+  SpecValid: 'SpecValid',
+  RequestIgnored: 'RequestIgnored',
+  // traffic
+  Routable: 'Routable',
+  VirtualServiceNotFound: 'VirtualServiceNotFound',
+  DestinationRuleNotFound: 'DestinationRuleNotFound',
+  SubsetNotFound: 'SubsetNotFound',
+  RouteNotFound: 'RouteNotFound',
+  RouteAmbiguous: 'RouteAmbiguous',
+  NoTrafficBudget: 'NoTrafficBudget',
+  TrafficDrift: 'TrafficDrift',
+  TrafficRestored: 'TrafficRestored',
+  WriteConflict: 'WriteConflict',
+} as const;
+export type Reason = (typeof Reason)[keyof typeof Reason];

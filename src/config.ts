@@ -1,0 +1,29 @@
+// Operator settings, from the environment (the Helm chart sets these).
+import { z } from 'zod';
+
+const ConfigSchema = z.object({
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
+  /** Comma-separated namespaces to watch; empty watches all. */
+  WATCH_NAMESPACES: z.string().default(''),
+  /** Pin the networking.istio.io version (v1, v1beta1, v1alpha3); discovered when unset. */
+  ISTIO_API_VERSION: z.string().optional(),
+  /** Port of /healthz, /readyz and /metrics; 0 picks a free one. */
+  HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  HTTP_HOST: z.string().default('0.0.0.0'),
+  WORKERS: z.coerce.number().int().min(1).max(64).default(4),
+  /** How often every informer relists, so a dead watch cannot hide changes. */
+  RELIST_SECONDS: z.coerce.number().int().min(10).default(600),
+  /** Instance name for Events and leader election (the pod name in a cluster). */
+  POD_NAME: z.string().optional(),
+});
+export type Config = z.infer<typeof ConfigSchema> & { namespaces: string[] };
+
+export function loadConfig(env: NodeJS.ProcessEnv): Config {
+  const parsed = ConfigSchema.safeParse(env);
+  if (!parsed.success) {
+    const why = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`invalid configuration: ${why}`);
+  }
+  const namespaces = parsed.data.WATCH_NAMESPACES.split(',').map((s) => s.trim()).filter(Boolean);
+  return { ...parsed.data, namespaces };
+}

@@ -1,0 +1,165 @@
+// The imperative shell around the reconciler: informers feed a keyed work
+// queue (events only enqueue keys), workers reconcile, and the result decides
+// when a key is looked at again.
+import {
+  AppsV1Api, CoreV1Api, CustomObjectsApi,
+  type KubeConfig, type KubernetesListObject, type KubernetesObject, type V1Deployment, type V1Service,
+} from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { GROUP, PLURAL, VERSION } from '../api/names.js';
+import { DeploymentWorkloadProbe } from '../kube/deployment-workload-probe.js';
+import { KubeEventRecorder } from '../kube/event-recorder.js';
+import { KubeReleaseStore } from '../kube/release-store.js';
+import { ResilientInformer, type ChangeVerb } from '../kube/resilient-informer.js';
+import { Watched } from '../kube/watched.js';
+import { ISTIO_GROUP, IstioTrafficRouter } from '../mesh/istio-traffic-router.js';
+import { ConflictError, type CanaryReleaseObject } from './ports.js';
+import { Reconciler } from './reconciler.js';
+import { WorkQueue } from './work-queue.js';
+import type { Decision } from '../core/decide.js';
+
+export interface ControllerOptions {
+  kubeConfig: KubeConfig;
+  log: Logger;
+  namespaces: string[];
+  istioVersion: string;
+  workers: number;
+  relistMs: number;
+  instance: string;
+  hooks?: ControllerHooks;
+}
+
+/** Observability hooks (metrics); all optional. */
+export interface ControllerHooks {
+  reconciled?: (durationMs: number, outcome: 'ok' | 'conflict' | 'error') => void;
+  decided?: (release: CanaryReleaseObject, decision: Decision) => void;
+  informerRestarted?: (informer: string) => void;
+  releaseDeleted?: (key: string) => void;
+}
+
+type Obj = KubernetesObject & { spec?: Record<string, unknown> };
+
+export class Controller {
+  readonly queue = new WorkQueue();
+  private readonly releases: Watched<CanaryReleaseObject>;
+  private readonly informers: Watched<KubernetesObject>[];
+  private readonly reconciler: Reconciler;
+  private workers: Promise<void>[] = [];
+  private stopping = false;
+
+  constructor(private readonly opts: ControllerOptions) {
+    const kc = opts.kubeConfig;
+    const custom = kc.makeApiClient(CustomObjectsApi);
+    const core = kc.makeApiClient(CoreV1Api);
+    const apps = kc.makeApiClient(AppsV1Api);
+    const watch = <T extends KubernetesObject>(name: string, path: (ns?: string) => string, list: (ns?: string) => Promise<unknown>, onChange: (o: T, verb: ChangeVerb) => void) =>
+      new Watched<T>(opts.namespaces, (ns) =>
+        new ResilientInformer<T>({
+          kubeConfig: kc, name, log: opts.log, path: path(ns), relistEveryMs: opts.relistMs, onChange,
+          list: () => list(ns) as Promise<KubernetesListObject<T>>,
+          onRestart: opts.hooks?.informerRestarted,
+        }),
+      );
+    const crPath = (group: string, version: string, plural: string) => (ns?: string) =>
+      ns ? `/apis/${group}/${version}/namespaces/${ns}/${plural}` : `/apis/${group}/${version}/${plural}`;
+    const crList = (group: string, version: string, plural: string) => (ns?: string) =>
+      ns ? custom.listNamespacedCustomObject({ group, version, plural, namespace: ns }) : custom.listClusterCustomObject({ group, version, plural });
+
+    this.releases = watch<CanaryReleaseObject>('canaryreleases', crPath(GROUP, VERSION, PLURAL), crList(GROUP, VERSION, PLURAL), (o, verb) => {
+      if (verb === 'delete') opts.hooks?.releaseDeleted?.(keyOf(o));
+      this.queue.add(keyOf(o));
+    });
+    const vs = watch<Obj>('virtualservices', crPath(ISTIO_GROUP, opts.istioVersion, 'virtualservices'), crList(ISTIO_GROUP, opts.istioVersion, 'virtualservices'),
+      (o) => this.enqueueReferencing(o, (spec) => (spec.virtualService as { name?: string } | undefined)?.name));
+    const dr = watch<Obj>('destinationrules', crPath(ISTIO_GROUP, opts.istioVersion, 'destinationrules'), crList(ISTIO_GROUP, opts.istioVersion, 'destinationrules'),
+      (o) => this.enqueueReferencing(o, (spec) => (spec.destinationRule as { name?: string } | undefined)?.name));
+    const deployments = watch<V1Deployment & KubernetesObject>('deployments',
+      (ns) => (ns ? `/apis/apps/v1/namespaces/${ns}/deployments` : '/apis/apps/v1/deployments'),
+      (ns) => (ns ? apps.listNamespacedDeployment({ namespace: ns }) : apps.listDeploymentForAllNamespaces()),
+      (o) => this.enqueueWaiting(o.metadata?.namespace));
+    const services = watch<V1Service & KubernetesObject>('services',
+      (ns) => (ns ? `/api/v1/namespaces/${ns}/services` : '/api/v1/services'),
+      (ns) => (ns ? core.listNamespacedService({ namespace: ns }) : core.listServiceForAllNamespaces()),
+      (o) => this.enqueueReferencing(o, (spec) => spec.service as string | undefined));
+    this.informers = [vs, dr, deployments as Watched<KubernetesObject>, services as Watched<KubernetesObject>];
+
+    this.reconciler = new Reconciler({
+      store: new KubeReleaseStore(custom, this.releases),
+      router: new IstioTrafficRouter(custom, opts.istioVersion, vs, dr),
+      probe: new DeploymentWorkloadProbe(deployments, services),
+      events: new KubeEventRecorder(core, opts.log, opts.instance),
+      log: opts.log,
+      onDecision: opts.hooks?.decided,
+    });
+  }
+
+  /** Whether every cache has listed at least once (readiness). */
+  get synced(): boolean {
+    return this.releases.synced && this.informers.every((i) => i.synced);
+  }
+
+  /** Releases in the cache (for metrics). */
+  listReleases(): ReadonlyArray<CanaryReleaseObject> {
+    return this.releases.list();
+  }
+
+  /** Starts the caches, then the workers. Releases are reconciled only once every cache has synced. */
+  async start(): Promise<void> {
+    await Promise.all(this.informers.map((i) => i.start()));
+    await this.releases.start();
+    this.opts.log.info({ releases: this.releases.list().length, istioVersion: this.opts.istioVersion, namespaces: this.opts.namespaces.length ? this.opts.namespaces : 'all' }, 'caches synced; reconciling');
+    this.workers = Array.from({ length: this.opts.workers }, () => this.work());
+  }
+
+  /** Stops taking work, lets in-flight reconciles finish, stops the caches. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.queue.shutDown();
+    await Promise.all(this.workers);
+    await Promise.all([this.releases, ...this.informers].map((i) => i.stop()));
+  }
+
+  private async work(): Promise<void> {
+    for (;;) {
+      const key = await this.queue.get();
+      if (key === undefined) return;
+      const started = performance.now();
+      try {
+        const result = await this.reconciler.reconcile(key);
+        this.queue.forget(key);
+        if (result.requeueAfterMs !== undefined && !this.stopping) this.queue.addAfter(key, Math.max(result.requeueAfterMs, 0));
+        this.opts.hooks?.reconciled?.(performance.now() - started, 'ok');
+      } catch (err) {
+        const conflict = err instanceof ConflictError;
+        const delay = this.queue.addRateLimited(key);
+        this.opts.hooks?.reconciled?.(performance.now() - started, conflict ? 'conflict' : 'error');
+        const fields = { release: key, retryInMs: delay, err: err instanceof Error ? err.message : String(err) };
+        if (conflict) this.opts.log.info(fields, 'write conflict; retrying on fresh state');
+        else this.opts.log.error(fields, 'reconcile failed; retrying with backoff');
+      } finally {
+        this.queue.done(key);
+      }
+    }
+  }
+
+  /** Enqueues the releases in the object's namespace whose spec names it. */
+  private enqueueReferencing(o: KubernetesObject, nameIn: (spec: Record<string, unknown>) => string | undefined): void {
+    const ns = o.metadata?.namespace;
+    for (const r of this.releases.list(ns)) {
+      const spec = (r.spec ?? {}) as Record<string, unknown>;
+      if (nameIn(spec) === o.metadata?.name) this.queue.add(keyOf(r));
+    }
+  }
+
+  /** A Deployment changed: releases in its namespace that wait for or walk a canary look again. */
+  private enqueueWaiting(ns: string | undefined): void {
+    for (const r of this.releases.list(ns)) {
+      const phase = (r.status as { phase?: string } | undefined)?.phase;
+      if (phase === undefined || phase === 'Pending' || phase === 'Progressing') this.queue.add(keyOf(r));
+    }
+  }
+}
+
+function keyOf(o: KubernetesObject): string {
+  return `${o.metadata?.namespace}/${o.metadata?.name}`;
+}

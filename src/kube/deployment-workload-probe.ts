@@ -1,0 +1,30 @@
+// Is the canary workload ready for traffic? A Deployment whose pod template
+// carries the Service's selector plus the subset's labels must have available
+// replicas: sending traffic earlier causes the 503s users of other tools hit.
+import type { KubernetesObject, V1Deployment, V1Service } from '@kubernetes/client-node';
+import type { CanaryWorkloadProbe } from '../controller/ports.js';
+import type { Watched } from './watched.js';
+
+export class DeploymentWorkloadProbe implements CanaryWorkloadProbe {
+  constructor(
+    private readonly deployments: Watched<V1Deployment & KubernetesObject>,
+    private readonly services: Watched<V1Service & KubernetesObject>,
+  ) {}
+
+  check(namespace: string, service: string, subsetLabels: Record<string, string>): { available: boolean; message: string } {
+    const svc = this.services.get(service, namespace);
+    if (!svc) return { available: false, message: `Service ${namespace}/${service} (spec.service) not found, so its pods cannot be identified` };
+    const selector = { ...(svc.spec?.selector ?? {}), ...subsetLabels };
+    const wanted = Object.entries(selector).map(([k, v]) => `${k}=${v}`).join(',');
+    const matching = this.deployments.list(namespace).filter((d) => {
+      const labels = d.spec?.template?.metadata?.labels ?? {};
+      return Object.entries(selector).every(([k, v]) => labels[k] === v);
+    });
+    if (matching.length === 0) return { available: false, message: `no Deployment in ${namespace} has pod labels ${wanted}` };
+    const ready = matching.filter((d) => (d.status?.availableReplicas ?? 0) > 0);
+    const names = matching.map((d) => `${d.metadata?.name} ${d.status?.availableReplicas ?? 0}/${d.spec?.replicas ?? 1} available`).join(', ');
+    return ready.length > 0
+      ? { available: true, message: `Deployment ${names}` }
+      : { available: false, message: `Deployment ${names} (pod labels ${wanted})` };
+  }
+}

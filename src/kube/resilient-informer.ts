@@ -1,0 +1,141 @@
+// client-node's informer stops for good on any watch error other than 410
+// Gone. This wrapper replaces a failed informer with a fresh one (jittered
+// backoff), and also does so on a timer, so a silently dead watch cannot hide
+// changes for long. The old cache keeps serving reads until the new one has
+// listed; objects that vanished in between are reported as deletes.
+import { makeInformer, type KubeConfig, type KubernetesListObject, type KubernetesObject, type Informer, type ObjectCache } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+
+export type ChangeVerb = 'add' | 'update' | 'delete';
+
+export interface InformerOptions<T extends KubernetesObject> {
+  kubeConfig: KubeConfig;
+  /** Watch path, e.g. /apis/networking.istio.io/v1/virtualservices. */
+  path: string;
+  list: () => Promise<KubernetesListObject<T>>;
+  /** A short name for logs and metrics, e.g. "virtualservices". */
+  name: string;
+  log: Logger;
+  onChange: (obj: T, verb: ChangeVerb) => void;
+  onRestart?: (name: string) => void;
+  relistEveryMs?: number;
+  maxBackoffMs?: number;
+}
+
+type Inner<T extends KubernetesObject> = Informer<T> & ObjectCache<T>;
+
+export class ResilientInformer<T extends KubernetesObject> implements ObjectCache<T> {
+  private current: Inner<T> | undefined;
+  private stopped = false;
+  private failures = 0;
+  private replacing = false;
+  private relistTimer: NodeJS.Timeout | undefined;
+  synced = false;
+
+  constructor(private readonly opts: InformerOptions<T>) {}
+
+  get(name: string, namespace?: string): T | undefined {
+    return this.current?.get(name, namespace);
+  }
+
+  list(namespace?: string): ReadonlyArray<T> {
+    return this.current?.list(namespace) ?? [];
+  }
+
+  /** Resolves once the first list succeeded (retrying with backoff until then). */
+  async start(): Promise<void> {
+    await this.replace('start');
+    this.synced = true;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.relistTimer);
+    await this.current?.stop();
+  }
+
+  /** Builds a fresh informer, waits for its first list, then swaps it in. */
+  private async replace(why: string): Promise<void> {
+    if (this.replacing || this.stopped) return;
+    this.replacing = true;
+    clearTimeout(this.relistTimer);
+    try {
+      for (;;) {
+        const next = await this.startOne();
+        if (next) {
+          const old = this.current;
+          this.current = next;
+          this.failures = 0;
+          if (old) {
+            await old.stop();
+            this.reportVanished(old, next);
+          }
+          break;
+        }
+        if (this.stopped) return;
+        await sleep(this.backoff());
+      }
+    } finally {
+      this.replacing = false;
+    }
+    if (why !== 'start') this.opts.log.info({ informer: this.opts.name, why }, 'informer restarted');
+    this.scheduleRelist();
+  }
+
+  /** One informer instance; undefined when its first list failed. */
+  private async startOne(): Promise<Inner<T> | undefined> {
+    const inf = makeInformer<T>(this.opts.kubeConfig, this.opts.path, this.opts.list);
+    let live = false;
+    let listFailed: unknown;
+    inf.on('add', (o) => live && this.opts.onChange(o, 'add'));
+    inf.on('update', (o) => live && this.opts.onChange(o, 'update'));
+    inf.on('delete', (o) => live && this.opts.onChange(o, 'delete'));
+    inf.on('error', (err) => {
+      if (!live) listFailed = err ?? new Error('list failed');
+      else if (this.current === inf) this.failed(err);
+    });
+    await inf.start();
+    if (listFailed !== undefined) {
+      this.opts.log.warn({ informer: this.opts.name, err: errText(listFailed) }, 'list failed; retrying');
+      await inf.stop();
+      return undefined;
+    }
+    live = true;
+    for (const o of inf.list()) this.opts.onChange(o, 'add');
+    return inf;
+  }
+
+  private failed(err: unknown): void {
+    if (this.stopped) return;
+    const delay = this.backoff();
+    this.opts.log.warn({ informer: this.opts.name, err: errText(err), retryInMs: delay }, 'watch failed; restarting');
+    this.opts.onRestart?.(this.opts.name);
+    setTimeout(() => void this.replace('watch error'), delay);
+  }
+
+  private reportVanished(old: Inner<T>, next: Inner<T>): void {
+    for (const o of old.list()) {
+      if (!next.get(o.metadata?.name ?? '', o.metadata?.namespace)) this.opts.onChange(o, 'delete');
+    }
+  }
+
+  private scheduleRelist(): void {
+    const every = this.opts.relistEveryMs ?? 10 * 60_000;
+    this.relistTimer = setTimeout(() => void this.replace('periodic relist'), every * (0.9 + Math.random() * 0.2));
+    this.relistTimer.unref();
+  }
+
+  private backoff(): number {
+    this.failures++;
+    const max = this.opts.maxBackoffMs ?? 30_000;
+    return Math.round(Math.min(max, 250 * 2 ** Math.min(this.failures, 10)) * (0.5 + Math.random() * 0.5));
+  }
+}
+
+function errText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

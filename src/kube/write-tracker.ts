@@ -1,0 +1,23 @@
+// Our own writes reach the informer cache a moment later. Until they do, the
+// object we got back from the write is the freshest copy, so a reconcile that
+// runs in between does not act on state we have already replaced.
+import type { KubernetesObject } from '@kubernetes/client-node';
+
+export class WriteTracker<T extends KubernetesObject> {
+  private readonly written = new Map<string, { before: string; after: T }>();
+
+  /** Records that the object at resourceVersion `before` was replaced by `after`. */
+  wrote(key: string, before: string | undefined, after: T): void {
+    if (before) this.written.set(key, { before, after });
+  }
+
+  /** The cached object, or our newer write while the cache still shows the old version. */
+  freshest(key: string, cached: T | undefined): T | undefined {
+    const w = this.written.get(key);
+    if (!w) return cached;
+    const rv = cached?.metadata?.resourceVersion;
+    if (cached && (rv === w.before || rv === undefined)) return w.after;
+    this.written.delete(key);
+    return cached;
+  }
+}

@@ -1,0 +1,71 @@
+#!/usr/bin/env node
+// The operator's entrypoint: configuration, logging, the controller, the
+// health/metrics server, and a clean shutdown on SIGTERM/SIGINT.
+import { hostname } from 'node:os';
+import { ApisApi, KubeConfig } from '@kubernetes/client-node';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import { loadConfig } from './config.js';
+import { Controller } from './controller/controller.js';
+import { startHttpServer } from './http-server.js';
+import { discoverIstioVersion } from './kube/istio-version.js';
+import { createLogger } from './log.js';
+
+async function main(): Promise<void> {
+  const config = loadConfig(process.env);
+  const log = createLogger(config.LOG_LEVEL);
+  const kc = new KubeConfig();
+  kc.loadFromDefault();
+  const instance = config.POD_NAME ?? `${hostname()}-${process.pid}`;
+  log.info({ server: kc.getCurrentCluster()?.server, instance }, 'canary-operator starting');
+
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  let controller: Controller | undefined;
+  const http = await startHttpServer({ host: config.HTTP_HOST, port: config.HTTP_PORT, registry, ready: () => controller?.synced ?? false });
+  log.info({ port: http.port }, 'serving /healthz, /readyz and /metrics');
+
+  let shuttingDown = false;
+  const shutdown = async (signal: string) => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    log.info({ signal }, 'shutting down: finishing in-flight reconciles');
+    const force = setTimeout(() => {
+      log.warn('shutdown took too long; exiting');
+      process.exit(1);
+    }, 15_000);
+    force.unref();
+    await controller?.stop();
+    http.server.close();
+    log.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+
+  const istioVersion = await retryUntil(log, 'discover the Istio API version', () =>
+    discoverIstioVersion(kc.makeApiClient(ApisApi), config.ISTIO_API_VERSION));
+  controller = new Controller({
+    kubeConfig: kc, log, namespaces: config.namespaces, istioVersion, workers: config.WORKERS,
+    relistMs: config.RELIST_SECONDS * 1000, instance,
+  });
+  await controller.start();
+}
+
+/** Startup calls the API server may not answer yet; keep trying, saying why. */
+async function retryUntil<T>(log: ReturnType<typeof createLogger>, what: string, fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      const delay = Math.min(30_000, 500 * 2 ** attempt);
+      log.warn({ err: err instanceof Error ? err.message : String(err), retryInMs: delay }, `could not ${what}; retrying`);
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+}
+
+main().catch((err: unknown) => {
+  // Only startup can end here (bad configuration or kubeconfig); reconcile errors never do.
+  console.error(JSON.stringify({ level: 'fatal', msg: 'canary-operator could not start', err: err instanceof Error ? err.message : String(err) }));
+  process.exit(1);
+});

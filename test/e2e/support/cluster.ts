@@ -1,0 +1,216 @@
+// Talking to the e2e control plane from tests: clients, bookinfo-style
+// fixtures, and polling helpers.
+import { randomBytes } from 'node:crypto';
+import {
+  AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions,
+  type CoreV1Event, type V1Deployment,
+} from '@kubernetes/client-node';
+
+export const GROUP = 'canary-operator.dev';
+export const VERSION = 'v1alpha1';
+export const PLURAL = 'canaryreleases';
+export const ISTIO = 'networking.istio.io';
+
+export interface Release {
+  metadata: { name: string; namespace: string; finalizers?: string[]; annotations?: Record<string, string>; resourceVersion?: string; generation?: number };
+  spec: Record<string, unknown>;
+  status?: {
+    phase?: string;
+    message?: string;
+    currentStep?: number;
+    canaryWeight?: number;
+    stepStartedAt?: string;
+    conditions?: { type: string; status: string; reason: string; message: string }[];
+    [k: string]: unknown;
+  };
+}
+
+export function kubeconfigPath(): string {
+  const p = process.env.CANARY_E2E_KUBECONFIG;
+  if (!p) throw new Error('CANARY_E2E_KUBECONFIG is not set: run the e2e project through jest (its globalSetup starts the control plane)');
+  return p;
+}
+
+export class Cluster {
+  readonly kc = new KubeConfig();
+  readonly core: CoreV1Api;
+  readonly apps: AppsV1Api;
+  readonly custom: CustomObjectsApi;
+
+  constructor() {
+    this.kc.loadFromFile(kubeconfigPath());
+    this.core = this.kc.makeApiClient(CoreV1Api);
+    this.apps = this.kc.makeApiClient(AppsV1Api);
+    this.custom = this.kc.makeApiClient(CustomObjectsApi);
+  }
+
+  async namespace(prefix: string): Promise<string> {
+    const name = `${prefix}-${randomBytes(3).toString('hex')}`;
+    await this.core.createNamespace({ body: { metadata: { name } } });
+    return name;
+  }
+
+  /** The bookinfo reviews service: Service, Deployments v1..vN (available), DestinationRule, VirtualService. */
+  async bookinfo(ns: string, opts: { versions?: string[]; unavailable?: string[]; virtualService?: Record<string, unknown> } = {}): Promise<void> {
+    const versions = opts.versions ?? ['v1', 'v2', 'v3'];
+    await this.core.createNamespacedService({
+      namespace: ns,
+      body: { metadata: { name: 'reviews' }, spec: { selector: { app: 'reviews' }, ports: [{ name: 'http', port: 9080 }] } },
+    });
+    for (const v of versions) {
+      await this.deployment(ns, v, !(opts.unavailable ?? []).includes(v));
+    }
+    await this.custom.createNamespacedCustomObject({
+      group: ISTIO, version: 'v1', namespace: ns, plural: 'destinationrules',
+      body: {
+        apiVersion: `${ISTIO}/v1`, kind: 'DestinationRule', metadata: { name: 'reviews' },
+        spec: { host: 'reviews', subsets: versions.map((v) => ({ name: v, labels: { version: v } })) },
+      },
+    });
+    await this.custom.createNamespacedCustomObject({
+      group: ISTIO, version: 'v1', namespace: ns, plural: 'virtualservices',
+      body: { apiVersion: `${ISTIO}/v1`, kind: 'VirtualService', metadata: { name: 'reviews' }, spec: opts.virtualService ?? bookinfoVirtualServiceSpec() },
+    });
+  }
+
+  /** A Deployment of reviews-<version>; no controller-manager runs, so the test writes its status. */
+  async deployment(ns: string, version: string, available: boolean): Promise<void> {
+    const labels = { app: 'reviews', version };
+    await this.apps.createNamespacedDeployment({
+      namespace: ns,
+      body: {
+        metadata: { name: `reviews-${version}`, labels },
+        spec: {
+          replicas: 1,
+          selector: { matchLabels: labels },
+          template: { metadata: { labels }, spec: { containers: [{ name: 'reviews', image: `docker.io/istio/examples-bookinfo-reviews-${version}:1.20.2` }] } },
+        },
+      },
+    });
+    await this.setAvailable(ns, `reviews-${version}`, available);
+  }
+
+  async setAvailable(ns: string, name: string, available: boolean): Promise<void> {
+    const n = available ? 1 : 0;
+    await this.apps.patchNamespacedDeploymentStatus(
+      { namespace: ns, name, body: { status: { replicas: 1, readyReplicas: n, availableReplicas: n, updatedReplicas: 1, observedGeneration: 1 } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+  }
+
+  async createRelease(ns: string, spec: Record<string, unknown>, name = 'reviews', annotations?: Record<string, string>): Promise<void> {
+    await this.custom.createNamespacedCustomObject({
+      group: GROUP, version: VERSION, namespace: ns, plural: PLURAL,
+      body: { apiVersion: `${GROUP}/${VERSION}`, kind: 'CanaryRelease', metadata: { name, annotations }, spec },
+    });
+  }
+
+  async release(ns: string, name = 'reviews'): Promise<Release | undefined> {
+    try {
+      return (await this.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: PLURAL, name })) as Release;
+    } catch (err) {
+      if ((err as { code?: number }).code === 404) return undefined;
+      throw err;
+    }
+  }
+
+  async patchRelease(ns: string, body: Record<string, unknown>, name = 'reviews'): Promise<void> {
+    await this.custom.patchNamespacedCustomObject(
+      { group: GROUP, version: VERSION, namespace: ns, plural: PLURAL, name, body },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+  }
+
+  async annotate(ns: string, key: string, value: string, name = 'reviews'): Promise<void> {
+    await this.patchRelease(ns, { metadata: { annotations: { [key]: value } } }, name);
+  }
+
+  async deleteRelease(ns: string, name = 'reviews'): Promise<void> {
+    await this.custom.deleteNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: PLURAL, name });
+  }
+
+  async virtualService(ns: string, version = 'v1', name = 'reviews'): Promise<{ metadata: { resourceVersion: string }; spec: VsSpec }> {
+    return (await this.custom.getNamespacedCustomObject({ group: ISTIO, version, namespace: ns, plural: 'virtualservices', name })) as {
+      metadata: { resourceVersion: string };
+      spec: VsSpec;
+    };
+  }
+
+  async patchVirtualService(ns: string, ops: unknown[], name = 'reviews'): Promise<void> {
+    await this.custom.patchNamespacedCustomObject(
+      { group: ISTIO, version: 'v1', namespace: ns, plural: 'virtualservices', name, body: ops },
+      setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
+    );
+  }
+
+  /** Weights by subset of the route at `index` (the default route is the last one in bookinfo). */
+  async weights(ns: string, index = -1): Promise<Record<string, number>> {
+    const vs = await this.virtualService(ns);
+    const http = vs.spec.http;
+    const route = http[index < 0 ? http.length + index : index]?.route ?? [];
+    return Object.fromEntries(route.map((d) => [d.destination.subset ?? '', d.weight ?? (route.length === 1 ? 100 : 0)]));
+  }
+
+  async events(ns: string, name = 'reviews'): Promise<CoreV1Event[]> {
+    const list = await this.core.listNamespacedEvent({ namespace: ns, fieldSelector: `involvedObject.name=${name}` });
+    return list.items;
+  }
+
+  async deploymentOf(ns: string, name: string): Promise<V1Deployment> {
+    return this.apps.readNamespacedDeployment({ namespace: ns, name });
+  }
+}
+
+export interface VsSpec {
+  hosts: string[];
+  http: { name?: string; match?: unknown; route: { destination: { host: string; subset?: string }; weight?: number }[]; [k: string]: unknown }[];
+  [k: string]: unknown;
+}
+
+/** Bookinfo's reviews routing: jason sees v2, everyone else v1; plus retries, timeout and fault, which must survive. */
+export function bookinfoVirtualServiceSpec(): VsSpec {
+  return {
+    hosts: ['reviews'],
+    http: [
+      {
+        name: 'jason',
+        match: [{ headers: { 'end-user': { exact: 'jason' } } }],
+        route: [{ destination: { host: 'reviews', subset: 'v2' } }],
+        retries: { attempts: 3, perTryTimeout: '2s', retryOn: 'gateway-error,connect-failure' },
+      },
+      {
+        name: 'primary',
+        route: [{ destination: { host: 'reviews', subset: 'v1' }, weight: 100 }],
+        timeout: '10s',
+        retries: { attempts: 2, perTryTimeout: '3s' },
+        fault: { delay: { percentage: { value: 0.1 }, fixedDelay: '5s' } },
+        headers: { request: { set: { 'x-canary-demo': 'true' } } },
+      },
+    ],
+  };
+}
+
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 30_000, everyMs = 200): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await probe();
+      if (v !== undefined && v !== false) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** Waits until the release's status satisfies `pred`; returns it. */
+export function waitForRelease(c: Cluster, ns: string, what: string, pred: (r: Release) => boolean, timeoutMs = 30_000, name = 'reviews'): Promise<Release> {
+  return waitFor(what, async () => {
+    const r = await c.release(ns, name);
+    return r && pred(r) ? r : undefined;
+  }, timeoutMs);
+}
+
+export const condition = (r: Release, type: string) => r.status?.conditions?.find((c) => c.type === type);

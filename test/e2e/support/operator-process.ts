@@ -1,0 +1,76 @@
+// Runs the real operator entrypoint (the built dist/src/main.js) as a child
+// process against the e2e control plane, and lets a test kill it.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..');
+export const OPERATOR_ENTRY = join(ROOT, 'dist', 'src', 'main.js');
+
+export interface OperatorProcess {
+  child: ChildProcess;
+  logs: string[];
+  port: () => number | undefined;
+  /** Resolves once the operator logged that its caches synced. */
+  ready: () => Promise<void>;
+  kill: (signal?: NodeJS.Signals) => Promise<number | null>;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+export function startOperator(env: Record<string, string> = {}): OperatorProcess {
+  const child = spawn(process.execPath, [OPERATOR_ENTRY], {
+    env: { ...process.env, HTTP_PORT: '0', HTTP_HOST: '127.0.0.1', LOG_LEVEL: 'debug', RELIST_SECONDS: '60', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: string[] = [];
+  let port: number | undefined;
+  const waiters: (() => void)[] = [];
+  let synced = false;
+  let buffer = '';
+  const onData = (chunk: Buffer) => {
+    buffer += chunk.toString();
+    let nl: number;
+    while ((nl = buffer.indexOf('\n')) >= 0) {
+      const line = buffer.slice(0, nl);
+      buffer = buffer.slice(nl + 1);
+      logs.push(line);
+      if (process.env.E2E_OPERATOR_LOGS) process.stderr.write(`[operator ${child.pid}] ${line}\n`);
+      try {
+        const rec = JSON.parse(line) as { msg?: string; port?: number };
+        if (rec.msg?.startsWith('serving /healthz')) port = rec.port;
+        if (rec.msg?.startsWith('caches synced')) {
+          synced = true;
+          waiters.splice(0).forEach((w) => w());
+        }
+      } catch {
+        // not JSON: kept in logs as is
+      }
+    }
+  };
+  child.stdout?.on('data', onData);
+  child.stderr?.on('data', onData);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  return {
+    child,
+    logs,
+    port: () => port,
+    ready: () =>
+      new Promise<void>((resolve, reject) => {
+        if (synced) return resolve();
+        const timer = setTimeout(() => reject(new Error(`operator not ready after 30s; logs:\n${logs.slice(-20).join('\n')}`)), 30_000);
+        waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+        void exited.then(({ code }) => reject(new Error(`operator exited (${code}) before it was ready; logs:\n${logs.slice(-20).join('\n')}`)));
+      }),
+    kill: async (signal = 'SIGTERM') => {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      child.kill(signal);
+      return (await exited).code;
+    },
+    exited,
+  };
+}

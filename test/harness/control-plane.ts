@@ -1,0 +1,149 @@
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { KubeConfig, VersionApi } from '@kubernetes/client-node';
+import { buildControlPlaneBinaries } from './binaries.js';
+import { applyCrds, readCrdFiles, waitForCrdsEstablished } from './crds.js';
+import { startEtcd, type RunningEtcd } from './etcd.js';
+import { freePorts } from './free-port.js';
+import { startKubeApiserver, type RunningKubeApiserver } from './kube-apiserver.js';
+import { writeKubeconfig } from './kubeconfig.js';
+import { generatePki } from './pki.js';
+import { projectRoot } from './project-root.js';
+
+export interface ControlPlane {
+  kubeconfigPath: string;
+  /** https://127.0.0.1:PORT, or the external cluster's server URL. */
+  server: string;
+  /** gitVersion from /version, e.g. v1.34.4. */
+  serverVersion: string;
+  /** True when CANARY_TEST_KUBECONFIG pointed at an existing cluster. */
+  external: boolean;
+  /** Holds kubeconfig, certificates, etcd data and logs; for an external cluster, the kubeconfig's directory (never removed). */
+  workDir: string;
+  /** Stops etcd and kube-apiserver and removes workDir; does nothing for an external cluster. */
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Istio CRDs to install; default: env ISTIO_CRDS_FILE, else the project's trimmed copy. */
+  istioCrdsFile?: string;
+  /** Progress lines; default: stderr. */
+  log?: (line: string) => void;
+}
+
+const defaultLog = (line: string) => process.stderr.write(`[control-plane] ${line}\n`);
+
+/** The project's own CRDs (every YAML file in crds/) plus the Istio CRDs. */
+function crdFiles(root: string, opts: StartOptions, log: (line: string) => void): string[] {
+  const dir = join(root, 'crds');
+  const own = existsSync(dir)
+    ? readdirSync(dir)
+        .filter((f) => /\.ya?ml$/.test(f))
+        .sort()
+        .map((f) => join(dir, f))
+    : [];
+  if (own.length === 0) log('no CRDs in crds/ yet: installing only the Istio CRDs');
+  const istio = resolve(
+    opts.istioCrdsFile || process.env.ISTIO_CRDS_FILE || join(root, 'scripts', 'control-plane', 'istio-crds.yaml'),
+  );
+  return [...own, istio];
+}
+
+/** Installs the CRDs and returns the server's version. */
+async function prepareCluster(kc: KubeConfig, files: string[], log: (line: string) => void): Promise<string> {
+  const crds = await readCrdFiles(files);
+  await applyCrds(kc, crds);
+  await waitForCrdsEstablished(
+    kc,
+    crds.map((c) => c.metadata!.name!),
+  );
+  log(`${crds.length} CRDs established (${files.map((f) => f.split('/').pop()).join(', ')})`);
+  const version = await kc.makeApiClient(VersionApi).getCode();
+  return version.gitVersion;
+}
+
+async function useExternalCluster(kubeconfigPath: string, files: string[], log: (line: string) => void): Promise<ControlPlane> {
+  const kc = new KubeConfig();
+  kc.loadFromFile(kubeconfigPath);
+  const server = kc.getCurrentCluster()?.server;
+  if (!server) throw new Error(`${kubeconfigPath}: current context has no cluster server`);
+  const serverVersion = await prepareCluster(kc, files, log);
+  log(`using external cluster ${server} (kube-apiserver ${serverVersion}) from ${kubeconfigPath}`);
+  return {
+    kubeconfigPath,
+    server,
+    serverVersion,
+    external: true,
+    workDir: dirname(kubeconfigPath),
+    stop: async () => {},
+  };
+}
+
+async function startLocal(root: string, files: string[], log: (line: string) => void): Promise<ControlPlane> {
+  const bins = await buildControlPlaneBinaries(root, log);
+  const started = Date.now();
+  const workDir = await mkdtemp(join(tmpdir(), 'canary-cp-'));
+  let etcd: RunningEtcd | undefined;
+  let apiserver: RunningKubeApiserver | undefined;
+  let stopped: Promise<void> | undefined;
+  // If Node exits without stop() (crash, process.exit), process-group's own
+  // exit hook kills the servers; this one removes their files.
+  const removeOnExit = () => rmSync(workDir, { recursive: true, force: true });
+  process.once('exit', removeOnExit);
+  // Apiserver first, so it does not log etcd connection errors while dying.
+  const stop = () =>
+    (stopped ??= (async () => {
+      await apiserver?.process.stop();
+      await etcd?.process.stop();
+      await rm(workDir, { recursive: true, force: true });
+      process.removeListener('exit', removeOnExit);
+    })());
+  try {
+    const [etcdClientPort, etcdPeerPort, apiPort] = (await freePorts(3)) as [number, number, number];
+    // etcd starts while openssl works: neither needs the other.
+    const [pkiResult, etcdResult] = await Promise.allSettled([
+      generatePki(join(workDir, 'pki')),
+      startEtcd({ binary: bins.etcd, workDir, clientPort: etcdClientPort, peerPort: etcdPeerPort }),
+    ]);
+    if (etcdResult.status === 'fulfilled') etcd = etcdResult.value;
+    if (pkiResult.status === 'rejected') throw pkiResult.reason;
+    if (etcdResult.status === 'rejected') throw etcdResult.reason;
+    const pki = pkiResult.value;
+    const etcdUrl = etcdResult.value.url;
+    apiserver = await startKubeApiserver({ binary: bins.kubeApiserver, workDir, pki, etcdUrl, port: apiPort });
+    const kubeconfigPath = join(workDir, 'kubeconfig');
+    const [caPem, clientCertPem, clientKeyPem] = await Promise.all([
+      readFile(pki.servingCaCert, 'utf8'),
+      readFile(pki.adminCert, 'utf8'),
+      readFile(pki.adminKey, 'utf8'),
+    ]);
+    await writeKubeconfig(kubeconfigPath, { server: apiserver.server, caPem, clientCertPem, clientKeyPem, name: 'canary-test' });
+    const kc = new KubeConfig();
+    kc.loadFromFile(kubeconfigPath);
+    const serverVersion = await prepareCluster(kc, files, log);
+    log(`kube-apiserver ${serverVersion} ready at ${apiserver.server} (${((Date.now() - started) / 1000).toFixed(1)}s, work dir ${workDir})`);
+    return { kubeconfigPath, server: apiserver.server, serverVersion, external: false, workDir, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/**
+ * A real kube-apiserver + etcd with the project's and Istio's CRDs installed,
+ * or the cluster named by CANARY_TEST_KUBECONFIG (CRDs still refreshed).
+ */
+export async function startControlPlane(opts: StartOptions = {}): Promise<ControlPlane> {
+  const log = opts.log ?? defaultLog;
+  const root = projectRoot();
+  const files = crdFiles(root, opts, log);
+  const external = process.env.CANARY_TEST_KUBECONFIG;
+  if (external) {
+    // Set but missing is a typo, not a request for a local cluster.
+    if (!existsSync(external)) throw new Error(`CANARY_TEST_KUBECONFIG=${external}: no such file`);
+    return useExternalCluster(external, files, log);
+  }
+  return startLocal(root, files, log);
+}
