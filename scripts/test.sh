@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# The project's test command (npm test): type-check and build, then the unit
-# tests and the end-to-end tests against a real kube-apiserver + etcd (built
-# from Go modules on first use; see scripts/control-plane/).
+# The project's test command (npm test): installs what is missing, type-checks
+# and builds, then runs the unit tests and the end-to-end tests against a real
+# kube-apiserver + etcd (built from Go modules on first use, then cached).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bash scripts/ensure-deps.sh
 npm run --silent typecheck
 npm run --silent build
 export NODE_OPTIONS="--experimental-vm-modules ${NODE_OPTIONS:-}"

@@ -1,7 +1,10 @@
 // The CanaryRelease spec as zod schemas. The CRD's OpenAPI schema states the
 // same per-field rules; validate.ts adds the cross-field rules neither can express.
 import { z } from 'zod';
-import { DURATION_PATTERN } from '../core/duration.js';
+import { AnalysisSpecSchema } from './analysis-spec.js';
+import { durationString } from './spec-primitives.js';
+
+export { durationString };
 
 /** DNS-1123 label: Service names and Istio subset names. */
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -20,10 +23,6 @@ const objectName = z
   .min(1, 'must not be empty')
   .max(253, 'must be at most 253 characters')
   .regex(DNS_SUBDOMAIN, 'must be a DNS-1123 subdomain (lowercase letters, digits, "-" and ".")');
-
-export const durationString = z
-  .string({ error: 'must be a duration string such as "30s", "2m" or "1m30s"' })
-  .regex(new RegExp(DURATION_PATTERN), 'must be a duration such as "30s", "2m" or "1m30s" (units ms, s, m, h)');
 
 const weight = z
   .number({ error: 'must be a number' })
@@ -53,6 +52,7 @@ export const CanaryReleaseSpecSchema = z.object({
   stepDuration: durationString.optional(),
   paused: z.boolean({ error: 'must be true or false' }).optional(),
   canaryReadyTimeout: durationString.optional(),
+  analysis: AnalysisSpecSchema.optional(),
 });
 export type CanaryReleaseSpec = z.infer<typeof CanaryReleaseSpecSchema>;
 

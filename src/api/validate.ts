@@ -11,7 +11,8 @@ export type SpecValidation = { ok: true; spec: CanaryReleaseSpec } | { ok: false
 
 export function validateSpec(raw: unknown): SpecValidation {
   if (raw === undefined || raw === null) return { ok: false, problems: [{ field: 'spec', problem: 'is required' }] };
-  const parsed = CanaryReleaseSpecSchema.safeParse(raw);
+  // reportInput keeps issue.input, which toProblem needs to tell "missing" from "wrong type".
+  const parsed = CanaryReleaseSpecSchema.safeParse(raw, { reportInput: true });
   if (!parsed.success) return { ok: false, problems: parsed.error.issues.map(toProblem) };
   const problems = crossFieldProblems(parsed.data);
   return problems.length ? { ok: false, problems } : { ok: true, spec: parsed.data };

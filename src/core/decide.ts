@@ -69,7 +69,7 @@ export function decide(snap: ReleaseSnapshot, obs: Observations, now: Date): Dec
 
   // A spec naming other subsets starts a new release; an active one gives its traffic back first.
   if (st.stableSubset !== spec.stable.subset || st.canarySubset !== spec.canary.subset) {
-    if (st.stableSubset && st.canarySubset && isActive(st.phase) && (st.canaryWeight ?? 0) > 0) {
+    if (st.stableSubset && st.canarySubset && isActive(st.phase) && trafficMoved(st.canaryWeight, obs.traffic)) {
       if (!obs.traffic?.ok) return d.holdUnroutable(obs.traffic);
       d.setTraffic(obs.traffic.routes, 0);
       d.event('Normal', Reason.Superseded,
@@ -138,7 +138,10 @@ export function decide(snap: ReleaseSnapshot, obs: Observations, now: Date): Dec
   }
   if (phase === Phase.Paused) {
     const pausedFor = st.pausedAt ? now.getTime() - Date.parse(st.pausedAt) : 0;
-    if (st.stepStartedAt) st.stepStartedAt = new Date(Date.parse(st.stepStartedAt) + Math.max(0, pausedFor)).toISOString();
+    const shift = (t: string) => new Date(Date.parse(t) + Math.max(0, pausedFor)).toISOString();
+    if (st.stepStartedAt) st.stepStartedAt = shift(st.stepStartedAt);
+    // Time spent paused does not count towards canaryReadyTimeout either.
+    if (st.canaryWaitingSince) st.canaryWaitingSince = shift(st.canaryWaitingSince);
     delete st.pausedAt;
     st.phase = (st.currentStep ?? 0) > 0 ? Phase.Progressing : Phase.Pending;
     d.event('Normal', Reason.Resumed, `Resumed at ${st.canaryWeight ?? 0}% after a pause of ${formatDuration(pausedFor)}`);
@@ -162,7 +165,7 @@ function decideDeletion(snap: ReleaseSnapshot, obs: Observations): Decision {
   const status = structuredClone(snap.status);
   if (!snap.hasFinalizer) return { status, events: [] };
   const events: DecisionEvent[] = [];
-  const active = isActive(status.phase) && (status.canaryWeight ?? 0) > 0;
+  const active = isActive(status.phase) && trafficMoved(status.canaryWeight, obs.traffic);
   if (!active) return { status, events, finalizer: 'remove' };
   if (obs.traffic?.ok) {
     const needsWrite = !routesAt(obs.traffic.routes, 0);
@@ -175,6 +178,15 @@ function decideDeletion(snap: ReleaseSnapshot, obs: Observations): Decision {
     message: `Deleted during the release, but traffic could not be returned to ${status.stableSubset}: ${obs.traffic?.message ?? 'no route'}; check the VirtualService by hand`,
   });
   return { status, events, finalizer: 'remove' };
+}
+
+/**
+ * Whether the release has sent the canary traffic: by its status, or by the
+ * route (traffic is written before status, so a lost status write leaves the
+ * route ahead of a Pending status).
+ */
+function trafficMoved(canaryWeight: number | undefined, traffic: TrafficObservation | undefined): boolean {
+  return (canaryWeight ?? 0) > 0 || (traffic?.ok === true && !routesAt(traffic.routes, 0));
 }
 
 function isActive(phase: string | undefined): boolean {
@@ -365,7 +377,7 @@ class DecisionBuilder {
       const detail = canary?.message ?? 'not checked';
       if (left <= 0) {
         const waited = formatDuration(limit);
-        if ((st.canaryWeight ?? 0) > 0) {
+        if ((st.canaryWeight ?? 0) > 0 || !routesAt(routes, 0)) {
           return this.rollBack(routes, Reason.CanaryUnavailable,
             `The canary workload (${st.canarySubset}) was not available for ${waited} (${detail}): rolled back to 100% ${st.stableSubset}. Fix it, then retry`);
         }

@@ -1,6 +1,5 @@
 import { existsSync, readdirSync, rmSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { KubeConfig, VersionApi } from '@kubernetes/client-node';
 import { buildControlPlaneBinaries } from './binaries.js';
@@ -11,6 +10,7 @@ import { startKubeApiserver, type RunningKubeApiserver } from './kube-apiserver.
 import { writeKubeconfig } from './kubeconfig.js';
 import { generatePki } from './pki.js';
 import { projectRoot } from './project-root.js';
+import { makeWorkDir } from './work-dir.js';
 
 export interface ControlPlane {
   kubeconfigPath: string;
@@ -84,7 +84,7 @@ async function useExternalCluster(kubeconfigPath: string, files: string[], log: 
 async function startLocal(root: string, files: string[], log: (line: string) => void): Promise<ControlPlane> {
   const bins = await buildControlPlaneBinaries(root, log);
   const started = Date.now();
-  const workDir = await mkdtemp(join(tmpdir(), 'canary-cp-'));
+  const workDir = await makeWorkDir('canary-cp-', log);
   let etcd: RunningEtcd | undefined;
   let apiserver: RunningKubeApiserver | undefined;
   let stopped: Promise<void> | undefined;

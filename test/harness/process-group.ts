@@ -3,9 +3,10 @@ import { closeSync, openSync, readFileSync } from 'node:fs';
 
 export interface GroupProcess {
   readonly name: string;
+  /** The group leader (the supervisor); also the process group id. */
   readonly pid: number;
   readonly logFile: string;
-  /** Set once the process has exited: exit code or signal name. */
+  /** Set once the server has exited: its exit code (128+N for signal N) or the signal that killed the supervisor. */
   exitStatus(): string | undefined;
   /** The last `lines` lines of the log file. */
   logTail(lines?: number): string;
@@ -34,7 +35,31 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-/** Starts `command` as the leader of a new process group, stdout and stderr appended to `logFile`. */
+// The group leader is this small bash supervisor, not the server itself:
+// Node runs no 'exit' handlers when a signal kills it (Ctrl-C on jest), and a
+// detached group would then outlive it. The supervisor polls its parent and
+// stops the server (TERM, then KILL after 5s) once the parent is gone. It
+// forwards TERM and exits with the server's status; `wait -n` wakes it as
+// soon as the server exits, not on the next poll.
+const SUPERVISOR = `
+"$@" &
+child=$!
+trap 'kill -TERM "$child" 2>/dev/null' TERM INT HUP
+orphaned=0
+while kill -0 "$child" 2>/dev/null; do
+  if ! kill -0 "$PPID" 2>/dev/null; then
+    orphaned=$((orphaned + 1))
+    if [ "$orphaned" -gt 5 ]; then kill -KILL "$child"; else kill -TERM "$child"; fi 2>/dev/null
+  fi
+  sleep 1 & wait -n
+done
+wait "$child"
+`;
+
+/**
+ * Starts `command` in a new process group (under a supervisor that stops it
+ * if this Node process dies), stdout and stderr appended to `logFile`.
+ */
 export async function spawnGroup(
   name: string,
   command: string,
@@ -45,7 +70,7 @@ export async function spawnGroup(
   let status: string | undefined;
   let exited!: () => void;
   const exitedPromise = new Promise<void>((resolve) => (exited = resolve));
-  const child = spawn(command, args, {
+  const child = spawn('/bin/bash', ['-c', SUPERVISOR, name, command, ...args], {
     cwd: opts.cwd,
     env: opts.env ?? process.env,
     // detached = setsid(): own process group, so one kill reaches any children too.

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The live demo (npm run demo): installs what is missing, builds, and plays
+# two releases of bookinfo's reviews service on a local control plane.
+# Flags: --plain (line output, no redraw), --keep (leave everything running).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/ensure-deps.sh
+npm run --silent build
+exec node dist/tools/demo/main.js "$@"

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what the tests and the demo need and a fresh machine may lack:
+# Debian packages (as root), node modules, and the local control plane binaries.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+say() { echo "[setup] $*" >&2; }
+
+missing=()
+command -v kubectl >/dev/null || missing+=(kubectl)
+command -v openssl >/dev/null || missing+=(openssl)
+[ -x /usr/bin/prometheus ] || command -v prometheus >/dev/null || missing+=(prometheus)
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    say "installing Debian packages: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    say "missing: ${missing[*]}; install them with: sudo apt-get install ${missing[*]}"
+    exit 1
+  fi
+fi
+command -v go >/dev/null || { say "Go is needed to build kube-apiserver and etcd (https://go.dev/doc/install)"; exit 1; }
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "installing node modules (npm ci)"
+  npm ci --no-audit --no-fund >&2
+fi
+bash scripts/control-plane/build.sh "$@" >/dev/null

@@ -1,0 +1,80 @@
+// Memoizes query results per (address, PromQL) so every release evaluated in
+// one analysis round shares one HTTP request per distinct query: the grouped
+// queries in queries.ts are identical across releases, and so is their key.
+import type { MetricsQuerier, QueryResult } from './client.js';
+
+export interface CachedQuerierOptions {
+  /** How long a successful result is reused, e.g. half the analysis interval. */
+  ttlMs: number;
+  /** How long a failure is reused: short, so a blip does not stick, but a down Prometheus is not hammered. */
+  errorTtlMs?: number;
+  /** Injected clock (ms) for tests. */
+  now?: () => number;
+}
+
+interface Entry {
+  promise: Promise<QueryResult>;
+  /** undefined while the request is in flight: everyone asking meanwhile joins it. */
+  expiresAt: number | undefined;
+}
+
+export class CachedQuerier implements MetricsQuerier {
+  private readonly entries = new Map<string, Entry>();
+  private readonly ttlMs: number;
+  private readonly errorTtlMs: number;
+  private readonly now: () => number;
+  private sent = 0;
+  private lastSweep: number;
+
+  constructor(
+    private readonly inner: MetricsQuerier,
+    options: CachedQuerierOptions,
+  ) {
+    this.ttlMs = options.ttlMs;
+    this.errorTtlMs = options.errorTtlMs ?? Math.min(1000, options.ttlMs);
+    this.now = options.now ?? Date.now;
+    this.lastSweep = this.now();
+  }
+
+  /** Queries actually passed to the wrapped querier (cache misses). */
+  get queriesSent(): number {
+    return this.sent;
+  }
+
+  /** Entries held, including expired ones not yet swept. */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  query(address: string, promql: string, timeoutMs: number): Promise<QueryResult> {
+    const now = this.now();
+    this.sweep(now);
+    // NUL cannot occur in a URL, so the key is unambiguous.
+    const key = `${address}\u0000${promql}`;
+    const cached = this.entries.get(key);
+    if (cached !== undefined && (cached.expiresAt === undefined || now < cached.expiresAt)) return cached.promise;
+
+    this.sent++;
+    const entry: Entry = { promise: this.inner.query(address, promql, timeoutMs), expiresAt: undefined };
+    this.entries.set(key, entry);
+    entry.promise.then(
+      (result) => {
+        entry.expiresAt = this.now() + (result.ok ? this.ttlMs : this.errorTtlMs);
+      },
+      // A querier that throws breaks its contract; do not keep the rejection around.
+      () => {
+        if (this.entries.get(key) === entry) this.entries.delete(key);
+      },
+    );
+    return entry.promise;
+  }
+
+  /** Drops expired entries, at most once per TTL, so custom per-release queries do not pile up. */
+  private sweep(now: number): void {
+    if (now - this.lastSweep < this.ttlMs) return;
+    this.lastSweep = now;
+    for (const [key, entry] of this.entries) {
+      if (entry.expiresAt !== undefined && now >= entry.expiresAt) this.entries.delete(key);
+    }
+  }
+}

@@ -1,0 +1,286 @@
+import { afterEach, beforeEach, describe, expect, jest, test } from '@jest/globals';
+import { WorkQueue } from '../../src/controller/work-queue.js';
+
+/** Whether a promise has settled, without waiting on timers. */
+async function settled<T>(p: Promise<T>): Promise<{ done: boolean; value?: T }> {
+  let out: { done: boolean; value?: T } = { done: false };
+  p.then((value) => { out = { done: true, value }; }, () => { out = { done: true }; });
+  for (let i = 0; i < 5; i++) await Promise.resolve();
+  return out;
+}
+
+describe('WorkQueue: add and get', () => {
+  test('hands keys out in the order they were added', async () => {
+    const q = new WorkQueue();
+    q.add('ns/a');
+    q.add('ns/b');
+    expect(await q.get()).toBe('ns/a');
+    expect(await q.get()).toBe('ns/b');
+  });
+
+  test('a key added twice while waiting is queued once', async () => {
+    const q = new WorkQueue();
+    q.add('ns/a');
+    q.add('ns/b');
+    q.add('ns/a');
+    expect(q.depth).toBe(2);
+    expect(await q.get()).toBe('ns/a');
+    expect(await q.get()).toBe('ns/b');
+    expect(await settled(q.get())).toEqual({ done: false });
+  });
+
+  test('a waiting get is resolved by the next add', async () => {
+    const q = new WorkQueue();
+    const next = q.get();
+    expect(await settled(next)).toEqual({ done: false });
+    q.add('ns/a');
+    expect(await next).toBe('ns/a');
+    expect(q.depth).toBe(0);
+    expect(q.busy).toBe(true);
+  });
+
+  test('waiting workers are served first come, first served', async () => {
+    const q = new WorkQueue();
+    const w1 = q.get();
+    const w2 = q.get();
+    q.add('ns/a');
+    q.add('ns/b');
+    expect(await w1).toBe('ns/a');
+    expect(await w2).toBe('ns/b');
+  });
+
+  test('busy is true while a key is processed and false after done', async () => {
+    const q = new WorkQueue();
+    expect(q.busy).toBe(false);
+    q.add('ns/a');
+    const k = (await q.get()) as string;
+    expect(q.busy).toBe(true);
+    q.done(k);
+    expect(q.busy).toBe(false);
+  });
+});
+
+describe('WorkQueue: one worker per key', () => {
+  test('a key added while it is processed is not handed to a second worker', async () => {
+    const q = new WorkQueue();
+    q.add('ns/a');
+    expect(await q.get()).toBe('ns/a');
+    q.add('ns/a');
+    expect(q.depth).toBe(0);
+    const second = q.get();
+    expect(await settled(second)).toEqual({ done: false });
+    q.done('ns/a');
+    expect(await second).toBe('ns/a');
+  });
+
+  test('a waiting worker is not given a key another worker is processing', async () => {
+    const q = new WorkQueue();
+    const w1 = q.get();
+    const w2 = q.get();
+    q.add('ns/a');
+    expect(await w1).toBe('ns/a');
+    q.add('ns/a');
+    expect(await settled(w2)).toEqual({ done: false });
+    q.add('ns/b');
+    expect(await w2).toBe('ns/b');
+  });
+
+  test('several adds while processing run the key once more, not several times', async () => {
+    const q = new WorkQueue();
+    q.add('ns/a');
+    await q.get();
+    q.add('ns/a');
+    q.add('ns/a');
+    q.add('ns/a');
+    q.done('ns/a');
+    expect(q.depth).toBe(1);
+    expect(await q.get()).toBe('ns/a');
+    q.done('ns/a');
+    expect(q.depth).toBe(0);
+  });
+
+  test('done without a new add does not requeue the key', async () => {
+    const q = new WorkQueue();
+    q.add('ns/a');
+    await q.get();
+    q.done('ns/a');
+    expect(q.depth).toBe(0);
+    expect(await settled(q.get())).toEqual({ done: false });
+  });
+
+  test('other keys are processed while one is busy', async () => {
+    const q = new WorkQueue();
+    q.add('ns/a');
+    await q.get();
+    q.add('ns/a');
+    q.add('ns/b');
+    expect(await q.get()).toBe('ns/b');
+  });
+});
+
+describe('WorkQueue: timed requeues', () => {
+  beforeEach(() => {
+    jest.useFakeTimers({ now: new Date('2025-03-01T12:00:00.000Z') });
+  });
+  afterEach(() => {
+    jest.useRealTimers();
+    jest.restoreAllMocks();
+  });
+
+  test('addAfter adds the key once the delay has passed, not before', () => {
+    const q = new WorkQueue();
+    q.addAfter('ns/a', 1_000);
+    expect(q.depth).toBe(0);
+    jest.advanceTimersByTime(999);
+    expect(q.depth).toBe(0);
+    jest.advanceTimersByTime(1);
+    expect(q.depth).toBe(1);
+  });
+
+  test('addAfter with no delay adds at once', () => {
+    const q = new WorkQueue();
+    q.addAfter('ns/a', 0);
+    q.addAfter('ns/b', -5);
+    expect(q.depth).toBe(2);
+  });
+
+  test('an earlier pending wake-up wins over a later one', () => {
+    const q = new WorkQueue();
+    q.addAfter('ns/a', 1_000);
+    q.addAfter('ns/a', 5_000);
+    jest.advanceTimersByTime(1_000);
+    expect(q.depth).toBe(1);
+  });
+
+  test('a sooner addAfter replaces a later pending wake-up', async () => {
+    const q = new WorkQueue();
+    q.addAfter('ns/a', 5_000);
+    q.addAfter('ns/a', 1_000);
+    jest.advanceTimersByTime(1_000);
+    expect(q.depth).toBe(1);
+    q.done((await q.get()) as string);
+    jest.advanceTimersByTime(10_000);
+    expect(q.depth).toBe(0);
+  });
+
+  test('a wake-up while the key is processed runs it again after done', async () => {
+    const q = new WorkQueue();
+    q.add('ns/a');
+    await q.get();
+    q.addAfter('ns/a', 100);
+    jest.advanceTimersByTime(100);
+    expect(q.depth).toBe(0);
+    q.done('ns/a');
+    expect(q.depth).toBe(1);
+  });
+
+  test('addRateLimited grows exponentially from the base delay (no jitter at random 0.5)', () => {
+    jest.spyOn(Math, 'random').mockReturnValue(0.5);
+    const q = new WorkQueue({ baseBackoffMs: 100, maxBackoffMs: 1_000 });
+    expect([1, 2, 3, 4, 5, 6].map(() => q.addRateLimited('ns/a'))).toEqual([100, 200, 400, 800, 1_000, 1_000]);
+  });
+
+  test('addRateLimited jitters within +-20%', () => {
+    const q = new WorkQueue({ baseBackoffMs: 1_000 });
+    jest.spyOn(Math, 'random').mockReturnValue(0);
+    expect(q.addRateLimited('ns/a')).toBe(800);
+    jest.spyOn(Math, 'random').mockReturnValue(0.999999);
+    expect(q.addRateLimited('ns/a')).toBe(2_400);
+  });
+
+  test('with real jitter each failure still waits longer than the one before', () => {
+    const q = new WorkQueue();
+    const delays = Array.from({ length: 8 }, () => q.addRateLimited('ns/a'));
+    for (let i = 1; i < delays.length; i++) expect(delays[i]).toBeGreaterThan(delays[i - 1] as number);
+    expect(delays[0]).toBeGreaterThanOrEqual(400);
+    expect(delays[0]).toBeLessThanOrEqual(600);
+  });
+
+  test('the default delays start at 500ms and stop at 5 minutes', () => {
+    jest.spyOn(Math, 'random').mockReturnValue(0.5);
+    const q = new WorkQueue();
+    expect(q.addRateLimited('ns/a')).toBe(500);
+    let last = 0;
+    for (let i = 0; i < 30; i++) last = q.addRateLimited('ns/a');
+    expect(last).toBe(300_000);
+  });
+
+  test('addRateLimited requeues the key after the delay it returns', () => {
+    jest.spyOn(Math, 'random').mockReturnValue(0.5);
+    const q = new WorkQueue({ baseBackoffMs: 250 });
+    const delay = q.addRateLimited('ns/a');
+    jest.advanceTimersByTime(delay - 1);
+    expect(q.depth).toBe(0);
+    jest.advanceTimersByTime(1);
+    expect(q.depth).toBe(1);
+  });
+
+  test('failure counts are per key', () => {
+    jest.spyOn(Math, 'random').mockReturnValue(0.5);
+    const q = new WorkQueue({ baseBackoffMs: 100 });
+    q.addRateLimited('ns/a');
+    q.addRateLimited('ns/a');
+    expect(q.addRateLimited('ns/b')).toBe(100);
+  });
+
+  test('forget resets the backoff to the base delay', () => {
+    jest.spyOn(Math, 'random').mockReturnValue(0.5);
+    const q = new WorkQueue({ baseBackoffMs: 100 });
+    q.addRateLimited('ns/a');
+    q.addRateLimited('ns/a');
+    expect(q.addRateLimited('ns/a')).toBe(400);
+    q.forget('ns/a');
+    expect(q.addRateLimited('ns/a')).toBe(100);
+  });
+});
+
+describe('WorkQueue: shutDown', () => {
+  afterEach(() => {
+    jest.useRealTimers();
+  });
+
+  test('releases every waiting worker with undefined', async () => {
+    const q = new WorkQueue();
+    const w1 = q.get();
+    const w2 = q.get();
+    q.shutDown();
+    expect(await w1).toBeUndefined();
+    expect(await w2).toBeUndefined();
+  });
+
+  test('get after shutDown returns undefined even with keys left', async () => {
+    const q = new WorkQueue();
+    q.add('ns/a');
+    q.shutDown();
+    expect(await q.get()).toBeUndefined();
+  });
+
+  test('add and addAfter after shutDown are ignored', () => {
+    const q = new WorkQueue();
+    q.shutDown();
+    q.add('ns/a');
+    q.addAfter('ns/b', 10);
+    expect(q.depth).toBe(0);
+  });
+
+  test('pending wake-ups are cancelled', () => {
+    jest.useFakeTimers();
+    const q = new WorkQueue();
+    q.addAfter('ns/a', 1_000);
+    q.shutDown();
+    jest.advanceTimersByTime(5_000);
+    expect(q.depth).toBe(0);
+    expect(jest.getTimerCount()).toBe(0);
+  });
+
+  test('a key in flight can still be marked done', async () => {
+    const q = new WorkQueue();
+    q.add('ns/a');
+    await q.get();
+    q.add('ns/a');
+    q.shutDown();
+    q.done('ns/a');
+    expect(q.busy).toBe(false);
+    expect(q.depth).toBe(0);
+  });
+});

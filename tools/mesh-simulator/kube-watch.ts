@@ -1,0 +1,174 @@
+// Watching the objects that shape the simulated traffic, per namespace of the
+// configured hosts: VirtualServices and DestinationRules (networking.istio.io),
+// Services, Deployments (subset workloads, behaviour annotations) and
+// ConfigMaps (behaviour). Each kind is one client-node informer on the
+// namespaced path; a failed watch (client-node's informer stops on errors
+// other than 410 Gone) is restarted with backoff, resuming from the cache's
+// resourceVersion. Any change moves version(), which makes the traffic engine
+// rebuild its plans.
+import {
+  AppsV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  makeInformer,
+  type Informer,
+  type KubeConfig,
+  type KubernetesListObject,
+  type KubernetesObject,
+  type ObjectCache,
+} from '@kubernetes/client-node';
+import type { ClusterView } from './traffic.js';
+import type { NamespaceObjects } from './workloads.js';
+
+type Log = (level: 'debug' | 'info' | 'warn', msg: string, fields?: Record<string, unknown>) => void;
+
+const errText = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+/** One informer that restarts itself after watch errors. */
+class RestartingInformer<T extends KubernetesObject> {
+  private readonly inf: Informer<T> & ObjectCache<T>;
+  private synced = false;
+  private stopped = false;
+  private lastError: unknown;
+  private failures = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly name: string,
+    path: string,
+    list: () => Promise<KubernetesListObject<T>>,
+    kc: KubeConfig,
+    private readonly onChange: () => void,
+    private readonly log: Log,
+  ) {
+    this.inf = makeInformer<T>(kc, path, list);
+    const changed = () => this.onChange();
+    this.inf.on('add', changed);
+    this.inf.on('update', changed);
+    this.inf.on('delete', changed);
+    this.inf.on('connect', () => (this.failures = 0));
+    this.inf.on('error', (err: unknown) => {
+      this.lastError = err ?? new Error('watch failed');
+      if (this.synced && !this.stopped) this.scheduleRestart();
+    });
+  }
+
+  list(): ReadonlyArray<T> {
+    return this.inf.list();
+  }
+
+  /** Resolves after the first successful list; retries until `deadline` (epoch ms). */
+  async start(deadline: number): Promise<void> {
+    for (;;) {
+      this.lastError = undefined;
+      await this.inf.start();
+      if (this.stopped) return;
+      if (this.lastError === undefined) {
+        this.synced = true;
+        this.onChange();
+        return;
+      }
+      if (Date.now() > deadline) throw new Error(`${this.name}: first list failed: ${errText(this.lastError)}`);
+      this.log('warn', 'list failed; retrying', { informer: this.name, err: errText(this.lastError) });
+      await new Promise((r) => setTimeout(r, this.backoff()));
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    await this.inf.stop();
+  }
+
+  private scheduleRestart(): void {
+    if (this.retryTimer) return;
+    const delay = this.backoff();
+    this.log('warn', 'watch failed; restarting', { informer: this.name, err: errText(this.lastError), retryInMs: delay });
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      if (!this.stopped) void this.inf.start();
+    }, delay);
+  }
+
+  private backoff(): number {
+    this.failures++;
+    return Math.min(10_000, 250 * 2 ** Math.min(this.failures, 6));
+  }
+}
+
+interface NamespaceInformers {
+  virtualServices: RestartingInformer<KubernetesObject>;
+  destinationRules: RestartingInformer<KubernetesObject>;
+  services: RestartingInformer<KubernetesObject>;
+  deployments: RestartingInformer<KubernetesObject>;
+  configMaps: RestartingInformer<KubernetesObject>;
+}
+
+export interface MeshWatcherOptions {
+  kubeConfig: KubeConfig;
+  namespaces: string[];
+  istioApiVersion: string;
+  log: Log;
+}
+
+export class MeshWatcher implements ClusterView {
+  private readonly byNamespace = new Map<string, NamespaceInformers>();
+  private changes = 0;
+
+  constructor(opts: MeshWatcherOptions) {
+    const kc = opts.kubeConfig;
+    const core = kc.makeApiClient(CoreV1Api);
+    const apps = kc.makeApiClient(AppsV1Api);
+    const custom = kc.makeApiClient(CustomObjectsApi);
+    const group = 'networking.istio.io';
+    const version = opts.istioApiVersion;
+    const changed = () => this.changes++;
+    for (const namespace of new Set(opts.namespaces)) {
+      const make = (kind: string, path: string, list: () => Promise<unknown>) =>
+        new RestartingInformer<KubernetesObject>(`${namespace}/${kind}`, path, list as () => Promise<KubernetesListObject<KubernetesObject>>, kc, changed, opts.log);
+      const istio = (plural: string) =>
+        make(plural, `/apis/${group}/${version}/namespaces/${namespace}/${plural}`, () =>
+          custom.listNamespacedCustomObject({ group, version, namespace, plural }),
+        );
+      this.byNamespace.set(namespace, {
+        virtualServices: istio('virtualservices'),
+        destinationRules: istio('destinationrules'),
+        services: make('services', `/api/v1/namespaces/${namespace}/services`, () => core.listNamespacedService({ namespace })),
+        deployments: make('deployments', `/apis/apps/v1/namespaces/${namespace}/deployments`, () => apps.listNamespacedDeployment({ namespace })),
+        configMaps: make('configmaps', `/api/v1/namespaces/${namespace}/configmaps`, () => core.listNamespacedConfigMap({ namespace })),
+      });
+    }
+  }
+
+  /** Starts every informer; resolves when all listed once, rejects after timeoutMs. */
+  async start(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    const all = [...this.byNamespace.values()].flatMap((n) => Object.values(n) as RestartingInformer<KubernetesObject>[]);
+    const results = await Promise.allSettled(all.map((i) => i.start(deadline)));
+    const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed.length > 0) {
+      await this.stop();
+      throw new Error(failed.map((f) => errText(f.reason)).join('; '));
+    }
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.byNamespace.values()].flatMap((n) => (Object.values(n) as RestartingInformer<KubernetesObject>[]).map((i) => i.stop())));
+  }
+
+  version(): number {
+    return this.changes;
+  }
+
+  objects(namespace: string): NamespaceObjects | undefined {
+    const n = this.byNamespace.get(namespace);
+    if (!n) return undefined;
+    return {
+      virtualServices: n.virtualServices.list() as NamespaceObjects['virtualServices'],
+      destinationRules: n.destinationRules.list() as NamespaceObjects['destinationRules'],
+      services: n.services.list() as NamespaceObjects['services'],
+      deployments: n.deployments.list() as NamespaceObjects['deployments'],
+      configMaps: n.configMaps.list() as NamespaceObjects['configMaps'],
+    };
+  }
+}

@@ -1,0 +1,130 @@
+// startSimulator: watches the hosts' VirtualServices (and what else shapes
+// their traffic), generates requests every tick and serves them as Istio
+// metrics. Used in-process by tests and by the CLI (main.ts).
+import { KubeConfig } from '@kubernetes/client-node';
+import { DEFAULTS, validateOptions, type HostConfig, type LogRecord, type SimulatorOptions } from './config.js';
+import { startMetricsServer } from './http-server.js';
+import { IstioMetrics } from './istio-metrics.js';
+import { MeshWatcher } from './kube-watch.js';
+import { randomSeed } from './rng.js';
+import { TrafficEngine, type HostPlan } from './traffic.js';
+
+export interface RunningSimulator {
+  port: number;
+  address: string;
+  /** http://ADDRESS:PORT */
+  url: string;
+  /** host:port, as a Prometheus scrape target. */
+  target: string;
+  seed: number;
+  metrics: IstioMetrics;
+  /** Current plans and request counts (also served at /state). */
+  snapshot(): ReturnType<TrafficEngine['snapshot']>;
+  /** Stops traffic, the watches and the HTTP server. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/** A tick backlog longer than this (the event loop was blocked) is dropped, not replayed as a burst. */
+const MAX_CATCH_UP_TICKS = 50;
+
+const LEVELS = { debug: 0, info: 1, warn: 2, silent: 3 } as const;
+
+function makeLog(opts: SimulatorOptions) {
+  const min = LEVELS[opts.logLevel ?? DEFAULTS.logLevel];
+  const sink = opts.logger ?? ((r: LogRecord) => process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), ...r })}\n`));
+  return (level: LogRecord['level'], msg: string, fields: Record<string, unknown> = {}) => {
+    if (LEVELS[level] >= min) sink({ level, msg, ...fields });
+  };
+}
+
+/** A compact description of a plan for logs. */
+export function describePlan(plan: HostPlan): unknown[] {
+  return plan.entries.map((e) => ({
+    share: Math.round(e.share * 1000) / 1000,
+    ...(e.routeName !== undefined ? { route: e.routeName } : {}),
+    ...(e.subset !== undefined ? { subset: e.subset } : {}),
+    ...(e.destination ? { workload: e.destination.workload, version: e.destination.version } : {}),
+    ...(e.behaviour ? { errorRate: e.behaviour.errorRate, p50: e.behaviour.latencyMs.p50, p99: e.behaviour.latencyMs.p99 } : {}),
+    ...(e.failure ? { fails: `${e.failure.code} ${e.failure.flags}` } : {}),
+  }));
+}
+
+export async function startSimulator(opts: SimulatorOptions): Promise<RunningSimulator> {
+  validateOptions(opts);
+  const log = makeLog(opts);
+  const seed = opts.seed ?? randomSeed();
+  const tickMs = opts.tickMs ?? DEFAULTS.tickMs;
+  const kc = new KubeConfig();
+  if (opts.kubeconfig) kc.loadFromFile(opts.kubeconfig);
+  else kc.loadFromDefault();
+
+  const watcher = new MeshWatcher({
+    kubeConfig: kc,
+    namespaces: opts.hosts.map((h) => h.namespace),
+    istioApiVersion: opts.istioApiVersion ?? DEFAULTS.istioApiVersion,
+    log,
+  });
+  await watcher.start(opts.syncTimeoutMs ?? DEFAULTS.syncTimeoutMs);
+
+  const metrics = new IstioMetrics();
+  const lastProblems = new Map<HostConfig, string>();
+  const engine = new TrafficEngine({
+    hosts: opts.hosts,
+    seed,
+    view: watcher,
+    metrics,
+    tickMs,
+    ...(opts.matchShare !== undefined ? { matchShare: opts.matchShare } : {}),
+    ...(opts.defaultBehaviour ? { defaultBehaviour: opts.defaultBehaviour } : {}),
+    ...(opts.configMapName ? { configMapName: opts.configMapName } : {}),
+    ...(opts.clusterDomain ? { clusterDomain: opts.clusterDomain } : {}),
+    onPlanChange: (host, plan) => {
+      log('info', 'traffic plan', { host: `${host.namespace}/${host.service}`, virtualService: plan.virtualService ?? null, plan: describePlan(plan) });
+      const problems = plan.problems.join('\n');
+      if (problems && problems !== lastProblems.get(host)) log('warn', 'configuration problems', { host: `${host.namespace}/${host.service}`, problems: plan.problems });
+      lastProblems.set(host, problems);
+    },
+  });
+
+  let server;
+  try {
+    server = await startMetricsServer({ address: opts.address ?? DEFAULTS.address, port: opts.port ?? DEFAULTS.port, metrics, state: () => engine.snapshot() });
+  } catch (err) {
+    await watcher.stop();
+    throw err;
+  }
+
+  // Ticks are counted from the start, so a late timer catches up instead of slowing the rate.
+  const started = performance.now();
+  let done = 0;
+  const timer = setInterval(() => {
+    const due = Math.floor((performance.now() - started) / tickMs);
+    let n = due - done;
+    if (n > MAX_CATCH_UP_TICKS) {
+      log('warn', 'event loop stalled; dropping ticks', { dropped: n - MAX_CATCH_UP_TICKS });
+      done += n - MAX_CATCH_UP_TICKS;
+      n = MAX_CATCH_UP_TICKS;
+    }
+    if (n > 0) engine.tick(n);
+    done += n;
+  }, tickMs);
+
+  const address = opts.address ?? DEFAULTS.address;
+  const hostPart = address.includes(':') ? `[${address}]` : address;
+  let stopped: Promise<void> | undefined;
+  log('info', 'simulating', { port: server.port, seed, hosts: opts.hosts.map((h) => `${h.namespace}/${h.service}:${h.rps}`) });
+  return {
+    port: server.port,
+    address,
+    url: `http://${hostPart}:${server.port}`,
+    target: `${hostPart}:${server.port}`,
+    seed,
+    metrics,
+    snapshot: () => engine.snapshot(),
+    stop: () =>
+      (stopped ??= (async () => {
+        clearInterval(timer);
+        await Promise.all([watcher.stop(), server.close()]);
+      })()),
+  };
+}
