@@ -13,6 +13,8 @@ const ConfigSchema = z.object({
   WORKERS: z.coerce.number().int().min(1).max(64).default(4),
   /** How often every informer relists, so a dead watch cannot hide changes. */
   RELIST_SECONDS: z.coerce.number().int().min(10).default(600),
+  /** Prometheus used by releases whose spec.analysis names none. */
+  PROMETHEUS_ADDRESS: z.url().optional(),
   /** Instance name for Events and leader election (the pod name in a cluster). */
   POD_NAME: z.string().optional(),
 });

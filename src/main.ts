@@ -4,6 +4,9 @@
 import { hostname } from 'node:os';
 import { ApisApi, KubeConfig } from '@kubernetes/client-node';
 import { Registry, collectDefaultMetrics } from 'prom-client';
+import { AnalysisRunner } from './analysis/analysis-runner.js';
+import { CachedQuerier } from './analysis/prometheus/cached-querier.js';
+import { PrometheusClient } from './analysis/prometheus/client.js';
 import { loadConfig } from './config.js';
 import { Controller } from './controller/controller.js';
 import { startHttpServer } from './http-server.js';
@@ -44,9 +47,19 @@ async function main(): Promise<void> {
 
   const istioVersion = await retryUntil(log, 'discover the Istio API version', () =>
     discoverIstioVersion(kc.makeApiClient(ApisApi), config.ISTIO_API_VERSION));
+  const prometheus = new PrometheusClient();
+  const queriers = new Map<number, CachedQuerier>();
+  // Rounds fall on interval boundaries, so a cache of half an interval serves every release of a round.
+  const querierFor = (intervalMs: number) => {
+    let q = queriers.get(intervalMs);
+    if (!q) queriers.set(intervalMs, (q = new CachedQuerier(prometheus, { ttlMs: Math.max(200, intervalMs / 2) })));
+    return q;
+  };
   controller = new Controller({
     kubeConfig: kc, log, namespaces: config.namespaces, istioVersion, workers: config.WORKERS,
     relistMs: config.RELIST_SECONDS * 1000, instance,
+    analysis: new AnalysisRunner(querierFor, config.PROMETHEUS_ADDRESS),
+    defaultPrometheusAddress: config.PROMETHEUS_ADDRESS,
   });
   await controller.start();
 }

@@ -23,6 +23,8 @@ export const ConditionType = {
   TrafficRoutable: 'TrafficRoutable',
   /** Whether the workload behind the canary subset has available replicas. */
   CanaryAvailable: 'CanaryAvailable',
+  /** The latest analysis round: True when every gate passed, False when one failed, Unknown when it could not judge. */
+  Healthy: 'Healthy',
 } as const;
 export type ConditionType = (typeof ConditionType)[keyof typeof ConditionType];
 
@@ -59,5 +61,12 @@ export const Reason = {
   TrafficDrift: 'TrafficDrift',
   TrafficRestored: 'TrafficRestored',
   WriteConflict: 'WriteConflict',
+  // analysis
+  GatesPassed: 'GatesPassed',
+  GateFailed: 'GateFailed',
+  AnalysisFailed: 'AnalysisFailed',
+  AnalysisInconclusive: 'AnalysisInconclusive',
+  MetricsUnavailable: 'MetricsUnavailable',
+  WaitingForAnalysis: 'WaitingForAnalysis',
 } as const;
 export type Reason = (typeof Reason)[keyof typeof Reason];

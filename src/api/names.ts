@@ -19,6 +19,8 @@ export const REQUEST_ANNOTATIONS = {
   promote: `${GROUP}/promote`,
   abort: `${GROUP}/abort`,
   retry: `${GROUP}/retry`,
+  /** Continues a release that analysis paused (spec.analysis.onFailure: pause). */
+  resume: `${GROUP}/resume`,
 } as const;
 export type RequestKind = keyof typeof REQUEST_ANNOTATIONS;
 export const REQUEST_KINDS = Object.keys(REQUEST_ANNOTATIONS) as RequestKind[];

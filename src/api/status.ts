@@ -1,6 +1,7 @@
 // The CanaryRelease status: all release progress lives here, so a restarted
 // operator continues exactly where the last one stopped.
 import { z } from 'zod';
+import { AnalysisStatusSchema } from './analysis-status.js';
 import { Phase } from './conditions.js';
 
 export const ConditionSchema = z.object({
@@ -28,13 +29,16 @@ export const CanaryReleaseStatusSchema = z.object({
   releaseStartedAt: z.string().optional(),
   stepStartedAt: z.string().optional(),
   pausedAt: z.string().optional(),
+  /** Who paused the release: spec.paused, or analysis with onFailure: pause (then only a person resumes it). */
+  pausedBy: z.enum(['spec', 'analysis']).optional(),
   /** Since when the operator has been waiting for the canary workload to be available. */
   canaryWaitingSince: z.string().optional(),
   completedAt: z.string().optional(),
   /** The last value of each request annotation that was acted on. */
   handledRequests: z
-    .object({ promote: z.string().optional(), abort: z.string().optional(), retry: z.string().optional() })
+    .object({ promote: z.string().optional(), abort: z.string().optional(), retry: z.string().optional(), resume: z.string().optional() })
     .optional(),
+  analysis: AnalysisStatusSchema.optional(),
   conditions: z.array(ConditionSchema).optional(),
 });
 export type CanaryReleaseStatus = z.infer<typeof CanaryReleaseStatusSchema>;

@@ -1,10 +1,19 @@
 // Cross-field rules of spec.analysis that the schema cannot express.
+import { renderQueryTemplate } from '../analysis/prometheus/queries.js';
 import type { AnalysisSpec } from './analysis-spec.js';
 import type { FieldProblem } from './validate.js';
 
-export function analysisProblems(a: AnalysisSpec | undefined): FieldProblem[] {
+export interface AnalysisContext {
+  /** The operator's PROMETHEUS_ADDRESS, used when the spec names none. */
+  defaultPrometheusAddress?: string | undefined;
+}
+
+export function analysisProblems(a: AnalysisSpec | undefined, ctx: AnalysisContext = {}): FieldProblem[] {
   if (!a) return [];
   const out: FieldProblem[] = [];
+  if (!a.prometheus?.address && !ctx.defaultPrometheusAddress) {
+    out.push({ field: 'spec.analysis.prometheus.address', problem: "is required: this operator has no default (its PROMETHEUS_ADDRESS is unset)" });
+  }
   const seen = new Set<string>();
   a.gates.forEach((g, i) => {
     const at = `spec.analysis.gates[${i}]`;
@@ -26,6 +35,11 @@ export function analysisProblems(a: AnalysisSpec | undefined): FieldProblem[] {
     }
     if (g.query === undefined && (g.max !== undefined || g.min !== undefined)) {
       out.push({ field: `${at}.${g.max !== undefined ? 'max' : 'min'}`, problem: 'only applies to a query gate' });
+    }
+    if (g.query !== undefined) {
+      // Sample values only reveal template mistakes; real values are checked again at every round.
+      const r = renderQueryTemplate(g.query, { namespace: 'ns', service: 'svc', version: 'v2', stableVersion: 'v1', window: '1m' });
+      if (!r.ok) out.push({ field: `${at}.query`, problem: r.message });
     }
     if (g.query !== undefined && g.max !== undefined && g.min !== undefined && g.min > g.max) {
       out.push({ field: `${at}.min`, problem: `must not exceed max (${g.max})` });

@@ -2,6 +2,7 @@
 // name the field ("spec.steps[1].weight") and say what is wrong in plain words.
 import type { z } from 'zod';
 import { CanaryReleaseSpecSchema, type CanaryReleaseSpec } from './spec.js';
+import { analysisProblems, type AnalysisContext } from './validate-analysis.js';
 
 export interface FieldProblem {
   field: string;
@@ -9,12 +10,12 @@ export interface FieldProblem {
 }
 export type SpecValidation = { ok: true; spec: CanaryReleaseSpec } | { ok: false; problems: FieldProblem[] };
 
-export function validateSpec(raw: unknown): SpecValidation {
+export function validateSpec(raw: unknown, ctx: AnalysisContext = {}): SpecValidation {
   if (raw === undefined || raw === null) return { ok: false, problems: [{ field: 'spec', problem: 'is required' }] };
   // reportInput keeps issue.input, which toProblem needs to tell "missing" from "wrong type".
   const parsed = CanaryReleaseSpecSchema.safeParse(raw, { reportInput: true });
   if (!parsed.success) return { ok: false, problems: parsed.error.issues.map(toProblem) };
-  const problems = crossFieldProblems(parsed.data);
+  const problems = [...crossFieldProblems(parsed.data), ...analysisProblems(parsed.data.analysis, ctx)];
   return problems.length ? { ok: false, problems } : { ok: true, spec: parsed.data };
 }
 

@@ -13,7 +13,7 @@ import { KubeReleaseStore } from '../kube/release-store.js';
 import { ResilientInformer, type ChangeVerb } from '../kube/resilient-informer.js';
 import { Watched } from '../kube/watched.js';
 import { ISTIO_GROUP, IstioTrafficRouter } from '../mesh/istio-traffic-router.js';
-import { ConflictError, type CanaryReleaseObject } from './ports.js';
+import { ConflictError, type AnalysisProvider, type CanaryReleaseObject } from './ports.js';
 import { Reconciler } from './reconciler.js';
 import { WorkQueue } from './work-queue.js';
 import type { Decision } from '../core/decide.js';
@@ -26,6 +26,9 @@ export interface ControllerOptions {
   workers: number;
   relistMs: number;
   instance: string;
+  /** Runs analysis rounds; without it, releases with gates hold at their first step. */
+  analysis?: AnalysisProvider | undefined;
+  defaultPrometheusAddress?: string | undefined;
   hooks?: ControllerHooks;
 }
 
@@ -89,6 +92,8 @@ export class Controller {
       probe: new DeploymentWorkloadProbe(deployments, services),
       events: new KubeEventRecorder(core, opts.log, opts.instance),
       log: opts.log,
+      analysis: opts.analysis,
+      defaultPrometheusAddress: opts.defaultPrometheusAddress,
       onDecision: opts.hooks?.decided,
     });
   }

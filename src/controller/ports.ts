@@ -2,6 +2,9 @@
 // (kube/ and mesh/), and fakes in unit tests.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { CanaryReleaseStatus } from '../api/status.js';
+import type { AnalysisSpec } from '../api/analysis-spec.js';
+import type { AnalysisTarget } from '../analysis/analysis-runner.js';
+import type { AnalysisRound } from '../core/analysis-rules.js';
 import type { DecisionEvent, TrafficObservation } from '../core/decide.js';
 
 export interface CanaryReleaseObject extends KubernetesObject {
@@ -30,7 +33,7 @@ export interface ReleaseStore {
 
 export interface TrafficRouter {
   /** The managed route(s) as they are now, and the canary subset's pod labels. */
-  observe(target: TrafficTarget): { traffic: TrafficObservation; canaryLabels?: Record<string, string> | undefined };
+  observe(target: TrafficTarget): { traffic: TrafficObservation; subsetLabels?: { stable: Record<string, string>; canary: Record<string, string> } | undefined };
   /** Sets the canary's share of the managed route(s); a no-op when already there. */
   setCanaryPercent(target: TrafficTarget, percent: number): Promise<'written' | 'unchanged'>;
 }
@@ -38,6 +41,11 @@ export interface TrafficRouter {
 export interface CanaryWorkloadProbe {
   /** Whether a Deployment behind the service's selector plus the subset's labels has available replicas. */
   check(namespace: string, service: string, subsetLabels: Record<string, string>): { available: boolean; message: string };
+}
+
+/** Runs one analysis round of a release's gates (Prometheus in production). */
+export interface AnalysisProvider {
+  run(spec: AnalysisSpec, target: AnalysisTarget): Promise<AnalysisRound>;
 }
 
 export interface EventRecorder {

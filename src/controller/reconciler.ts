@@ -4,7 +4,9 @@
 import type { Logger } from 'pino';
 import { decide, type Decision, type Observations } from '../core/decide.js';
 import { deepEqual } from '../util/deep-equal.js';
-import type { CanaryReleaseObject, CanaryWorkloadProbe, EventRecorder, ReleaseStore, TrafficRouter } from './ports.js';
+import { Phase } from '../api/conditions.js';
+import { analysisDue } from '../core/analysis-rules.js';
+import type { AnalysisProvider, CanaryReleaseObject, CanaryWorkloadProbe, EventRecorder, ReleaseStore, TrafficRouter } from './ports.js';
 import { toSnapshot, trafficTarget } from './snapshot.js';
 
 export interface ReconcileResult {
@@ -18,6 +20,9 @@ export interface ReconcilerDeps {
   probe: CanaryWorkloadProbe;
   events: EventRecorder;
   log: Logger;
+  /** Gate evaluation; without it, releases with spec.analysis hold at their first step. */
+  analysis?: AnalysisProvider | undefined;
+  defaultPrometheusAddress?: string | undefined;
   clock?: () => Date;
   /** Told after each applied decision (metrics). */
   onDecision?: (release: CanaryReleaseObject, decision: Decision) => void;
@@ -30,15 +35,26 @@ export class Reconciler {
     const [namespace, name] = key.split('/') as [string, string];
     let release = this.deps.store.get(namespace, name);
     if (!release) return {};
-    const snap = toSnapshot(release);
+    const snap = toSnapshot(release, { defaultPrometheusAddress: this.deps.defaultPrometheusAddress });
     const target = trafficTarget(release, snap);
     const obs: Observations = {};
+    const now = this.deps.clock?.() ?? new Date();
     if (target) {
       const seen = this.deps.router.observe(target);
       obs.traffic = seen.traffic;
-      if (seen.canaryLabels && !snap.deleting) obs.canary = this.deps.probe.check(namespace, target.service, seen.canaryLabels);
+      const labels = seen.subsetLabels;
+      if (labels && !snap.deleting) obs.canary = this.deps.probe.check(namespace, target.service, labels.canary);
+      const analysis = snap.spec.ok ? snap.spec.spec.analysis : undefined;
+      const st = snap.status;
+      if (analysis && labels && this.deps.analysis && !snap.deleting && seen.traffic.ok
+        && st.phase === Phase.Progressing && (st.canaryWeight ?? 0) > 0 && analysisDue(analysis, st.analysis, now)) {
+        obs.analysis = await this.deps.analysis.run(analysis, {
+          namespace, service: target.service, stableSubset: target.stableSubset, canarySubset: target.canarySubset,
+          stableLabels: labels.stable, canaryLabels: labels.canary,
+        });
+      }
     }
-    const decision = decide(snap, obs, this.deps.clock?.() ?? new Date());
+    const decision = decide(snap, obs, now);
     const log = this.deps.log.child({ release: key });
 
     if (decision.finalizer === 'add') release = await this.deps.store.addFinalizer(release);

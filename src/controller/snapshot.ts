@@ -2,17 +2,18 @@
 import { FINALIZER } from '../api/names.js';
 import { CanaryReleaseStatusSchema } from '../api/status.js';
 import { validateSpec } from '../api/validate.js';
+import type { AnalysisContext } from '../api/validate-analysis.js';
 import { effectiveSubsets, type ReleaseSnapshot } from '../core/decide.js';
 import type { CanaryReleaseObject, TrafficTarget } from './ports.js';
 
-export function toSnapshot(obj: CanaryReleaseObject): ReleaseSnapshot {
+export function toSnapshot(obj: CanaryReleaseObject, ctx: AnalysisContext = {}): ReleaseSnapshot {
   const status = CanaryReleaseStatusSchema.safeParse(obj.status ?? {});
   return {
     generation: obj.metadata?.generation ?? 0,
     deleting: Boolean(obj.metadata?.deletionTimestamp),
     hasFinalizer: (obj.metadata?.finalizers ?? []).includes(FINALIZER),
     annotations: obj.metadata?.annotations ?? {},
-    spec: validateSpec(obj.spec),
+    spec: validateSpec(obj.spec, ctx),
     // The status is written only by the operator through a typed schema; an
     // unreadable one (hand-edited) starts from scratch rather than guessing.
     status: status.success ? status.data : {},

@@ -11,6 +11,8 @@ import { setConditions, findCondition, type ConditionUpdate } from './conditions
 import { formatDuration, parseDuration } from './duration.js';
 import { planSteps, type PlannedStep } from './steps.js';
 import { routesAt, type ManagedRoute } from '../mesh/virtual-service.js';
+import { GateVerdict, type GateResult } from '../api/analysis-status.js';
+import { evidenceAllowsAdvance, holdMessage, recordRound, summarize, untilNextRound, type AnalysisRound } from './analysis-rules.js';
 
 export interface ReleaseSnapshot {
   generation: number;
@@ -28,6 +30,8 @@ export interface Observations {
   traffic?: TrafficObservation | undefined;
   /** Whether the workload behind the canary subset has available replicas. */
   canary?: { available: boolean; message: string } | undefined;
+  /** A fresh analysis round, present when the shell ran one (see analysisDue). */
+  analysis?: AnalysisRound | undefined;
 }
 
 export interface DecisionEvent {
@@ -66,6 +70,10 @@ export function decide(snap: ReleaseSnapshot, obs: Observations, now: Date): Dec
   const steps = planSteps(spec);
   const st = d.status;
   st.totalSteps = steps.length;
+  if (isFresh(snap.status)) {
+    // Annotations an object is created with (say, left in git from an earlier release) are history, not requests.
+    for (const k of newRequests(snap)) d.handled(k);
+  }
 
   // A spec naming other subsets starts a new release; an active one gives its traffic back first.
   if (st.stableSubset !== spec.stable.subset || st.canarySubset !== spec.canary.subset) {
@@ -81,6 +89,7 @@ export function decide(snap: ReleaseSnapshot, obs: Observations, now: Date): Dec
 
   const requests = newRequests(snap);
   const phase = st.phase as Phase;
+
   if (isTerminal(phase)) {
     if (requests.has('retry')) {
       d.handled('retry');
@@ -91,7 +100,7 @@ export function decide(snap: ReleaseSnapshot, obs: Observations, now: Date): Dec
         return d.done(0);
       }
     }
-    for (const k of ['promote', 'abort'] as const) {
+    for (const k of ['promote', 'abort', 'resume'] as const) {
       if (requests.has(k)) {
         d.handled(k);
         d.event('Normal', Reason.RequestIgnored, `${capitalize(k)} ignored: the release has already ended (${phase})`);
@@ -125,37 +134,63 @@ export function decide(snap: ReleaseSnapshot, obs: Observations, now: Date): Dec
     }
   }
 
+  const pausedByAnalysis = phase === Phase.Paused && st.pausedBy === 'analysis';
+  if (requests.has('resume')) {
+    d.handled('resume');
+    if (pausedByAnalysis) d.resume('Resumed on request after analysis paused the release');
+    else d.event('Normal', Reason.RequestIgnored, `Resume ignored: the release is ${phase}${phase === Phase.Paused ? ' by spec.paused; set it to false' : ''}; resume continues a release that analysis paused`);
+  } else if (pausedByAnalysis) {
+    d.keepTraffic(routes);
+    return d.done();
+  }
   if (spec.paused) {
-    if (phase !== Phase.Paused) {
-      st.phase = Phase.Paused;
-      st.pausedAt = now.toISOString();
-      d.phaseConditions(Reason.Paused, `Paused by spec.paused at ${st.canaryWeight ?? 0}%`);
-      d.message(`Paused at step ${st.currentStep ?? 0}/${steps.length} with ${st.canaryWeight ?? 0}% of traffic on ${st.canarySubset}; set spec.paused to false to resume`);
-      d.event('Normal', Reason.Paused, `Paused at ${st.canaryWeight ?? 0}% of traffic on ${st.canarySubset}`);
+    if (st.phase !== Phase.Paused) {
+      d.pause('spec', Reason.Paused, `Paused by spec.paused at ${st.canaryWeight ?? 0}%`,
+        `Paused at step ${st.currentStep ?? 0}/${steps.length} with ${st.canaryWeight ?? 0}% of traffic on ${st.canarySubset}; set spec.paused to false to resume`);
     }
     d.keepTraffic(routes);
     return d.done();
   }
-  if (phase === Phase.Paused) {
-    const pausedFor = st.pausedAt ? now.getTime() - Date.parse(st.pausedAt) : 0;
-    const shift = (t: string) => new Date(Date.parse(t) + Math.max(0, pausedFor)).toISOString();
-    if (st.stepStartedAt) st.stepStartedAt = shift(st.stepStartedAt);
-    // Time spent paused does not count towards canaryReadyTimeout either.
-    if (st.canaryWaitingSince) st.canaryWaitingSince = shift(st.canaryWaitingSince);
-    delete st.pausedAt;
-    st.phase = (st.currentStep ?? 0) > 0 ? Phase.Progressing : Phase.Pending;
-    d.event('Normal', Reason.Resumed, `Resumed at ${st.canaryWeight ?? 0}% after a pause of ${formatDuration(pausedFor)}`);
+  if (st.phase === Phase.Paused) d.resume('Resumed');
+
+  // Gates judge the canary while it has traffic; a failure beyond the limits ends or pauses the release.
+  const analysis = spec.analysis;
+  if (analysis && obs.analysis && st.phase === Phase.Progressing && (st.canaryWeight ?? 0) > 0) {
+    const subsets = { stable: st.stableSubset as string, canary: st.canarySubset as string };
+    const round = recordRound(analysis, st.analysis, obs.analysis, subsets);
+    st.analysis = round.analysis;
+    d.healthCondition(round.analysis.verdict, round.analysis.gates);
+    for (const e of round.events) d.event(e.type, e.reason, e.message);
+    if (round.failure) {
+      if ((analysis.onFailure ?? 'rollback') === 'pause') {
+        const text = `${round.failure.message}: paused at ${st.canaryWeight}% on ${st.canarySubset}`;
+        d.pause('analysis', round.failure.reason, text,
+          `${text}. Decide: kubectl annotate canaryrelease <name> ${REQUEST_ANNOTATIONS.resume}|${REQUEST_ANNOTATIONS.promote}|${REQUEST_ANNOTATIONS.abort}=$(date +%s) --overwrite`);
+        d.event('Warning', round.failure.reason, text);
+        d.keepTraffic(routes);
+        return d.done();
+      }
+      return d.rollBack(routes, round.failure.reason, `${round.failure.message}: rolled back to ${st.stableSubset}`);
+    }
   }
 
   const current = st.currentStep ?? 0;
   const step = current > 0 ? steps[Math.min(current, steps.length) - 1] : undefined;
   if (step) {
     const remaining = Date.parse(st.stepStartedAt ?? now.toISOString()) + step.durationMs - now.getTime();
+    const nextRound = analysis ? untilNextRound(analysis, now) : undefined;
     if (remaining > 0 && current <= steps.length) {
       d.keepTraffic(routes);
       d.phaseConditions(Reason.StepInProgress, stepMessage(current, steps, st.canarySubset));
       d.message(`${stepMessage(current, steps, st.canarySubset)}; next step after ${new Date(now.getTime() + remaining).toISOString()}`);
-      return d.done(remaining);
+      return d.done(Math.min(remaining, nextRound ?? remaining));
+    }
+    if (analysis && current <= steps.length && !evidenceAllowsAdvance(st.analysis, st.stepStartedAt)) {
+      d.keepTraffic(routes);
+      const text = `Step ${current}/${steps.length} held at ${st.canaryWeight}% on ${st.canarySubset}: ${holdMessage(st.analysis, analysis)}`;
+      d.phaseConditions(Reason.WaitingForAnalysis, text);
+      d.message(text);
+      return d.done(nextRound);
     }
   }
   return d.advance(routes, steps, current, obs.canary, spec.canaryReadyTimeout);
@@ -187,6 +222,11 @@ function decideDeletion(snap: ReleaseSnapshot, obs: Observations): Decision {
  */
 function trafficMoved(canaryWeight: number | undefined, traffic: TrafficObservation | undefined): boolean {
   return (canaryWeight ?? 0) > 0 || (traffic?.ok === true && !routesAt(traffic.routes, 0));
+}
+
+/** A release the operator has never written status for. */
+function isFresh(status: CanaryReleaseStatus): boolean {
+  return status.phase === undefined && status.stableSubset === undefined && status.handledRequests === undefined;
 }
 
 function isActive(phase: string | undefined): boolean {
@@ -404,9 +444,43 @@ class DecisionBuilder {
     st.phase = Phase.Progressing;
     st.stepStartedAt = this.now.toISOString();
     const text = stepMessage(nextIndex + 1, steps, st.canarySubset);
-    this.phaseConditions(Reason.StepAdvanced, text);
+    this.phaseConditions(Reason.StepInProgress, text);
     this.message(`${text}; next step after ${new Date(this.now.getTime() + next.durationMs).toISOString()}`);
     this.event('Normal', Reason.StepAdvanced, `${text} (${st.stableSubset} gets ${100 - next.weight}%)`);
     return this.done(next.durationMs);
+  }
+
+  pause(by: 'spec' | 'analysis', reason: Reason, conditionText: string, message: string): void {
+    this.status.phase = Phase.Paused;
+    this.status.pausedAt = this.now.toISOString();
+    this.status.pausedBy = by;
+    this.phaseConditions(reason, conditionText);
+    this.message(message);
+    if (by === 'spec') this.event('Normal', Reason.Paused, `Paused at ${this.status.canaryWeight ?? 0}% of traffic on ${this.status.canarySubset}`);
+  }
+
+  /** Leaves a pause; the paused time does not count towards the step or the canary wait. */
+  resume(text: string): void {
+    const st = this.status;
+    const pausedFor = st.pausedAt ? this.now.getTime() - Date.parse(st.pausedAt) : 0;
+    const shift = (t: string) => new Date(Date.parse(t) + Math.max(0, pausedFor)).toISOString();
+    if (st.stepStartedAt) st.stepStartedAt = shift(st.stepStartedAt);
+    if (st.canaryWaitingSince) st.canaryWaitingSince = shift(st.canaryWaitingSince);
+    if (st.pausedBy === 'analysis' && st.analysis) {
+      st.analysis = { ...st.analysis, consecutiveFailures: 0 };
+      delete st.analysis.inconclusiveSince;
+      delete st.analysis.errorSince;
+    }
+    delete st.pausedAt;
+    delete st.pausedBy;
+    st.phase = (st.currentStep ?? 0) > 0 ? Phase.Progressing : Phase.Pending;
+    this.event('Normal', Reason.Resumed, `${text} at ${st.canaryWeight ?? 0}% after a pause of ${formatDuration(pausedFor)}`);
+  }
+
+  healthCondition(verdict: GateVerdict, gates: GateResult[]): void {
+    const status = verdict === GateVerdict.Pass ? 'True' : verdict === GateVerdict.Fail ? 'False' : 'Unknown';
+    const reason = verdict === GateVerdict.Pass ? Reason.GatesPassed : verdict === GateVerdict.Fail ? Reason.GateFailed
+      : verdict === GateVerdict.Error ? Reason.MetricsUnavailable : Reason.AnalysisInconclusive;
+    this.condition(ConditionType.Healthy, status, reason, summarize(gates, verdict));
   }
 }

@@ -25,7 +25,7 @@ export class IstioTrafficRouter implements TrafficRouter {
     private readonly destinationRules: Watched<KubernetesObject>,
   ) {}
 
-  observe(t: TrafficTarget): { traffic: TrafficObservation; canaryLabels?: Record<string, string> } {
+  observe(t: TrafficTarget): ReturnType<TrafficRouter['observe']> {
     const vs = this.virtualService(t);
     if (!vs) {
       return { traffic: { ok: false, reason: Reason.VirtualServiceNotFound, message: `VirtualService ${t.namespace}/${t.virtualService} (spec.virtualService.name) not found` } };
@@ -42,8 +42,8 @@ export class IstioTrafficRouter implements TrafficRouter {
       }
     }
     const resolved = resolveManagedRoutes(vs, releaseTarget(t));
-    const canaryLabels = subsets.find((s) => s.name === t.canarySubset)?.labels;
-    return { traffic: resolved, canaryLabels };
+    const labels = (name: string) => subsets.find((s) => s.name === name)?.labels ?? {};
+    return { traffic: resolved, subsetLabels: { stable: labels(t.stableSubset), canary: labels(t.canarySubset) } };
   }
 
   async setCanaryPercent(t: TrafficTarget, percent: number): Promise<'written' | 'unchanged'> {

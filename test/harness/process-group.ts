@@ -10,7 +10,7 @@ export interface GroupProcess {
   exitStatus(): string | undefined;
   /** The last `lines` lines of the log file. */
   logTail(lines?: number): string;
-  /** SIGTERM to the whole group, SIGKILL after `graceMs`. Safe to call twice. */
+  /** SIGTERM to the server, then SIGKILL to the whole group after `graceMs`. Safe to call twice. */
   stop(graceMs?: number): Promise<void>;
 }
 
@@ -24,14 +24,15 @@ export interface SpawnGroupOptions {
 // because a detached group outlives its parent.
 const live = new Set<number>();
 process.once('exit', () => {
-  for (const pid of live) killGroup(pid, 'SIGKILL');
+  for (const pid of live) signal(pid, 'SIGKILL', true);
 });
 
-function killGroup(pid: number, signal: NodeJS.Signals): void {
+/** Signals one process, or with group=true the whole group led by `pid`. */
+function signal(pid: number, sig: NodeJS.Signals, group: boolean): void {
   try {
-    process.kill(-pid, signal);
+    process.kill(group ? -pid : pid, sig);
   } catch {
-    // ESRCH: the group is already gone.
+    // ESRCH: already gone.
   }
 }
 
@@ -78,18 +79,18 @@ export async function spawnGroup(
     stdio: ['ignore', fd, fd],
   });
   closeSync(fd);
+  child.once('exit', (code, signal) => {
+    status = signal ?? `exit code ${code ?? '?'}`;
+    if (child.pid !== undefined) live.delete(child.pid);
+    exited();
+  });
   await new Promise<void>((resolve, reject) => {
     child.once('spawn', resolve);
     child.once('error', reject);
   });
   const pid = child.pid;
   if (pid === undefined) throw new Error(`${name}: no pid after spawn`);
-  live.add(pid);
-  child.once('exit', (code, signal) => {
-    status = signal ?? `exit code ${code ?? '?'}`;
-    live.delete(pid);
-    exited();
-  });
+  if (status === undefined) live.add(pid);
   // The harness must not keep Node (e.g. jest) alive just because a server runs.
   child.unref();
 
@@ -112,10 +113,12 @@ export async function spawnGroup(
       }
     },
     async stop(graceMs = 5000) {
-      if (status === undefined) killGroup(pid, 'SIGTERM');
+      // TERM to the supervisor only: it forwards one TERM. A second one would
+      // make kube-apiserver skip its graceful shutdown.
+      if (status === undefined) signal(pid, 'SIGTERM', false);
       await exitedWithin(graceMs);
       // Also catches grandchildren left behind after the leader exited.
-      killGroup(pid, 'SIGKILL');
+      signal(pid, 'SIGKILL', true);
       await exitedWithin(1000);
     },
   };

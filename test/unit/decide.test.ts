@@ -88,7 +88,7 @@ describe('Pending', () => {
     expect(d.status).toMatchObject({ phase: Phase.Progressing, currentStep: 1, canaryWeight: 10, stepStartedAt: NOW.toISOString() });
     expect(d.events).toEqual([expect.objectContaining({ type: 'Normal', reason: Reason.StepAdvanced })]);
     expect(d.events[0]?.message).toContain('10%');
-    expect(cond(d, ConditionType.Progressing)).toMatchObject({ status: 'True', reason: Reason.StepAdvanced });
+    expect(cond(d, ConditionType.Progressing)).toMatchObject({ status: 'True', reason: Reason.StepInProgress });
     expect(cond(d, ConditionType.CanaryAvailable)).toMatchObject({ status: 'True' });
     expect(d.requeueAfterMs).toBe(60_000);
   });
@@ -169,6 +169,18 @@ describe('Pending', () => {
     expect(d.status.canaryWeight).toBe(0);
     expect(d.status.phase).toBe(Phase.RolledBack);
     expect(d.events).toEqual([expect.objectContaining({ type: 'Warning', reason: Reason.CanaryUnavailable })]);
+  });
+});
+
+describe('one status write per step', () => {
+  test('the first hold after an advance leaves the status the advance wrote unchanged', () => {
+    const start = snap({ status: pending() });
+    const advanced = decide(start, obs(0), NOW);
+    expect(advanced.status.currentStep).toBe(1);
+    const next = after(start, advanced);
+    const hold = decide(next, obs(10), at(1));
+    expect(hold.status).toEqual(next.status);
+    expect(hold.events).toEqual([]);
   });
 });
 

@@ -76,10 +76,13 @@ class MemoryTrafficRouter implements TrafficRouter {
   readonly observed: TrafficTarget[] = [];
   constructor(private readonly log: Log) {}
 
-  observe(t: TrafficTarget): { traffic: TrafficObservation; canaryLabels?: Record<string, string> } {
+  observe(t: TrafficTarget): ReturnType<TrafficRouter['observe']> {
     this.observed.push(t);
     if (this.unroutable) return { traffic: this.unroutable };
-    return { traffic: resolveManagedRoutes(this.vs, releaseTarget(t)), canaryLabels: { version: t.canarySubset } };
+    return {
+      traffic: resolveManagedRoutes(this.vs, releaseTarget(t)),
+      subsetLabels: { stable: { version: t.stableSubset }, canary: { version: t.canarySubset } },
+    };
   }
   async setCanaryPercent(t: TrafficTarget, percent: number): Promise<'written' | 'unchanged'> {
     this.log.push(`setCanaryPercent:${percent}`);

@@ -46,7 +46,6 @@ class RestartingInformer<T extends KubernetesObject> {
     this.inf.on('add', changed);
     this.inf.on('update', changed);
     this.inf.on('delete', changed);
-    this.inf.on('connect', () => (this.failures = 0));
     this.inf.on('error', (err: unknown) => {
       this.lastError = err ?? new Error('watch failed');
       if (this.synced && !this.stopped) this.scheduleRestart();
@@ -65,12 +64,15 @@ class RestartingInformer<T extends KubernetesObject> {
       if (this.stopped) return;
       if (this.lastError === undefined) {
         this.synced = true;
+        this.failures = 0;
         this.onChange();
         return;
       }
       if (Date.now() > deadline) throw new Error(`${this.name}: first list failed: ${errText(this.lastError)}`);
-      this.log('warn', 'list failed; retrying', { informer: this.name, err: errText(this.lastError) });
-      await new Promise((r) => setTimeout(r, this.backoff()));
+      const delay = this.backoff();
+      // The first failure and then every fifth: a missing CRD or API server should not flood the log.
+      if (this.failures % 5 === 1) this.log('warn', 'list failed; retrying', { informer: this.name, err: errText(this.lastError), attempt: this.failures, retryInMs: delay });
+      await new Promise((r) => setTimeout(r, delay));
     }
   }
 
@@ -83,10 +85,16 @@ class RestartingInformer<T extends KubernetesObject> {
   private scheduleRestart(): void {
     if (this.retryTimer) return;
     const delay = this.backoff();
-    this.log('warn', 'watch failed; restarting', { informer: this.name, err: errText(this.lastError), retryInMs: delay });
+    if (this.failures % 5 === 1) this.log('warn', 'watch failed; restarting', { informer: this.name, err: errText(this.lastError), attempt: this.failures, retryInMs: delay });
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
-      if (!this.stopped) void this.inf.start();
+      if (this.stopped) return;
+      this.lastError = undefined;
+      void this.inf.start().then(() => {
+        if (this.lastError !== undefined || this.stopped) return;
+        if (this.failures > 1) this.log('info', 'watch resumed', { informer: this.name });
+        this.failures = 0;
+      });
     }, delay);
   }
 

@@ -1,6 +1,9 @@
 // startSimulator: watches the hosts' VirtualServices (and what else shapes
 // their traffic), generates requests every tick and serves them as Istio
 // metrics. Used in-process by tests and by the CLI (main.ts).
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { DEFAULTS, validateOptions, type HostConfig, type LogRecord, type SimulatorOptions } from './config.js';
 import { startMetricsServer } from './http-server.js';
@@ -49,14 +52,26 @@ export function describePlan(plan: HostPlan): unknown[] {
   }));
 }
 
+/** The given kubeconfig, else client-node's defaults (KUBECONFIG, ~/.kube/config, in-cluster); never its silent localhost:8080 fallback. */
+function loadKubeConfig(path: string | undefined): KubeConfig {
+  const kc = new KubeConfig();
+  if (path) {
+    kc.loadFromFile(path);
+    return kc;
+  }
+  if (!process.env.KUBECONFIG && !existsSync(join(homedir(), '.kube', 'config')) && !process.env.KUBERNETES_SERVICE_HOST) {
+    throw new Error('no kubeconfig: set KUBECONFIG or pass --kubeconfig (option kubeconfig)');
+  }
+  kc.loadFromDefault();
+  return kc;
+}
+
 export async function startSimulator(opts: SimulatorOptions): Promise<RunningSimulator> {
   validateOptions(opts);
   const log = makeLog(opts);
   const seed = opts.seed ?? randomSeed();
   const tickMs = opts.tickMs ?? DEFAULTS.tickMs;
-  const kc = new KubeConfig();
-  if (opts.kubeconfig) kc.loadFromFile(opts.kubeconfig);
-  else kc.loadFromDefault();
+  const kc = loadKubeConfig(opts.kubeconfig);
 
   const watcher = new MeshWatcher({
     kubeConfig: kc,

@@ -1,0 +1,199 @@
+// The mesh simulator against the e2e control plane, scraped by a real
+// Prometheus: the Istio queries the operator relies on see the VirtualService
+// split and the configured failures, and follow weight changes.
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { startPrometheus, type RunningPrometheus } from '../harness/prometheus.js';
+import { queryByLabel, queryPrometheus } from '../harness/prometheus-query.js';
+import { ANNOTATIONS } from '../../tools/mesh-simulator/behaviour.js';
+import { startSimulator, type RunningSimulator } from '../../tools/mesh-simulator/simulator.js';
+import { bookinfoVirtualServiceSpec, Cluster, kubeconfigPath } from './support/cluster.js';
+
+const ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
+const SIMULATOR_ENTRY = join(ROOT, 'dist', 'tools', 'mesh-simulator', 'main.js');
+
+const c = new Cluster();
+const cleanups: (() => Promise<unknown>)[] = [];
+afterAll(async () => {
+  for (const f of cleanups.reverse()) await f().catch(() => undefined);
+});
+
+interface SimulatorProcess {
+  port: number;
+  child: ChildProcess;
+  logs: string[];
+  stop(): Promise<number | null>;
+}
+
+/** Runs the built CLI; resolves with the port from its ready line. */
+async function runSimulator(args: string[]): Promise<SimulatorProcess> {
+  if (!existsSync(SIMULATOR_ENTRY)) throw new Error(`${SIMULATOR_ENTRY} is missing: run npm run build first`);
+  const child = spawn(process.execPath, [SIMULATOR_ENTRY, ...args], {
+    env: { ...process.env, KUBECONFIG: kubeconfigPath() },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: string[] = [];
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => logs.push(...chunk.trimEnd().split('\n')));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`simulator not ready after 30s:\n${logs.join('\n')}`)), 30_000);
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      out += chunk;
+      const line = out.split('\n').find((l) => l.includes('"ready"'));
+      if (line) {
+        clearTimeout(timer);
+        resolve((JSON.parse(line) as { port: number }).port);
+      }
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`simulator exited (${code}) before it was ready:\n${logs.join('\n')}`));
+    });
+  });
+  return {
+    port,
+    child,
+    logs,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
+
+/** Polls `probe` every second until `ok` accepts its value; the error names the last thing seen. */
+async function eventually<T>(what: string, probe: () => Promise<T>, ok: (v: T) => boolean, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown = 'nothing yet';
+  for (;;) {
+    try {
+      const v = await probe();
+      if (ok(v)) return v;
+      last = v;
+    } catch (err) {
+      last = err instanceof Error ? err.message : err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${JSON.stringify(last)}`);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+const share = (r: Record<string, number>, key: string) => (r[key] ?? 0) / Object.values(r).reduce((s, v) => s + v, 0);
+
+async function bookinfoWithSplit(prefix: string, v1: number, v2: number): Promise<string> {
+  const ns = await c.namespace(prefix);
+  const spec = bookinfoVirtualServiceSpec();
+  spec.http[1]!.route = [
+    { destination: { host: 'reviews', subset: 'v1' }, weight: v1 },
+    { destination: { host: 'reviews', subset: 'v2' }, weight: v2 },
+  ];
+  await c.bookinfo(ns, { versions: ['v1', 'v2'], virtualService: spec });
+  cleanups.push(() => c.core.deleteNamespace({ name: ns }));
+  return ns;
+}
+
+const patchDeploymentAnnotations = (ns: string, name: string, annotations: Record<string, string>) =>
+  c.apps.patchNamespacedDeployment({ namespace: ns, name, body: { metadata: { annotations } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+
+describe('mesh simulator scraped by Prometheus', () => {
+  it('reports the VirtualService split and v2 failures through Istio queries, and follows weight changes', async () => {
+    const ns = await bookinfoWithSplit('sim', 80, 20);
+    // v2 fails half its requests (ConfigMap); v1 is slower at the tail (annotation).
+    await c.core.createNamespacedConfigMap({
+      namespace: ns,
+      body: { metadata: { name: 'mesh-simulator' }, data: { 'behaviour.json': JSON.stringify({ '*': { latencyMs: { p50: 20, p99: 200 } }, 'reviews.v2': { errorRate: 0.5 } }) } },
+    });
+    await patchDeploymentAnnotations(ns, 'reviews-v1', { [ANNOTATIONS.latencyP99]: '300' });
+
+    const sim = await runSimulator(['--host', `${ns}/reviews:50`, '--port', '0', '--seed', '42']);
+    cleanups.push(() => sim.stop());
+    const prom: RunningPrometheus = await startPrometheus({ targets: [`127.0.0.1:${sim.port}`] });
+    cleanups.push(() => prom.stop());
+
+    const sel = `reporter="destination",destination_service_name="reviews",destination_service_namespace="${ns}"`;
+    const started = Date.now();
+    const split = await eventually(
+      'a 20/80 v2/v1 split',
+      () => queryByLabel(prom.url, `sum by (destination_version) (rate(istio_requests_total{${sel}}[30s]))`, 'destination_version'),
+      (r) => r.v1 !== undefined && r.v2 !== undefined && Math.abs(share(r, 'v2') - 0.2) < 0.05,
+      25_000,
+    );
+    const readyAfterMs = Date.now() - started;
+    expect(Object.keys(split).sort()).toEqual(['v1', 'v2']);
+
+    const errorShare = await eventually(
+      'a ~50% 5xx share for v2',
+      () =>
+        queryByLabel(
+          prom.url,
+          `sum by (destination_version) (rate(istio_requests_total{${sel},response_code=~"5.."}[30s])) / sum by (destination_version) (rate(istio_requests_total{${sel}}[30s]))`,
+          'destination_version',
+        ),
+      (r) => r.v2 !== undefined && Math.abs(r.v2 - 0.5) < 0.15,
+      15_000,
+    );
+    expect(errorShare.v1 ?? 0).toBe(0);
+
+    const [p99] = await queryPrometheus(prom.url, `histogram_quantile(0.99, sum by (le) (rate(istio_request_duration_milliseconds_bucket{${sel}}[30s])))`);
+    expect(Number.isFinite(p99?.value)).toBe(true);
+    expect(p99!.value).toBeGreaterThan(25);
+    expect(p99!.value).toBeLessThan(2500);
+
+    // The source sidecar reports the same requests: unfiltered sums would double count.
+    const byReporter = await queryByLabel(prom.url, `sum by (reporter) (istio_requests_total{destination_service_namespace="${ns}"})`, 'reporter');
+    expect(Object.keys(byReporter).sort()).toEqual(['destination', 'source']);
+
+    // Move to 50/50: the simulator's plan follows at once, Prometheus within a short window.
+    await c.patchVirtualService(ns, [
+      { op: 'replace', path: '/spec/http/1/route/0/weight', value: 50 },
+      { op: 'replace', path: '/spec/http/1/route/1/weight', value: 50 },
+    ]);
+    const state = await eventually(
+      'the simulator to see the new weights',
+      async () => {
+        const s = (await (await fetch(`http://127.0.0.1:${sim.port}/state`)).json()) as { hosts: { plan: { entries: { subset?: string; share: number }[] } }[] };
+        return s.hosts[0]!.plan.entries.map((e) => [e.subset, e.share]);
+      },
+      (entries) => JSON.stringify(entries) === JSON.stringify([['v1', 0.5], ['v2', 0.5]]),
+      5_000,
+    );
+    expect(state).toHaveLength(2);
+    const after = await eventually(
+      'a 50/50 split over the last 5s',
+      () => queryByLabel(prom.url, `sum by (destination_version) (rate(istio_requests_total{${sel}}[5s]))`, 'destination_version'),
+      (r) => Math.abs(share(r, 'v2') - 0.5) < 0.1,
+      20_000,
+    );
+    expect(share(after, 'v2')).toBeGreaterThan(0.4);
+
+    expect(await sim.stop()).toBe(0);
+    expect(sim.logs.join('\n')).toContain('"msg":"traffic plan"');
+    process.stderr.write(`[simulator.test] split visible after ${readyAfterMs} ms: ${JSON.stringify(split)}; 5xx ${JSON.stringify(errorShare)}; p99 ${p99!.value.toFixed(1)} ms; after 50/50: ${JSON.stringify(after)}\n`);
+  }, 120_000);
+
+  it('runs in-process and re-reads behaviour annotations while it runs', async () => {
+    const ns = await bookinfoWithSplit('sim-lib', 100, 0);
+    let sim: RunningSimulator | undefined;
+    try {
+      sim = await startSimulator({ hosts: [{ namespace: ns, service: 'reviews', rps: 20 }], kubeconfig: kubeconfigPath(), seed: 7, logLevel: 'warn' });
+      const s = sim;
+      expect(s.snapshot().hosts[0]!.plan.entries.map((e) => [e.subset, e.share, e.behaviour?.errorRate])).toEqual([['v1', 1, 0]]);
+      await patchDeploymentAnnotations(ns, 'reviews-v1', { [ANNOTATIONS.errorRate]: '0.3', [ANNOTATIONS.errorCode]: '503' });
+      await eventually(
+        'the annotation to apply',
+        async () => s.snapshot().hosts[0]!.plan.entries[0]?.behaviour,
+        (b) => b?.errorRate === 0.3 && b.errorCode === 503,
+        5_000,
+      );
+      const text = await (await fetch(`${s.url}/metrics`)).text();
+      expect(text).toMatch(new RegExp(`istio_requests_total\\{reporter="destination".*destination_service_namespace="${ns}"`));
+    } finally {
+      await sim?.stop();
+    }
+  }, 60_000);
+});
