@@ -81,10 +81,15 @@ export class AnalysisRunner {
         }
       }));
     }
+    // Gates with the same percentile share one grouped query.
+    const latencyByPercentile = new Map<number, Promise<QueryResult>>();
     for (const g of spec.gates) {
       if (g.latency) {
         const name = g.name;
-        pending.push(ask(latencyQuery(g.latency.percentile, window)).then((r) => {
+        const percentile = g.latency.percentile;
+        let sent = latencyByPercentile.get(percentile);
+        if (!sent) latencyByPercentile.set(percentile, (sent = ask(latencyQuery(percentile, window))));
+        pending.push(sent.then((r) => {
           m.latency[name] = r.ok ? { ok: true, value: { canary: latencyMs(r.samples, canary), stable: latencyMs(r.samples, stable) } } : fail(r.message);
         }));
       } else if (g.query !== undefined) {

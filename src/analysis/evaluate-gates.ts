@@ -52,8 +52,9 @@ function evaluateGate(g: Gate, spec: AnalysisSpec, m: ReleaseMeasurements, sub: 
   if (short) return result(GateVerdict.Inconclusive, thresholdOf(g), `${g.name}: ${short}`);
 
   if (g.errorRate) {
-    const rate = (canary.errors / canary.total) * 100;
-    const stableRate = stable.total > 0 ? (stable.errors / stable.total) * 100 : undefined;
+    // Multiply first: (7 / 100) * 100 is 7.000000000000001, which would fail a 7% max.
+    const rate = (canary.errors * 100) / canary.total;
+    const stableRate = stable.total > 0 ? (stable.errors * 100) / stable.total : undefined;
     const e = g.errorRate;
     if (e.max !== undefined && rate > parsePercent(e.max)) {
       return result(GateVerdict.Fail, thresholdOf(g), `error rate ${pct(rate)} > ${e.max} (${canary.errors} of ${canary.total} ${sub.canary} requests in ${window})`, rate, stableRate);
@@ -87,7 +88,7 @@ function evaluateGate(g: Gate, spec: AnalysisSpec, m: ReleaseMeasurements, sub: 
 
 function tooFew(c: RequestCounts, min: number, who: string, window: string): string | undefined {
   if (c.total >= min && c.total > 0) return undefined;
-  return `only ${Math.round(c.total)} ${who} requests in the last ${window} (need ${Math.max(min, 1)})`;
+  return `only ${Math.floor(c.total)} ${who} requests in the last ${window} (need ${Math.max(min, 1)})`;
 }
 
 export function thresholdOf(g: Gate): string {

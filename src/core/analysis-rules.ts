@@ -83,8 +83,8 @@ export function recordRound(a: AnalysisSpec, prev: AnalysisStatus | undefined, r
       }
       break;
     case GateVerdict.Inconclusive: {
+      // The error clock keeps running too: alternating outages and thin data must not reset either limit.
       next.inconclusiveSince ??= at;
-      delete next.errorSince;
       const held = now.getTime() - Date.parse(next.inconclusiveSince);
       const max = parseDuration(a.inconclusiveTimeout ?? ANALYSIS_DEFAULTS.inconclusiveTimeout) ?? 0;
       if (changed) events.push({ type: 'Normal', reason: Reason.AnalysisInconclusive, message: `Holding: not enough data to judge ${subsets.canary}: ${why}` });

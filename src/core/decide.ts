@@ -64,16 +64,17 @@ export function decide(snap: ReleaseSnapshot, obs: Observations, now: Date): Dec
   if (snap.deleting) return decideDeletion(snap, obs);
   const d = new DecisionBuilder(snap, now);
   if (!snap.hasFinalizer) d.finalizer = 'add';
+  if (isFresh(snap.status)) {
+    // Annotations an object is created with (say, left in git from an earlier release) are history, not requests.
+    // Recorded before the spec check: the first status written for an invalid spec is no longer "fresh".
+    for (const k of newRequests(snap)) d.handled(k);
+  }
   if (!snap.spec.ok) return d.invalidSpec(describeProblems(snap.spec.problems));
   d.specValid();
   const spec = snap.spec.spec;
   const steps = planSteps(spec);
   const st = d.status;
   st.totalSteps = steps.length;
-  if (isFresh(snap.status)) {
-    // Annotations an object is created with (say, left in git from an earlier release) are history, not requests.
-    for (const k of newRequests(snap)) d.handled(k);
-  }
 
   // A spec naming other subsets starts a new release; an active one gives its traffic back first.
   if (st.stableSubset !== spec.stable.subset || st.canarySubset !== spec.canary.subset) {
@@ -182,7 +183,8 @@ export function decide(snap: ReleaseSnapshot, obs: Observations, now: Date): Dec
     if (remaining > 0 && current <= steps.length) {
       d.keepTraffic(routes);
       d.phaseConditions(Reason.StepInProgress, stepMessage(current, steps, st.canarySubset));
-      d.message(`${stepMessage(current, steps, st.canarySubset)}; next step after ${new Date(now.getTime() + remaining).toISOString()}`);
+      const evidence = analysis && st.analysis && st.analysis.verdict !== GateVerdict.Pass ? `; ${holdMessage(st.analysis, analysis)}` : '';
+      d.message(`${stepMessage(current, steps, st.canarySubset)}; next step after ${new Date(now.getTime() + remaining).toISOString()}${evidence}`);
       return d.done(Math.min(remaining, nextRound ?? remaining));
     }
     if (analysis && current <= steps.length && !evidenceAllowsAdvance(st.analysis, st.stepStartedAt)) {
@@ -256,6 +258,7 @@ class DecisionBuilder {
   readonly status: CanaryReleaseStatus;
   readonly events: DecisionEvent[] = [];
   private readonly updates: ConditionUpdate[] = [];
+  private readonly dropped = new Set<string>();
   setCanaryPercent: number | undefined;
   finalizer: 'add' | undefined;
 
@@ -282,7 +285,8 @@ class DecisionBuilder {
   }
 
   done(requeueAfterMs?: number): Decision {
-    this.status.conditions = setConditions(this.snap.status.conditions, this.updates, this.now, this.snap.generation);
+    const kept = this.snap.status.conditions?.filter((c) => !this.dropped.has(c.type));
+    this.status.conditions = setConditions(kept, this.updates, this.now, this.snap.generation);
     return {
       status: this.status,
       setCanaryPercent: this.setCanaryPercent,
@@ -376,6 +380,8 @@ class DecisionBuilder {
       handledRequests: handled,
     });
     if (!handled) delete st.handledRequests;
+    // The previous release's health says nothing about this one.
+    this.dropped.add(ConditionType.Healthy);
     const what = `${stable} -> ${canary}`;
     this.phaseConditions(retry ? Reason.Retried : Reason.Started, `Release ${what} started`);
     this.message(`Release ${what} ${retry ? 'restarted on request' : 'started'}; checking the canary workload before moving traffic`);
@@ -466,11 +472,8 @@ class DecisionBuilder {
     const shift = (t: string) => new Date(Date.parse(t) + Math.max(0, pausedFor)).toISOString();
     if (st.stepStartedAt) st.stepStartedAt = shift(st.stepStartedAt);
     if (st.canaryWaitingSince) st.canaryWaitingSince = shift(st.canaryWaitingSince);
-    if (st.pausedBy === 'analysis' && st.analysis) {
-      st.analysis = { ...st.analysis, consecutiveFailures: 0 };
-      delete st.analysis.inconclusiveSince;
-      delete st.analysis.errorSince;
-    }
+    // A person looked and chose to go on: the evidence starts afresh.
+    if (st.pausedBy === 'analysis') delete st.analysis;
     delete st.pausedAt;
     delete st.pausedBy;
     st.phase = (st.currentStep ?? 0) > 0 ? Phase.Progressing : Phase.Pending;

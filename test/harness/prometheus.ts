@@ -12,6 +12,7 @@
 // stop(), to stand in for a replaced Prometheus at the same address).
 import { accessSync, constants, existsSync, rmSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { freePorts } from './free-port.js';
@@ -80,6 +81,16 @@ export function findPrometheusBinary(explicit?: string): string {
   return found;
 }
 
+function assertPortFree(port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(new Error(`prometheus: cannot listen on 127.0.0.1:${port}: ${err.code === 'EADDRINUSE' ? 'the port is in use' : err.message}`)),
+    );
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve()));
+  });
+}
+
 /** The generated prometheus.yml (JSON is valid YAML). */
 export function prometheusConfig(opts: Pick<PrometheusOptions, 'targets' | 'scrapeIntervalSeconds' | 'jobName'>): string {
   const every = `${opts.scrapeIntervalSeconds ?? 1}s`;
@@ -119,6 +130,8 @@ export async function startPrometheus(opts: PrometheusOptions): Promise<RunningP
   const up = async () => {
     if (stopped) throw new Error('prometheus: up() after stop()');
     if (proc && proc.exitStatus() === undefined) return;
+    // Otherwise /-/ready could be answered by whoever holds the port.
+    await assertPortFree(port);
     const p = await spawnGroup('prometheus', binary, args, { logFile, cwd: workDir });
     proc = p;
     try {

@@ -35,7 +35,7 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (err: unknown) => {
-    process.stderr.write(`mesh-simulator: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.stderr.write(`mesh-simulator: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(1);
   },
 );

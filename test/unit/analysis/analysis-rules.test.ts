@@ -1,0 +1,276 @@
+import { describe, expect, test } from '@jest/globals';
+import type { AnalysisSpec, Gate } from '../../../src/api/analysis-spec.js';
+import { GateVerdict, type AnalysisStatus, type GateResult } from '../../../src/api/analysis-status.js';
+import { Reason } from '../../../src/api/conditions.js';
+import {
+  analysisDue, evidenceAllowsAdvance, holdMessage, recordRound, summarize, untilNextRound, type AnalysisRound, type RoundOutcome,
+} from '../../../src/core/analysis-rules.js';
+import { NOW, at, iso } from '../release-fixtures.js';
+import { SUBSETS, analysisSpec, failed, measured, roundOf } from './analysis-fixtures.js';
+
+const ERRORS: Gate = { name: 'errors', errorRate: { max: '1%' } };
+const SPEC = analysisSpec([ERRORS]);
+
+const passAt = (when: Date, spec: AnalysisSpec = SPEC) => roundOf(spec, measured({ canary: { total: 100, errors: 0 } }), when);
+const failAt = (when: Date, spec: AnalysisSpec = SPEC) => roundOf(spec, measured({ canary: { total: 100, errors: 20 } }), when);
+const inconclusiveAt = (when: Date, spec: AnalysisSpec = SPEC) => roundOf(spec, measured({ canary: { total: 10, errors: 0 } }), when);
+const errorAt = (when: Date, spec: AnalysisSpec = SPEC) => roundOf(spec, measured({ requestsError: 'cannot reach Prometheus: ECONNREFUSED' }), when);
+
+const FAIL_MSG = 'error rate 20% > 1% (20 of 100 v2 requests in 1m)';
+
+/** Feeds rounds through recordRound one after another, as decide does. */
+function play(rounds: AnalysisRound[], spec: AnalysisSpec = SPEC, start?: AnalysisStatus): RoundOutcome[] {
+  let prev = start;
+  return rounds.map((r) => {
+    const out = recordRound(spec, prev, r, SUBSETS);
+    prev = out.analysis;
+    return out;
+  });
+}
+const last = <T>(xs: T[]): T => xs[xs.length - 1] as T;
+
+describe('analysisDue', () => {
+  const status = (evaluatedAt: string): AnalysisStatus => ({ evaluatedAt, verdict: GateVerdict.Pass, consecutiveFailures: 0, gates: [] });
+
+  test('is due when no round was ever evaluated', () => {
+    expect(analysisDue(SPEC, undefined, NOW)).toBe(true);
+  });
+
+  test('is not due again within the same interval (default 30s)', () => {
+    expect(analysisDue(SPEC, status(iso(0)), at(29.999))).toBe(false);
+  });
+
+  test('is due at the next wall-clock boundary', () => {
+    expect(analysisDue(SPEC, status(iso(0)), at(30))).toBe(true);
+  });
+
+  test('is due once a boundary is crossed, however little time passed', () => {
+    expect(analysisDue(SPEC, status(iso(29)), at(31))).toBe(true);
+  });
+
+  test('follows spec.interval', () => {
+    const spec = analysisSpec([ERRORS], { interval: '1m' });
+    expect(analysisDue(spec, status(iso(0)), at(59))).toBe(false);
+    expect(analysisDue(spec, status(iso(0)), at(60))).toBe(true);
+  });
+});
+
+describe('untilNextRound', () => {
+  test('is a whole interval on a boundary', () => {
+    expect(untilNextRound(SPEC, NOW)).toBe(30_000);
+  });
+  test('is the time left to the next boundary in between', () => {
+    expect(untilNextRound(SPEC, at(10))).toBe(20_000);
+    expect(untilNextRound(analysisSpec([ERRORS], { interval: '1m' }), at(45))).toBe(15_000);
+  });
+});
+
+describe('evidenceAllowsAdvance', () => {
+  const status = (verdict: GateVerdict, evaluatedAt: string): AnalysisStatus => ({ evaluatedAt, verdict, consecutiveFailures: 0, gates: [] });
+
+  test('no round yet does not allow advancing', () => {
+    expect(evidenceAllowsAdvance(undefined, iso(0))).toBe(false);
+  });
+  test('a passing round evaluated after the step began allows advancing', () => {
+    expect(evidenceAllowsAdvance(status(GateVerdict.Pass, iso(10)), iso(0))).toBe(true);
+  });
+  test('a passing round evaluated exactly when the step began allows advancing', () => {
+    expect(evidenceAllowsAdvance(status(GateVerdict.Pass, iso(0)), iso(0))).toBe(true);
+  });
+  test('a passing round from before the step began does not allow advancing', () => {
+    expect(evidenceAllowsAdvance(status(GateVerdict.Pass, iso(-1)), iso(0))).toBe(false);
+  });
+  test.each([GateVerdict.Fail, GateVerdict.Inconclusive, GateVerdict.Error])('a %s round does not allow advancing', (v) => {
+    expect(evidenceAllowsAdvance(status(v, iso(10)), iso(0))).toBe(false);
+  });
+});
+
+describe('recordRound', () => {
+  test('stores the round: evaluatedAt, verdict and every gate result', () => {
+    const r = failAt(at(0));
+    const out = recordRound(SPEC, undefined, r, SUBSETS);
+    expect(out.analysis).toEqual({ evaluatedAt: iso(0), verdict: GateVerdict.Fail, consecutiveFailures: 1, gates: r.results });
+  });
+
+  test('a first Pass emits one Normal GatesPassed event and no failure', () => {
+    const out = recordRound(SPEC, undefined, passAt(at(0)), SUBSETS);
+    expect(out.analysis.consecutiveFailures).toBe(0);
+    expect(out.events).toEqual([{ type: 'Normal', reason: Reason.GatesPassed, message: 'Gates pass for v2: error rate 0% within <= 1%' }]);
+    expect(out.failure).toBeUndefined();
+  });
+
+  test('a Pass after a Pass emits no event', () => {
+    expect(last(play([passAt(at(0)), passAt(at(30))])).events).toEqual([]);
+  });
+
+  test('Pass resets consecutiveFailures, inconclusiveSince and errorSince', () => {
+    const prev: AnalysisStatus = {
+      evaluatedAt: iso(-30), verdict: GateVerdict.Error, consecutiveFailures: 2, inconclusiveSince: iso(-120), errorSince: iso(-60), gates: [],
+    };
+    const out = recordRound(SPEC, prev, passAt(at(0)), SUBSETS);
+    expect(out.analysis.consecutiveFailures).toBe(0);
+    expect(out.analysis).not.toHaveProperty('inconclusiveSince');
+    expect(out.analysis).not.toHaveProperty('errorSince');
+  });
+
+  test('Fail increments consecutiveFailures with one Warning GateFailed event naming the check count', () => {
+    const out = recordRound(SPEC, undefined, failAt(at(0)), SUBSETS);
+    expect(out.analysis.consecutiveFailures).toBe(1);
+    expect(out.events).toEqual([{ type: 'Warning', reason: Reason.GateFailed, message: `Check 1/3 failed for v2: ${FAIL_MSG}` }]);
+    expect(out.failure).toBeUndefined();
+  });
+
+  test('every failing round emits its own event, even without a verdict change', () => {
+    const outs = play([failAt(at(0)), failAt(at(30))]);
+    expect(outs.map((o) => o.events.map((e) => e.message))).toEqual([[`Check 1/3 failed for v2: ${FAIL_MSG}`], [`Check 2/3 failed for v2: ${FAIL_MSG}`]]);
+  });
+
+  test('the failureLimit-th consecutive Fail (default 3) returns an AnalysisFailed failure with the gate message', () => {
+    const outs = play([failAt(at(0)), failAt(at(30)), failAt(at(60))]);
+    expect(outs.map((o) => o.failure)).toEqual([undefined, undefined, { reason: Reason.AnalysisFailed, message: `${FAIL_MSG} on 3 consecutive checks` }]);
+  });
+
+  test('honours spec.failureLimit (1 fails at once)', () => {
+    const spec = analysisSpec([ERRORS], { failureLimit: 1 });
+    const out = recordRound(spec, undefined, failAt(at(0), spec), SUBSETS);
+    expect(out.failure).toEqual({ reason: Reason.AnalysisFailed, message: `${FAIL_MSG} on 1 consecutive checks` });
+  });
+
+  test('a Pass between Fails starts the count again', () => {
+    const outs = play([failAt(at(0)), failAt(at(30)), passAt(at(60)), failAt(at(90)), failAt(at(120))]);
+    expect(outs.map((o) => o.analysis.consecutiveFailures)).toEqual([1, 2, 0, 1, 2]);
+    expect(outs.every((o) => o.failure === undefined)).toBe(true);
+  });
+
+  test('Inconclusive and Error rounds neither count nor reset failures', () => {
+    const outs = play([failAt(at(0)), failAt(at(30)), inconclusiveAt(at(60)), errorAt(at(90)), failAt(at(120))]);
+    expect(outs.map((o) => o.analysis.consecutiveFailures)).toEqual([1, 2, 2, 2, 3]);
+    expect(last(outs).failure?.reason).toBe(Reason.AnalysisFailed);
+  });
+
+  test('Inconclusive sets inconclusiveSince once and emits one Normal event on the change only', () => {
+    const outs = play([passAt(at(0)), inconclusiveAt(at(30)), inconclusiveAt(at(60))]);
+    expect(outs[1]?.analysis.inconclusiveSince).toBe(iso(30));
+    expect(outs[2]?.analysis.inconclusiveSince).toBe(iso(30));
+    expect(outs[1]?.events).toEqual([{
+      type: 'Normal', reason: Reason.AnalysisInconclusive,
+      message: 'Holding: not enough data to judge v2: errors: only 10 v2 requests in the last 1m (need 50)',
+    }]);
+    expect(outs[2]?.events).toEqual([]);
+  });
+
+  test('Inconclusive turns into an AnalysisInconclusive failure after inconclusiveTimeout (default 30m), not before', () => {
+    const start = inconclusiveAt(at(0));
+    const first = recordRound(SPEC, undefined, start, SUBSETS).analysis;
+    expect(recordRound(SPEC, first, inconclusiveAt(at(30 * 60 - 1)), SUBSETS).failure).toBeUndefined();
+    const out = recordRound(SPEC, first, inconclusiveAt(at(30 * 60)), SUBSETS);
+    expect(out.failure?.reason).toBe(Reason.AnalysisInconclusive);
+    expect(out.failure?.message).toBe('no conclusive data for 30m (errors: only 10 v2 requests in the last 1m (need 50))');
+  });
+
+  test('honours spec.inconclusiveTimeout', () => {
+    const spec = analysisSpec([ERRORS], { inconclusiveTimeout: '2m' });
+    const outs = play([inconclusiveAt(at(0), spec), inconclusiveAt(at(90), spec), inconclusiveAt(at(120), spec)], spec);
+    expect(outs.map((o) => o.failure?.reason)).toEqual([undefined, undefined, Reason.AnalysisInconclusive]);
+  });
+
+  test('Error sets errorSince once and emits one Warning MetricsUnavailable event on the change only', () => {
+    const outs = play([errorAt(at(0)), errorAt(at(30))]);
+    expect(outs.map((o) => o.analysis.errorSince)).toEqual([iso(0), iso(0)]);
+    expect(outs[0]?.events).toEqual([{
+      type: 'Warning', reason: Reason.MetricsUnavailable, message: 'Holding: metrics could not be read: errors: cannot reach Prometheus: ECONNREFUSED',
+    }]);
+    expect(outs[1]?.events).toEqual([]);
+  });
+
+  test('Error turns into a MetricsUnavailable failure after prometheusErrorTimeout (default 15m), not before', () => {
+    const first = recordRound(SPEC, undefined, errorAt(at(0)), SUBSETS).analysis;
+    expect(recordRound(SPEC, first, errorAt(at(15 * 60 - 1)), SUBSETS).failure).toBeUndefined();
+    const out = recordRound(SPEC, first, errorAt(at(15 * 60)), SUBSETS);
+    expect(out.failure).toEqual({ reason: Reason.MetricsUnavailable, message: 'metrics unavailable for 15m (errors: cannot reach Prometheus: ECONNREFUSED)' });
+  });
+
+  test('honours spec.prometheusErrorTimeout', () => {
+    const spec = analysisSpec([ERRORS], { prometheusErrorTimeout: '1m' });
+    const outs = play([errorAt(at(0), spec), errorAt(at(30), spec), errorAt(at(60), spec)], spec);
+    expect(outs.map((o) => o.failure?.reason)).toEqual([undefined, undefined, Reason.MetricsUnavailable]);
+  });
+
+  test('a Fail after Inconclusive and Error rounds clears both since-timestamps', () => {
+    const out = last(play([inconclusiveAt(at(0)), errorAt(at(30)), failAt(at(60))]));
+    expect(out.analysis).not.toHaveProperty('inconclusiveSince');
+    expect(out.analysis).not.toHaveProperty('errorSince');
+  });
+
+  test('an event on every verdict change: Pass, Inconclusive, Error, Pass', () => {
+    const outs = play([passAt(at(0)), inconclusiveAt(at(30)), errorAt(at(60)), passAt(at(90))]);
+    expect(outs.map((o) => o.events.map((e) => e.reason))).toEqual([
+      [Reason.GatesPassed], [Reason.AnalysisInconclusive], [Reason.MetricsUnavailable], [Reason.GatesPassed],
+    ]);
+  });
+
+  test('does not modify the previous status', () => {
+    const prev = recordRound(SPEC, undefined, failAt(at(0)), SUBSETS).analysis;
+    const copy = structuredClone(prev);
+    recordRound(SPEC, prev, passAt(at(30)), SUBSETS);
+    expect(prev).toEqual(copy);
+  });
+});
+
+describe('summarize', () => {
+  const r = (name: string, verdict: GateVerdict): GateResult => ({ name, query: '', threshold: '', verdict, message: `${name} ${verdict}` });
+
+  test('joins the messages of the gates with the given verdict', () => {
+    expect(summarize([r('a', GateVerdict.Pass), r('b', GateVerdict.Fail), r('c', GateVerdict.Fail)], GateVerdict.Fail)).toBe('b Fail; c Fail');
+  });
+  test('falls back to every message when no gate has that verdict', () => {
+    expect(summarize([r('a', GateVerdict.Pass), r('b', GateVerdict.Pass)], GateVerdict.Fail)).toBe('a Pass; b Pass');
+  });
+});
+
+describe('holdMessage', () => {
+  test('before any round', () => {
+    expect(holdMessage(undefined, SPEC)).toBe('waiting for the first analysis round');
+  });
+  test('after a pass from an earlier step', () => {
+    expect(holdMessage(recordRound(SPEC, undefined, passAt(at(0)), SUBSETS).analysis, SPEC)).toBe('waiting for an analysis round at this step');
+  });
+  test('after a failure names the check count and the gate message', () => {
+    expect(holdMessage(recordRound(SPEC, undefined, failAt(at(0)), SUBSETS).analysis, SPEC)).toBe(`check 1/3 failed: ${FAIL_MSG}`);
+  });
+  test('while inconclusive says since when and when it gives up', () => {
+    const a = recordRound(SPEC, undefined, inconclusiveAt(at(0)), SUBSETS).analysis;
+    expect(holdMessage(a, SPEC)).toBe(`inconclusive since ${iso(0)}: errors: only 10 v2 requests in the last 1m (need 50); gives up at ${iso(1800)}`);
+  });
+  test('while metrics are unavailable says since when and when it gives up', () => {
+    const a = recordRound(SPEC, undefined, errorAt(at(0)), SUBSETS).analysis;
+    expect(holdMessage(a, SPEC)).toBe(`metrics unavailable since ${iso(0)}: errors: cannot reach Prometheus: ECONNREFUSED; gives up at ${iso(900)}`);
+  });
+});
+
+describe('recordRound with a latency Error next to a failing errorRate gate', () => {
+  test('counts the round as a Fail (Fail beats Error)', () => {
+    const spec = analysisSpec([ERRORS, { name: 'p99', latency: { percentile: 99, maxMs: 500 } }]);
+    const round = roundOf(spec, measured({ canary: { total: 100, errors: 20 }, latency: { p99: failed('timeout') } }), at(0));
+    const out = recordRound(spec, undefined, round, SUBSETS);
+    expect(out.analysis.verdict).toBe(GateVerdict.Fail);
+    expect(out.analysis.consecutiveFailures).toBe(1);
+    expect(out.events[0]?.message).toBe(`Check 1/3 failed for v2: ${FAIL_MSG}`);
+  });
+});
+
+describe('alternating thin data and outages', () => {
+  test('an inconclusive round keeps the error clock running, so prometheusErrorTimeout still fires', () => {
+    const spec = analysisSpec([ERRORS], { prometheusErrorTimeout: '2m', inconclusiveTimeout: '1h' });
+    const outcomes = play([errorAt(at(0), spec), inconclusiveAt(at(60), spec), errorAt(at(120), spec)], spec);
+    expect(outcomes[1]?.analysis.errorSince).toBe(iso(0));
+    expect(last(outcomes).failure?.reason).toBe(Reason.MetricsUnavailable);
+  });
+
+  test('an error round keeps the inconclusive clock running, so inconclusiveTimeout still fires', () => {
+    const spec = analysisSpec([ERRORS], { inconclusiveTimeout: '2m', prometheusErrorTimeout: '1h' });
+    const outcomes = play([inconclusiveAt(at(0), spec), errorAt(at(60), spec), inconclusiveAt(at(120), spec)], spec);
+    expect(outcomes[1]?.analysis.inconclusiveSince).toBe(iso(0));
+    expect(last(outcomes).failure?.reason).toBe(Reason.AnalysisInconclusive);
+  });
+});

@@ -1,0 +1,269 @@
+import { describe, expect, test } from '@jest/globals';
+import type { AnalysisSpec, Gate } from '../../../src/api/analysis-spec.js';
+import { GateVerdict } from '../../../src/api/analysis-status.js';
+import { AnalysisRunner, type AnalysisTarget } from '../../../src/analysis/analysis-runner.js';
+import { CachedQuerier } from '../../../src/analysis/prometheus/cached-querier.js';
+import type { MetricsQuerier, QueryResult, Sample } from '../../../src/analysis/prometheus/client.js';
+import { latencyQuery, requestCountsQuery } from '../../../src/analysis/prometheus/queries.js';
+import { errorRateQuery, latencyGateQuery } from '../../../src/analysis/release-queries.js';
+import { NOW, NS } from '../release-fixtures.js';
+import { FakeQuerier, PROM, analysisSpec, latencySeries, requestSeries, type CannedAnswers } from './analysis-fixtures.js';
+
+const ERRORS: Gate = { name: 'errors', errorRate: { max: '1%' } };
+const ERRORS_VS_STABLE: Gate = { name: 'errors-vs-stable', errorRate: { maxIncreaseOverStable: '1%' } };
+const P99: Gate = { name: 'p99', latency: { percentile: 99, maxMs: 500 } };
+const P99_VS_STABLE: Gate = { name: 'p99-vs-stable', latency: { percentile: 99, maxIncreaseOverStableMs: 100 } };
+const P50: Gate = { name: 'p50', latency: { percentile: 50, maxMs: 100 } };
+const custom = (name: string, query = 'sum(rate(app_failures_total{service="{{service}}",version="{{version}}"}[{{window}}]))'): Gate => ({ name, query, max: 5 });
+
+/** Subset names differ from the version label values, so the tests see which one the queries use. */
+const target = (service = 'reviews', extra: Partial<AnalysisTarget> = {}): AnalysisTarget => ({
+  namespace: NS,
+  service,
+  stableSubset: 'stable',
+  canarySubset: 'canary',
+  stableLabels: { app: service, version: 'v1' },
+  canaryLabels: { app: service, version: 'v2' },
+  ...extra,
+});
+
+/** Istio series for several services: v1 gets 1000 requests with 5 503s, v2 gets 200 with 10 500s (5%). */
+function requestsFor(services: string[]): Sample[] {
+  return services.flatMap((svc) => [
+    requestSeries(svc, 'v1', '200', 995),
+    requestSeries(svc, 'v1', '503', 5),
+    requestSeries(svc, 'v2', '200', 190),
+    requestSeries(svc, 'v2', '500', 10),
+    requestSeries(svc, 'v2', '404', 0),
+  ]);
+}
+const latencyFor = (services: string[], canary: number, stable: number): Sample[] =>
+  services.flatMap((svc) => [latencySeries(svc, 'v1', stable), latencySeries(svc, 'v2', canary)]);
+
+const ANSWERS: CannedAnswers = {
+  // A second service and another namespace's reviews, to show the runner picks only its release's series.
+  requests: [...requestsFor(['reviews', 'ratings']), requestSeries('reviews', 'v2', '500', 999, 'other-ns')],
+  latency: { '0.99': latencyFor(['reviews', 'ratings'], 180, 120), '0.5': latencyFor(['reviews'], 40, 30) },
+};
+
+function setup(answers: CannedAnswers = ANSWERS, defaultAddress: string | undefined = undefined) {
+  const fake = new FakeQuerier(answers);
+  const intervals: number[] = [];
+  const runner = new AnalysisRunner((ms) => (intervals.push(ms), fake), defaultAddress, () => NOW);
+  return { fake, runner, intervals };
+}
+
+const queriesFor = async (gates: Gate[], extra: Partial<AnalysisSpec> = {}) => {
+  const { fake, runner } = setup();
+  await runner.run(analysisSpec(gates, extra), target());
+  return fake.calls.map((c) => c.promql);
+};
+
+describe('queries per round', () => {
+  test('errorRate-only gates send one query, the grouped request counts', async () => {
+    expect(await queriesFor([ERRORS, ERRORS_VS_STABLE])).toEqual([requestCountsQuery('1m')]);
+  });
+
+  test('latency gates add one query per distinct percentile', async () => {
+    const sent = await queriesFor([ERRORS, P99, P50]);
+    expect(sent).toHaveLength(3);
+    expect(new Set(sent)).toEqual(new Set([requestCountsQuery('1m'), latencyQuery(99, '1m'), latencyQuery(50, '1m')]));
+  });
+
+  test('two latency gates with the same percentile share one query', async () => {
+    const sent = await queriesFor([ERRORS, P99, P99_VS_STABLE]);
+    expect(sent).toHaveLength(2);
+    expect(new Set(sent)).toEqual(new Set([requestCountsQuery('1m'), latencyQuery(99, '1m')]));
+  });
+
+  test('a latency-only spec still sends the request counts (minRequests needs them)', async () => {
+    expect(new Set(await queriesFor([P99]))).toEqual(new Set([requestCountsQuery('1m'), latencyQuery(99, '1m')]));
+  });
+
+  test('each custom gate adds one query, rendered for the release', async () => {
+    const sent = await queriesFor([ERRORS, P99, custom('a'), custom('b', 'sum(x{v="{{stableVersion}}"})')]);
+    expect(sent).toHaveLength(4);
+    expect(sent).toContain('sum(rate(app_failures_total{service="reviews",version="v2"}[1m]))');
+    expect(sent).toContain('sum(x{v="v1"})');
+  });
+
+  test('custom-only gates send only their own queries', async () => {
+    // {{window}} is written in Prometheus' canonical form, so equal windows give equal queries.
+    expect(await queriesFor([custom('a'), custom('b', 'sum(x{ns="{{namespace}}"}[{{window}}])')], { window: '90s' })).toEqual([
+      'sum(rate(app_failures_total{service="reviews",version="v2"}[1m30s]))',
+      `sum(x{ns="${NS}"}[1m30s])`,
+    ]);
+  });
+
+  test('uses spec.window, the address, the timeout (default 5s) and the interval to pick the querier (default 30s)', async () => {
+    const { fake, runner, intervals } = setup();
+    await runner.run(analysisSpec([ERRORS]), target());
+    expect(fake.calls).toEqual([{ address: PROM, promql: requestCountsQuery('1m'), timeoutMs: 5000 }]);
+    expect(intervals).toEqual([30_000]);
+
+    const other = setup();
+    await other.runner.run(analysisSpec([ERRORS], { window: '5m', interval: '1m', prometheus: { address: 'http://p:9090', timeout: '2s' } }), target());
+    expect(other.fake.calls).toEqual([{ address: 'http://p:9090', promql: requestCountsQuery('5m'), timeoutMs: 2000 }]);
+    expect(other.intervals).toEqual([60_000]);
+  });
+});
+
+describe('with a CachedQuerier in front', () => {
+  const GATES = [ERRORS, ERRORS_VS_STABLE, P99, P99_VS_STABLE, P50];
+  const services = (n: number) => Array.from({ length: n }, (_, i) => `svc-${i}`);
+
+  /** Runs one round for n releases (different services, same interval) and returns the queries sent to Prometheus. */
+  async function oneRound(n: number): Promise<{ sent: number; verdicts: GateVerdict[] }> {
+    const names = services(n);
+    const inner = new FakeQuerier({ requests: requestsFor(names), latency: { '0.99': latencyFor(names, 180, 120), '0.5': latencyFor(names, 40, 30) } });
+    const caches = new Map<number, CachedQuerier>();
+    const querierFor = (ms: number): MetricsQuerier => {
+      let q = caches.get(ms);
+      if (!q) caches.set(ms, (q = new CachedQuerier(inner, { ttlMs: ms / 2, now: () => NOW.getTime() })));
+      return q;
+    };
+    const runner = new AnalysisRunner(querierFor, undefined, () => NOW);
+    const rounds = await Promise.all(names.map((svc) => runner.run(analysisSpec(GATES), target(svc))));
+    expect(caches.size).toBe(1);
+    expect([...caches.values()][0]?.queriesSent).toBe(inner.calls.length);
+    return { sent: inner.calls.length, verdicts: rounds.map((r) => r.verdict) };
+  }
+
+  test('1 release sends one query per distinct grouped query', async () => {
+    expect((await oneRound(1)).sent).toBe(3);
+  });
+
+  test('10 releases send the same number of queries as 1', async () => {
+    const one = await oneRound(1);
+    const ten = await oneRound(10);
+    expect(ten.sent).toBe(one.sent);
+  });
+
+  test('each of the 10 releases still gets its own series (all evaluated, none erred)', async () => {
+    const { verdicts } = await oneRound(10);
+    expect(verdicts).toHaveLength(10);
+    expect(verdicts.every((v) => v !== GateVerdict.Error && v !== GateVerdict.Inconclusive)).toBe(true);
+  });
+});
+
+describe('measurements and results', () => {
+  test("picks the release's own series: 10 of 200 canary requests (5%), stable 5 of 1000 (0.5%)", async () => {
+    const { runner } = setup();
+    const m = await runner.measure(analysisSpec([ERRORS]), target());
+    expect(m.requests).toEqual({ ok: true, value: { canary: { total: 200, errors: 10 }, stable: { total: 1000, errors: 5 } } });
+  });
+
+  test('picks the latency of the release per gate', async () => {
+    const { runner } = setup();
+    const m = await runner.measure(analysisSpec([P99, P50]), target());
+    expect(m.latency).toEqual({ p99: { ok: true, value: { canary: 180, stable: 120 } }, p50: { ok: true, value: { canary: 40, stable: 30 } } });
+  });
+
+  test('run evaluates the gates, with the verdict and the injected clock', async () => {
+    const { runner } = setup();
+    const round = await runner.run(analysisSpec([ERRORS, P99]), target());
+    expect(round.evaluatedAt).toEqual(NOW);
+    expect(round.verdict).toBe(GateVerdict.Fail);
+    expect(round.results.map((r) => [r.name, r.verdict, r.value])).toEqual([['errors', GateVerdict.Fail, 5], ['p99', GateVerdict.Pass, 180]]);
+    expect(round.results[0]?.message).toContain('error rate 5% > 1%');
+  });
+
+  test("status shows each gate's per-release PromQL for the canary version", async () => {
+    const { runner } = setup();
+    const round = await runner.run(analysisSpec([ERRORS, P99, custom('c')]), target());
+    const v2 = { namespace: NS, service: 'reviews', version: 'v2' };
+    expect(round.results.map((r) => r.query)).toEqual([
+      errorRateQuery(v2, '1m'),
+      latencyGateQuery(v2, 99, '1m'),
+      'sum(rate(app_failures_total{service="reviews",version="v2"}[1m]))',
+    ]);
+  });
+
+  test('a custom query returning one value is measured; no series is Inconclusive; several series is an Error', async () => {
+    const answers = (samples: Sample[]): CannedAnswers => ({ custom: (): QueryResult => ({ ok: true, resultType: 'vector', samples }) });
+    const one = await setup(answers([{ labels: {}, value: 2 }])).runner.run(analysisSpec([custom('c')]), target());
+    expect(one.results[0]).toMatchObject({ verdict: GateVerdict.Pass, value: 2 });
+    const none = await setup(answers([])).runner.run(analysisSpec([custom('c')]), target());
+    expect(none.results[0]?.verdict).toBe(GateVerdict.Inconclusive);
+    const several = await setup(answers([{ labels: { a: '1' }, value: 1 }, { labels: { a: '2' }, value: 2 }])).runner.run(analysisSpec([custom('c')]), target());
+    expect(several.results[0]?.verdict).toBe(GateVerdict.Error);
+    expect(several.results[0]?.message).toContain('returned 2 series');
+  });
+
+  test('no latency series for the canary (NaN) is Inconclusive', async () => {
+    const { runner } = setup({ ...ANSWERS, latency: { '0.99': [latencySeries('reviews', 'v1', 120), latencySeries('reviews', 'v2', Number.NaN)] } });
+    const round = await runner.run(analysisSpec([P99]), target());
+    expect(round.results[0]).toMatchObject({ verdict: GateVerdict.Inconclusive, message: 'p99: no p99 latency data for canary in 1m' });
+  });
+
+  test('no traffic for the canary version is Inconclusive, naming the count and the need', async () => {
+    const { runner } = setup({ requests: requestsFor(['ratings']) });
+    const round = await runner.run(analysisSpec([ERRORS]), target());
+    expect(round.verdict).toBe(GateVerdict.Inconclusive);
+    expect(round.results[0]?.message).toBe('errors: only 0 canary requests in the last 1m (need 50)');
+  });
+
+  test('a Prometheus error becomes Error results carrying its message, not an exception', async () => {
+    const down: QueryResult = { ok: false, kind: 'unreachable', message: `cannot reach Prometheus at ${PROM}: ECONNREFUSED` };
+    const { runner } = setup({ requests: down, latency: { '0.99': down }, custom: () => down });
+    const round = await runner.run(analysisSpec([ERRORS, P99, custom('c')]), target());
+    expect(round.verdict).toBe(GateVerdict.Error);
+    expect(round.results.map((r) => r.verdict)).toEqual([GateVerdict.Error, GateVerdict.Error, GateVerdict.Error]);
+    for (const r of round.results) expect(r.message).toContain('ECONNREFUSED');
+  });
+});
+
+describe('version labels', () => {
+  test('come from the subset labels[versionLabel], not the subset names', async () => {
+    const { fake, runner } = setup();
+    const m = await runner.measure(analysisSpec([ERRORS, custom('c')]), target());
+    expect(m.requests.ok).toBe(true);
+    expect(fake.calls.map((c) => c.promql)).toContain('sum(rate(app_failures_total{service="reviews",version="v2"}[1m]))');
+  });
+
+  test('honour spec.analysis.versionLabel', async () => {
+    const { fake, runner } = setup({ requests: [requestSeries('reviews', 'build-7', '200', 100), requestSeries('reviews', 'build-6', '200', 500)] });
+    const t = target('reviews', { stableLabels: { track: 'build-6', version: 'x' }, canaryLabels: { track: 'build-7', version: 'y' } });
+    const round = await runner.run(analysisSpec([ERRORS, custom('c')], { versionLabel: 'track' }), t);
+    expect(round.results[0]).toMatchObject({ verdict: GateVerdict.Pass, value: 0 });
+    expect(round.results[0]?.query).toContain('destination_version="build-7"');
+    expect(fake.calls.map((c) => c.promql)).toContain('sum(rate(app_failures_total{service="reviews",version="build-7"}[1m]))');
+  });
+
+  test.each([
+    ['canary', { canaryLabels: { app: 'reviews' } }],
+    ['stable', { stableLabels: { app: 'reviews' } }],
+  ] as const)('a %s subset without the label gives Error results naming spec.analysis.versionLabel, and sends nothing', async (subset, extra) => {
+    const { fake, runner } = setup();
+    const round = await runner.run(analysisSpec([ERRORS, P99, custom('c')]), target('reviews', extra));
+    expect(round.verdict).toBe(GateVerdict.Error);
+    expect(round.results.map((r) => r.verdict)).toEqual([GateVerdict.Error, GateVerdict.Error, GateVerdict.Error]);
+    for (const r of round.results) {
+      expect(r.message).toContain('spec.analysis.versionLabel');
+      expect(r.message).toContain(`DestinationRule subset "${subset}" has no "version" label`);
+    }
+    expect(fake.calls).toEqual([]);
+  });
+});
+
+describe('Prometheus address', () => {
+  test('missing in the spec and without an operator default gives Error results and sends nothing', async () => {
+    const { fake, runner } = setup(ANSWERS, undefined);
+    const round = await runner.run({ gates: [ERRORS, P99, custom('c')] }, target());
+    expect(round.verdict).toBe(GateVerdict.Error);
+    expect(round.results.every((r) => r.verdict === GateVerdict.Error && r.message.includes('no Prometheus address'))).toBe(true);
+    expect(fake.calls).toEqual([]);
+  });
+
+  test("the operator default is used when the spec names none", async () => {
+    const { fake, runner } = setup(ANSWERS, 'http://default-prometheus:9090');
+    await runner.run({ gates: [ERRORS] }, target());
+    expect(fake.calls.map((c) => c.address)).toEqual(['http://default-prometheus:9090']);
+  });
+
+  test("the spec's address wins over the operator default", async () => {
+    const { fake, runner } = setup(ANSWERS, 'http://default-prometheus:9090');
+    await runner.run(analysisSpec([ERRORS]), target());
+    expect(fake.calls.map((c) => c.address)).toEqual([PROM]);
+  });
+});
