@@ -17,6 +17,13 @@ const ConfigSchema = z.object({
   PROMETHEUS_ADDRESS: z.url().optional(),
   /** Instance name for Events and leader election (the pod name in a cluster). */
   POD_NAME: z.string().optional(),
+  POD_NAMESPACE: z.string().optional(),
+  /** Only the holder of the Lease reconciles; the others keep warm caches and take over when it goes. */
+  LEADER_ELECT: z.enum(['true', 'false']).default('false'),
+  LEASE_NAME: z.string().default('canary-operator-leader'),
+  /** Default: POD_NAMESPACE, else "default". */
+  LEASE_NAMESPACE: z.string().optional(),
+  LEASE_DURATION_SECONDS: z.coerce.number().int().min(2).max(300).default(15),
 });
 export type Config = z.infer<typeof ConfigSchema> & { namespaces: string[] };
 

@@ -2,13 +2,16 @@
 // The operator's entrypoint: configuration, logging, the controller, the
 // health/metrics server, and a clean shutdown on SIGTERM/SIGINT.
 import { hostname } from 'node:os';
-import { ApisApi, KubeConfig } from '@kubernetes/client-node';
+import { ApisApi, CoordinationV1Api, KubeConfig } from '@kubernetes/client-node';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { AnalysisRunner } from './analysis/analysis-runner.js';
 import { CachedQuerier } from './analysis/prometheus/cached-querier.js';
 import { PrometheusClient } from './analysis/prometheus/client.js';
 import { loadConfig } from './config.js';
-import { Controller } from './controller/controller.js';
+import { Controller, type ControllerHooks } from './controller/controller.js';
+import { LeaderElector } from './kube/leader-election.js';
+import { OperatorMetrics } from './metrics/operator-metrics.js';
+import { InstrumentedQuerier } from './analysis/prometheus/instrumented-querier.js';
 import { startHttpServer } from './http-server.js';
 import { discoverIstioVersion } from './kube/istio-version.js';
 import { createLogger } from './log.js';
@@ -22,8 +25,9 @@ async function main(): Promise<void> {
   log.info({ server: kc.getCurrentCluster()?.server, instance }, 'canary-operator starting');
 
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
+  collectDefaultMetrics({ register: registry, prefix: 'canary_operator_' });
   let controller: Controller | undefined;
+  let elector: LeaderElector | undefined;
   const http = await startHttpServer({ host: config.HTTP_HOST, port: config.HTTP_PORT, registry, ready: () => controller?.synced ?? false });
   log.info({ port: http.port }, 'serving /healthz, /readyz and /metrics');
 
@@ -38,6 +42,7 @@ async function main(): Promise<void> {
     }, 15_000);
     force.unref();
     await controller?.stop();
+    await elector?.stop();
     http.server.close();
     log.info('stopped');
     process.exit(0);
@@ -47,7 +52,13 @@ async function main(): Promise<void> {
 
   const istioVersion = await retryUntil(log, 'discover the Istio API version', () =>
     discoverIstioVersion(kc.makeApiClient(ApisApi), config.ISTIO_API_VERSION));
-  const prometheus = new PrometheusClient();
+  let metrics: OperatorMetrics | undefined;
+  const prometheus = new InstrumentedQuerier(new PrometheusClient(), {
+    observe: (seconds, result) => {
+      metrics?.queryDuration.observe({ outcome: result.ok ? 'ok' : 'error' }, seconds);
+      if (!result.ok) metrics?.queryErrors.inc({ kind: result.kind });
+    },
+  });
   const queriers = new Map<number, CachedQuerier>();
   // Rounds fall on interval boundaries, so a cache of half an interval serves every release of a round.
   const querierFor = (intervalMs: number) => {
@@ -55,13 +66,48 @@ async function main(): Promise<void> {
     if (!q) queriers.set(intervalMs, (q = new CachedQuerier(prometheus, { ttlMs: Math.max(200, intervalMs / 2) })));
     return q;
   };
-  controller = new Controller({
+  const hooks: ControllerHooks = {};
+  const ctl = new Controller({
     kubeConfig: kc, log, namespaces: config.namespaces, istioVersion, workers: config.WORKERS,
     relistMs: config.RELIST_SECONDS * 1000, instance,
     analysis: new AnalysisRunner(querierFor, config.PROMETHEUS_ADDRESS),
     defaultPrometheusAddress: config.PROMETHEUS_ADDRESS,
+    hooks,
   });
-  await controller.start();
+  controller = ctl;
+  metrics = new OperatorMetrics(registry, () => ctl.listReleases(), () => ctl.queue.depth);
+  Object.assign(hooks, metrics.hooks());
+  await ctl.startCaches();
+  if (shuttingDown) return;
+
+  if (config.LEADER_ELECT === 'false') {
+    metrics.leader.set(1);
+    ctl.startWorkers();
+    return;
+  }
+  const leaseMs = config.LEASE_DURATION_SECONDS * 1000;
+  elector = new LeaderElector({
+    api: kc.makeApiClient(CoordinationV1Api),
+    namespace: config.LEASE_NAMESPACE ?? config.POD_NAMESPACE ?? 'default',
+    name: config.LEASE_NAME,
+    identity: instance,
+    leaseDurationMs: leaseMs,
+    renewDeadlineMs: Math.round(leaseMs * 2 / 3),
+    retryPeriodMs: Math.max(500, Math.round(leaseMs / 7.5)),
+    log,
+    onStartedLeading: () => {
+      metrics?.leader.set(1);
+      ctl.startWorkers();
+    },
+    onStoppedLeading: () => {
+      // Like controller-runtime: a replica that lost the lease exits, and its restart rejoins as a standby.
+      metrics?.leader.set(0);
+      log.error('leadership lost; exiting so that only the new leader reconciles');
+      process.exit(1);
+    },
+  });
+  metrics.leader.set(0);
+  elector.start();
 }
 
 /** Startup calls the API server may not answer yet; keep trying, saying why. */

@@ -70,7 +70,8 @@ export class Controller {
 
     this.releases = watch<CanaryReleaseObject>('canaryreleases', crPath(GROUP, VERSION, PLURAL), crList(GROUP, VERSION, PLURAL), (o, verb) => {
       if (verb === 'delete') opts.hooks?.releaseDeleted?.(keyOf(o));
-      this.queue.add(keyOf(o));
+      // Keys queue up only on the leader; a standby just keeps its cache warm.
+      if (this.workers.length) this.queue.add(keyOf(o));
     });
     const vs = watch<Obj>('virtualservices', crPath(ISTIO_GROUP, opts.istioVersion, 'virtualservices'), crList(ISTIO_GROUP, opts.istioVersion, 'virtualservices'),
       (o) => this.enqueueReferencing(o, (spec) => (spec.virtualService as { name?: string } | undefined)?.name));
@@ -108,12 +109,19 @@ export class Controller {
     return this.releases.list();
   }
 
-  /** Starts the caches, then the workers. Releases are reconciled only once every cache has synced. */
-  async start(): Promise<void> {
+  /** Lists and watches everything; the caches stay warm on a standby replica too. */
+  async startCaches(): Promise<void> {
     await Promise.all(this.informers.map((i) => i.start()));
     await this.releases.start();
-    this.opts.log.info({ releases: this.releases.list().length, istioVersion: this.opts.istioVersion, namespaces: this.opts.namespaces.length ? this.opts.namespaces : 'all' }, 'caches synced; reconciling');
+    this.opts.log.info({ releases: this.releases.list().length, istioVersion: this.opts.istioVersion, namespaces: this.opts.namespaces.length ? this.opts.namespaces : 'all' }, 'caches synced');
+  }
+
+  /** Starts reconciling (on the leader only); every cached release is looked at once. */
+  startWorkers(): void {
+    if (this.workers.length || this.stopping) return;
+    for (const r of this.releases.list()) this.queue.add(keyOf(r));
     this.workers = Array.from({ length: this.opts.workers }, () => this.work());
+    this.opts.log.info({ workers: this.opts.workers }, 'reconciling');
   }
 
   /** Stops taking work, lets in-flight reconciles finish, stops the caches. */
@@ -149,6 +157,7 @@ export class Controller {
 
   /** Enqueues the releases in the object's namespace whose spec names it. */
   private enqueueReferencing(o: KubernetesObject, nameIn: (spec: Record<string, unknown>) => string | undefined): void {
+    if (!this.workers.length) return;
     const ns = o.metadata?.namespace;
     for (const r of this.releases.list(ns)) {
       const spec = (r.spec ?? {}) as Record<string, unknown>;
@@ -158,6 +167,7 @@ export class Controller {
 
   /** A Deployment changed: releases in its namespace that wait for or walk a canary look again. */
   private enqueueWaiting(ns: string | undefined): void {
+    if (!this.workers.length) return;
     for (const r of this.releases.list(ns)) {
       const phase = (r.status as { phase?: string } | undefined)?.phase;
       if (phase === undefined || phase === 'Pending' || phase === 'Progressing') this.queue.add(keyOf(r));

@@ -11,8 +11,12 @@ export interface OperatorProcess {
   child: ChildProcess;
   logs: string[];
   port: () => number | undefined;
-  /** Resolves once the operator logged that its caches synced. */
+  /** Resolves once the operator reconciles (its caches synced and, with leader election, it leads). */
   ready: () => Promise<void>;
+  /** Whether it has logged that it reconciles. */
+  leading: () => boolean;
+  /** Resolves once its caches synced (a standby replica gets this far). */
+  synced: () => Promise<void>;
   kill: (signal?: NodeJS.Signals) => Promise<number | null>;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
@@ -26,6 +30,8 @@ export function startOperator(env: Record<string, string> = {}): OperatorProcess
   let port: number | undefined;
   const waiters: (() => void)[] = [];
   let synced = false;
+  let cachesSynced = false;
+  const syncWaiters: (() => void)[] = [];
   let buffer = '';
   const onData = (chunk: Buffer) => {
     buffer += chunk.toString();
@@ -39,6 +45,10 @@ export function startOperator(env: Record<string, string> = {}): OperatorProcess
         const rec = JSON.parse(line) as { msg?: string; port?: number };
         if (rec.msg?.startsWith('serving /healthz')) port = rec.port;
         if (rec.msg?.startsWith('caches synced')) {
+          cachesSynced = true;
+          syncWaiters.splice(0).forEach((w) => w());
+        }
+        if (rec.msg === 'reconciling') {
           synced = true;
           waiters.splice(0).forEach((w) => w());
         }
@@ -56,6 +66,16 @@ export function startOperator(env: Record<string, string> = {}): OperatorProcess
     child,
     logs,
     port: () => port,
+    leading: () => synced,
+    synced: () =>
+      new Promise<void>((resolve, reject) => {
+        if (cachesSynced) return resolve();
+        const timer = setTimeout(() => reject(new Error(`operator caches not synced after 30s; logs:\n${logs.slice(-20).join('\n')}`)), 30_000);
+        syncWaiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      }),
     ready: () =>
       new Promise<void>((resolve, reject) => {
         if (synced) return resolve();

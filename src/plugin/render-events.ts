@@ -1,0 +1,35 @@
+// The release's Events, oldest first, as `kubectl describe` shows them.
+import { formatAge, table, toDate } from './format.js';
+import type { ReleaseEvent } from './release-api.js';
+
+/** When the event last happened: lastTimestamp, else eventTime, firstTimestamp or creation. */
+export function eventTime(e: ReleaseEvent): Date | undefined {
+  return toDate(e.lastTimestamp) ?? toDate(e.eventTime) ?? toDate(e.firstTimestamp) ?? toDate(e.metadata?.creationTimestamp);
+}
+
+/** Oldest first; events without any time go first, in their original order. */
+export function sortEvents(events: readonly ReleaseEvent[]): ReleaseEvent[] {
+  return events
+    .map((e, i) => ({ e, i, t: eventTime(e)?.getTime() ?? -Infinity }))
+    .sort((a, b) => a.t - b.t || a.i - b.i)
+    .map((x) => x.e);
+}
+
+/** Events of this very object: same name and, when both carry one, the same uid (a re-created release has a new uid). */
+export function eventsOf(events: readonly ReleaseEvent[], uid: string | undefined): ReleaseEvent[] {
+  return events.filter((e) => !uid || !e.involvedObject?.uid || e.involvedObject.uid === uid);
+}
+
+export function renderEvents(events: readonly ReleaseEvent[], now: Date, limit = 10): string[] {
+  if (!events.length) return ['Events: none'];
+  const sorted = sortEvents(events);
+  const shown = sorted.slice(-limit);
+  const rows = shown.map((e) => {
+    const t = eventTime(e);
+    const age = t ? formatAge(now.getTime() - t.getTime()) : '-';
+    const count = e.count && e.count > 1 ? ` (x${e.count})` : '';
+    return [age, e.type ?? '', e.reason ?? '', `${e.message ?? ''}${count}`];
+  });
+  const title = sorted.length > shown.length ? `Events (last ${shown.length} of ${sorted.length}):` : 'Events:';
+  return [title, ...table(['AGE', 'TYPE', 'REASON', 'MESSAGE'], rows, '  ')];
+}
