@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests and the demo need and a fresh machine may lack:
-# Debian packages (as root), node modules, and the local control plane binaries.
+# Debian packages (as root), node modules, the local control plane binaries
+# and helm.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 say() { echo "[setup] $*" >&2; }
@@ -26,4 +27,5 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   say "installing node modules (npm ci)"
   npm ci --no-audit --no-fund >&2
 fi
-bash scripts/control-plane/build.sh "$@" >/dev/null
+# helm: the chart tests and scripts/render-manifests.sh use the pinned version.
+bash scripts/control-plane/build.sh --helm "$@" >/dev/null

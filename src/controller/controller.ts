@@ -60,7 +60,7 @@ export class Controller {
         new ResilientInformer<T>({
           kubeConfig: kc, name, log: opts.log, path: path(ns), relistEveryMs: opts.relistMs, onChange,
           list: () => list(ns) as Promise<KubernetesListObject<T>>,
-          onRestart: opts.hooks?.informerRestarted,
+          onRestart: (name) => opts.hooks?.informerRestarted?.(name),
         }),
       );
     const crPath = (group: string, version: string, plural: string) => (ns?: string) =>
@@ -95,7 +95,7 @@ export class Controller {
       log: opts.log,
       analysis: opts.analysis,
       defaultPrometheusAddress: opts.defaultPrometheusAddress,
-      onDecision: opts.hooks?.decided,
+      onDecision: (release, decision) => opts.hooks?.decided?.(release, decision),
     });
   }
 

@@ -24,7 +24,7 @@ export interface ReconcilerDeps {
   analysis?: AnalysisProvider | undefined;
   defaultPrometheusAddress?: string | undefined;
   clock?: () => Date;
-  /** Told after each applied decision (metrics). */
+  /** Told after each applied decision, with the release as it was before (metrics). */
   onDecision?: (release: CanaryReleaseObject, decision: Decision) => void;
 }
 
@@ -35,6 +35,7 @@ export class Reconciler {
     const [namespace, name] = key.split('/') as [string, string];
     let release = this.deps.store.get(namespace, name);
     if (!release) return {};
+    const original = release;
     const snap = toSnapshot(release, { defaultPrometheusAddress: this.deps.defaultPrometheusAddress });
     const target = trafficTarget(release, snap);
     const obs: Observations = {};
@@ -73,7 +74,7 @@ export class Reconciler {
       log.info({ event: e.reason, type: e.type }, e.message);
       await this.deps.events.record(release, e);
     }
-    this.deps.onDecision?.(release, decision);
+    this.deps.onDecision?.(original, decision);
     return { requeueAfterMs: decision.requeueAfterMs, decision };
   }
 }

@@ -26,7 +26,7 @@ export class LeaderElector {
   private stopped = false;
   private timer: NodeJS.Timeout | undefined;
   private lastRenew = 0;
-  private observed: { holder?: string | undefined; renewTime?: number | undefined; rv?: string | undefined; seenAt: number } | undefined;
+  private observed: { holder?: string | undefined; rv?: string | undefined; seenAt: number } | undefined;
 
   constructor(private readonly o: LeaderElectionOptions) {}
 
@@ -110,12 +110,13 @@ export class LeaderElector {
     const holder = spec.holderIdentity;
     const rv = lease.metadata?.resourceVersion;
     // Expiry is judged by when *we* saw the lease change, not by the holder's clock.
-    if (!this.observed || this.observed.rv !== rv) this.observed = { holder, renewTime: spec.renewTime?.getTime(), rv, seenAt: now };
+    if (!this.observed || this.observed.rv !== rv) this.observed = { holder, rv, seenAt: now };
     const durationMs = (spec.leaseDurationSeconds ?? this.o.leaseDurationMs / 1000) * 1000;
     const held = holder && holder !== identity && this.observed.seenAt + durationMs > now;
     if (held) return false;
     const transitions = (spec.leaseTransitions ?? 0) + (holder === identity ? 0 : 1);
-    const body = this.leaseBody(lease, now, transitions, holder === identity ? spec.acquireTime : undefined);
+    const acquired = holder === identity && spec.acquireTime ? new Date(String(spec.acquireTime)) : undefined;
+    const body = this.leaseBody(lease, now, transitions, acquired);
     try {
       await api.replaceNamespacedLease({ namespace, name, body });
       return true;

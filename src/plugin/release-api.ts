@@ -19,7 +19,7 @@ export interface ReleaseObject {
     paused?: boolean;
     stable?: { subset?: string };
     canary?: { subset?: string };
-    analysis?: { onFailure?: string; gates?: { name: string; errorRate?: unknown; latency?: unknown; query?: string }[] };
+    analysis?: { onFailure?: string; gates?: { name: string; errorRate?: unknown; latency?: unknown; query?: string; min?: number; max?: number }[] };
     [k: string]: unknown;
   };
   status?: CanaryReleaseStatus;
@@ -34,7 +34,7 @@ export interface ReleaseEvent {
   firstTimestamp?: string | Date;
   lastTimestamp?: string | Date;
   eventTime?: string | Date;
-  metadata?: { creationTimestamp?: string | Date };
+  metadata?: { name?: string; resourceVersion?: string; creationTimestamp?: string | Date };
   involvedObject?: { uid?: string; kind?: string; name?: string };
 }
 

@@ -7,11 +7,17 @@ export function eventTime(e: ReleaseEvent): Date | undefined {
   return toDate(e.lastTimestamp) ?? toDate(e.eventTime) ?? toDate(e.firstTimestamp) ?? toDate(e.metadata?.creationTimestamp);
 }
 
-/** Oldest first; events without any time go first, in their original order. */
+/** The etcd revision of the Event, when it is numeric: orders Events written within the same second. */
+function revision(e: ReleaseEvent): number {
+  const rv = e.metadata?.resourceVersion;
+  return rv && /^[0-9]+$/.test(rv) ? Number(rv) : 0;
+}
+
+/** Oldest first (Event times have one-second resolution; the resourceVersion breaks ties); events without any time go first. */
 export function sortEvents(events: readonly ReleaseEvent[]): ReleaseEvent[] {
   return events
-    .map((e, i) => ({ e, i, t: eventTime(e)?.getTime() ?? -Infinity }))
-    .sort((a, b) => a.t - b.t || a.i - b.i)
+    .map((e, i) => ({ e, i, t: eventTime(e)?.getTime() ?? -Infinity, rv: revision(e) }))
+    .sort((a, b) => a.t - b.t || a.rv - b.rv || a.i - b.i)
     .map((x) => x.e);
 }
 
