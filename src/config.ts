@@ -28,7 +28,9 @@ const ConfigSchema = z.object({
 export type Config = z.infer<typeof ConfigSchema> & { namespaces: string[] };
 
 export function loadConfig(env: NodeJS.ProcessEnv): Config {
-  const parsed = ConfigSchema.safeParse(env);
+  // An empty variable (a Helm value left blank) means "unset", not an empty value.
+  const set = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = ConfigSchema.safeParse(set);
   if (!parsed.success) {
     const why = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
     throw new Error(`invalid configuration: ${why}`);

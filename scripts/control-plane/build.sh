@@ -44,10 +44,15 @@ build_etcd() {
 }
 
 build_helm() {
-  local out="$bin/helm-$HELM_VERSION"
+  local out="$bin/helm-$HELM_VERSION-k1.34"
   [ -x "$out" ] && return 0
   log "building helm $HELM_VERSION (first time only, a few minutes)"
-  GOBIN="$cache/src/helm-$HELM_VERSION" go install "helm.sh/helm/v3/cmd/helm@$HELM_VERSION" >&2
+  # Stamp the version and the Kubernetes version helm assumes without a cluster (else v1.20).
+  GOBIN="$cache/src/helm-$HELM_VERSION" go install -ldflags "-s -w \
+    -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION \
+    -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=34 \
+    -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=34" \
+    "helm.sh/helm/v3/cmd/helm@$HELM_VERSION" >&2
   mv "$cache/src/helm-$HELM_VERSION/helm" "$out"
   log "helm ready: $out"
 }
@@ -57,5 +62,5 @@ build_kube_apiserver
 [ "$want_helm" = 1 ] && build_helm
 ln -sf "kube-apiserver-$KUBE_VERSION" "$bin/kube-apiserver"
 ln -sf "etcd-$ETCD_VERSION" "$bin/etcd"
-[ -x "$bin/helm-$HELM_VERSION" ] && ln -sf "helm-$HELM_VERSION" "$bin/helm"
+[ -x "$bin/helm-$HELM_VERSION-k1.34" ] && ln -sf "helm-$HELM_VERSION-k1.34" "$bin/helm"
 echo "$bin"

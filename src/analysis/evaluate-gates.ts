@@ -57,7 +57,7 @@ function evaluateGate(g: Gate, spec: AnalysisSpec, m: ReleaseMeasurements, sub: 
     const stableRate = stable.total > 0 ? (stable.errors * 100) / stable.total : undefined;
     const e = g.errorRate;
     if (e.max !== undefined && rate > parsePercent(e.max)) {
-      return result(GateVerdict.Fail, thresholdOf(g), `error rate ${pct(rate)} > ${e.max} (${canary.errors} of ${canary.total} ${sub.canary} requests in ${window})`, rate, stableRate);
+      return result(GateVerdict.Fail, thresholdOf(g), `error rate ${pct(rate)} > ${e.max} (${Math.round(canary.errors)} of ${Math.round(canary.total)} ${sub.canary} requests in ${window})`, rate, stableRate);
     }
     if (e.maxIncreaseOverStable !== undefined && stableRate !== undefined && rate - stableRate > parsePercent(e.maxIncreaseOverStable)) {
       return result(GateVerdict.Fail, thresholdOf(g),

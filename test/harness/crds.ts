@@ -33,7 +33,7 @@ export async function applyCrds(kc: KubeConfig, crds: readonly V1CustomResourceD
     crds.map(async (crd) => {
       const name = crd.metadata!.name!;
       try {
-        await api.createCustomResourceDefinition({ body: crd });
+        await api.createCustomResourceDefinition({ body: crd, fieldValidation: 'Strict' });
         return;
       } catch (err) {
         if (!isStatus(err, 409)) throw err;
@@ -43,7 +43,7 @@ export async function applyCrds(kc: KubeConfig, crds: readonly V1CustomResourceD
         const live = await api.readCustomResourceDefinition({ name });
         const body = { ...crd, metadata: { ...crd.metadata, resourceVersion: live.metadata?.resourceVersion } };
         try {
-          await api.replaceCustomResourceDefinition({ name, body });
+          await api.replaceCustomResourceDefinition({ name, body, fieldValidation: 'Strict' });
           return;
         } catch (err) {
           if (!isStatus(err, 409) || attempt >= 3) throw err;

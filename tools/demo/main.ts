@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// The live demo: a local control plane, the operator, and bookinfo's reviews
-// service released twice (v1 -> v2 promoted; v2 -> v3 aborted by a person).
-import { spawn } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+// The live demo: bookinfo's reviews service released twice on a local control
+// plane with the mesh simulator and Prometheus: v1 -> v2 is healthy and gets
+// promoted; v2 -> v3 answers 20% of requests with 503 and is rolled back by
+// its error-rate gate. Flags: --plain (one line per change), --keep (leave
+// everything running until Ctrl-C).
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,148 +11,150 @@ import {
   AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, KubernetesObjectApi, PatchStrategy, loadAllYaml, setHeaderOptions,
   type KubernetesObject,
 } from '@kubernetes/client-node';
-import { startControlPlane } from '../../test/harness/control-plane.js';
-import { LiveView } from './view.js';
+import { startStack } from './stack.js';
+import { LiveView, type GateView } from './view.js';
 
 const ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..');
-const NS = 'bookinfo';
+const NS = process.env.DEMO_NAMESPACE ?? 'bookinfo';
 const args = new Set(process.argv.slice(2));
 const keep = args.has('--keep');
 const plain = args.has('--plain') || !process.stdout.isTTY;
-/** Demo steps hold seconds, not minutes. */
-const STEP_SECONDS = Number(process.env.DEMO_STEP_SECONDS ?? 4);
+/** Demo steps hold seconds, not minutes; analysis rounds every 2s over a 20s window. */
+const STEP_SECONDS = Number(process.env.DEMO_STEP_SECONDS ?? 10);
+const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+interface Status {
+  phase?: string; currentStep?: number; totalSteps?: number; canarySubset?: string; stableSubset?: string; message?: string;
+  analysis?: { gates?: GateView[] };
+}
 
 async function main(): Promise<number> {
   const t0 = Date.now();
   const view = new LiveView(!plain);
-  view.note('canary-operator demo: starting a local kube-apiserver + etcd (the first run builds them from Go modules, which takes a while)');
-  const cp = await startControlPlane({ log: (l) => process.stderr.write(`[control-plane] ${l}\n`) });
+  const say = (line: string) => view.note(`[demo ${Math.round((Date.now() - t0) / 1000)}s] ${line}`);
+  const stack = await startStack({ root: ROOT, namespace: NS, say, prometheusUrl: process.env.DEMO_PROMETHEUS_ADDRESS });
   const kc = new KubeConfig();
-  kc.loadFromFile(cp.kubeconfigPath);
-  view.note(`kubeconfig: ${cp.kubeconfigPath}\n  watch along in another terminal: KUBECONFIG=${cp.kubeconfigPath} kubectl get canaryreleases -A -w`);
+  kc.loadFromFile(stack.controlPlane.kubeconfigPath);
+  view.note(`\nkubeconfig: ${stack.controlPlane.kubeconfigPath}\n  watch along in another terminal:  KUBECONFIG=${stack.controlPlane.kubeconfigPath} kubectl get canaryreleases -A -w\n`);
 
-  const logPath = join(cp.workDir, 'operator.log');
-  const operator = spawn(process.execPath, [join(ROOT, 'dist', 'src', 'main.js')], {
-    env: { ...process.env, KUBECONFIG: cp.kubeconfigPath, HTTP_PORT: '0', HTTP_HOST: '127.0.0.1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const logFile = createWriteStream(logPath);
-  operator.stdout.pipe(logFile);
-  operator.stderr.pipe(logFile);
-  view.note(`operator started (pid ${operator.pid}); JSON logs in ${logPath}`);
-
-  const stopAll = async () => {
-    operator.kill('SIGTERM');
-    await new Promise((r) => operator.once('exit', r));
-    await cp.stop();
-  };
+  let code = 1;
   try {
-    const core = kc.makeApiClient(CoreV1Api);
-    await core.createNamespace({ body: { metadata: { name: NS } } });
-    const objects = kc.makeApiClient(KubernetesObjectApi);
-    for (const file of ['00-service.yaml', '01-deployments.yaml', '02-destinationrule.yaml', '03-virtualservice.yaml']) {
-      for (const doc of await examples(file)) await objects.create({ ...doc, metadata: { ...doc.metadata, namespace: NS } });
-    }
-    await markAvailable(kc, ['reviews-v1', 'reviews-v2', 'reviews-v3']);
-    view.note('applied examples/bookinfo-reviews: Service, Deployments v1..v3, DestinationRule, VirtualService (100% v1, jason -> v2)\n');
-
+    await setUp(kc, say);
     const results: string[] = [];
-    view.note('Release 1: v1 -> v2');
+    view.note('Release 1: reviews v1 -> v2 (healthy), gated on error rate <= 5% and p99 <= 500ms');
     await applyRelease(kc, '10-release-v2.yaml');
-    results.push(`release 1 (v1 -> v2): ${await follow(kc, view, () => undefined)}`);
+    results.push(`release 1 (v1 -> v2): ${await follow(kc, view, 'v2', 'Succeeded')}`);
+    if (!results[0]?.includes('as expected')) throw new Error(`release 1 did not succeed (${results[0]}); see the Events above and the operator log`);
 
-    view.note('\nRelease 2: v2 -> v3 (changed from git: stable v2, canary v3); a person aborts it at the first step');
+    view.note('\nRelease 2: reviews v2 -> v3, started from git by changing the subsets; v3 answers 20% of requests with 503');
     await applyRelease(kc, '11-release-v3.yaml');
-    results.push(`release 2 (v2 -> v3): ${await follow(kc, view, async (status) => {
-      if (status.phase === 'Progressing' && status.currentStep === 1 && status.canarySubset === 'v3') {
-        await annotate(kc, 'canary-operator.dev/abort', 'demo');
-      }
-    })}`);
+    results.push(`release 2 (v2 -> v3): ${await follow(kc, view, 'v3', 'RolledBack')}`);
 
-    const vs = (await kc.makeApiClient(CustomObjectsApi).getNamespacedCustomObject({ group: 'networking.istio.io', version: 'v1', namespace: NS, plural: 'virtualservices', name: 'reviews' })) as { spec: { http: { name?: string; route: { destination: { subset?: string }; weight?: number }[] }[] } };
     view.note('\nSummary');
     for (const r of results) view.note(`  ${r}`);
-    for (const route of vs.spec.http) {
+    for (const route of (await virtualService(kc)).spec.http) {
       view.note(`  route ${route.name}: ${route.route.map((d) => `${d.destination.subset}=${d.weight ?? 100}%`).join(', ')}`);
     }
-    view.note(`  finished in ${Math.round((Date.now() - t0) / 1000)}s`);
+    view.note(`  the jason header route was never touched; finished in ${Math.round((Date.now() - t0) / 1000)}s`);
+    code = results.every((r) => r.includes('as expected')) ? 0 : 1;
     if (keep) {
-      view.note(`\n--keep: everything stays up; KUBECONFIG=${cp.kubeconfigPath}. Ctrl-C to stop.`);
-      await new Promise((r) => { process.once('SIGINT', r); process.once('SIGTERM', r); });
+      view.note(`\n--keep: everything stays up. KUBECONFIG=${stack.controlPlane.kubeconfigPath}  Prometheus: ${stack.prometheusUrl}\nCtrl-C to stop.`);
+      await new Promise((r) => {
+        process.once('SIGINT', r);
+        process.once('SIGTERM', r);
+      });
     }
-    return results.every((r) => r.includes('expected')) ? 0 : 1;
   } finally {
-    await stopAll();
-    view.note('stopped the operator and the control plane');
+    await stack.stop();
+    view.note('stopped the operator, the simulator, Prometheus and the control plane');
   }
+  return code;
+}
 
-  async function examples(file: string): Promise<KubernetesObject[]> {
-    return loadAllYaml(await readFile(join(ROOT, 'examples', 'bookinfo-reviews', file), 'utf8')) as KubernetesObject[];
+async function examples(dir: string, file: string): Promise<KubernetesObject[]> {
+  return loadAllYaml(await readFile(join(ROOT, 'examples', dir, file), 'utf8')) as KubernetesObject[];
+}
+
+async function setUp(kc: KubeConfig, say: (l: string) => void): Promise<void> {
+  const core = kc.makeApiClient(CoreV1Api);
+  await core.createNamespace({ body: { metadata: { name: NS } } }).catch((err: { code?: number }) => {
+    if (err.code !== 409) throw err;
+  });
+  const objects = kc.makeApiClient(KubernetesObjectApi);
+  const docs = [
+    ...(await examples('bookinfo-reviews', '00-service.yaml')), ...(await examples('bookinfo-reviews', '01-deployments.yaml')),
+    ...(await examples('bookinfo-reviews', '02-destinationrule.yaml')), ...(await examples('bookinfo-reviews', '03-virtualservice.yaml')),
+    ...(await examples('demo', 'simulator-behaviour.yaml')),
+  ];
+  for (const doc of docs) await objects.create({ ...doc, metadata: { ...doc.metadata, namespace: NS } });
+  // No kubelet runs on the local control plane, so the demo reports the Deployments available itself.
+  const apps = kc.makeApiClient(AppsV1Api);
+  for (const v of ['v1', 'v2', 'v3']) {
+    await apps.patchNamespacedDeploymentStatus(
+      { namespace: NS, name: `reviews-${v}`, body: { status: { replicas: 1, readyReplicas: 1, availableReplicas: 1, updatedReplicas: 1 } } }, mergePatch);
   }
+  say(`applied examples/bookinfo-reviews to namespace ${NS}: Service, Deployments v1..v3, DestinationRule, VirtualService (100% v1; jason -> v2)`);
+}
 
-  async function applyRelease(k: KubeConfig, file: string): Promise<void> {
-    const [doc] = (await examples(file)) as (KubernetesObject & { spec: { steps: { duration?: string }[] } })[];
-    if (!doc) throw new Error(`${file} is empty`);
-    for (const s of doc.spec.steps) if (s.duration) s.duration = `${STEP_SECONDS}s`;
-    const api = k.makeApiClient(KubernetesObjectApi);
-    const body = { ...doc, metadata: { ...doc.metadata, namespace: NS } };
-    try {
-      const live = await api.read({ apiVersion: doc.apiVersion, kind: doc.kind, metadata: { name: doc.metadata?.name ?? '', namespace: NS } });
-      await api.patch({ ...body, metadata: { ...body.metadata, resourceVersion: live.metadata?.resourceVersion } } as KubernetesObject, undefined, undefined, undefined, undefined, PatchStrategy.MergePatch);
-    } catch (err) {
-      if ((err as { code?: number }).code !== 404) throw err;
-      await api.create(body);
-    }
+/** Applies a release manifest with the demo's short durations (create, or update the spec of the existing one). */
+async function applyRelease(kc: KubeConfig, file: string): Promise<void> {
+  const [doc] = (await examples('bookinfo-reviews', file)) as (KubernetesObject & { spec: { steps: { duration?: string }[]; analysis: Record<string, unknown> } })[];
+  if (!doc) throw new Error(`${file} is empty`);
+  for (const s of doc.spec.steps) if (s.duration) s.duration = `${STEP_SECONDS}s`;
+  Object.assign(doc.spec.analysis, { interval: '2s', window: '20s', minRequests: 20 });
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  const ids = { group: 'canary-operator.dev', version: 'v1alpha1', namespace: NS, plural: 'canaryreleases' };
+  try {
+    await custom.patchNamespacedCustomObject({ ...ids, name: doc.metadata?.name ?? 'reviews', body: { spec: doc.spec } }, mergePatch);
+  } catch (err) {
+    if ((err as { code?: number }).code !== 404) throw err;
+    await custom.createNamespacedCustomObject({ ...ids, body: { ...doc, metadata: { ...doc.metadata, namespace: NS } } });
   }
 }
 
-interface Status { phase?: string; currentStep?: number; totalSteps?: number; canarySubset?: string; stableSubset?: string; message?: string }
+async function virtualService(kc: KubeConfig) {
+  return (await kc.makeApiClient(CustomObjectsApi).getNamespacedCustomObject({ group: 'networking.istio.io', version: 'v1', namespace: NS, plural: 'virtualservices', name: 'reviews' })) as {
+    spec: { http: { name?: string; route: { destination: { subset?: string }; weight?: number }[] }[] };
+  };
+}
 
-/** Shows the release until it ends; returns how it ended. */
-async function follow(kc: KubeConfig, view: LiveView, act: (s: Status) => Promise<void> | void): Promise<string> {
+/** Events already shown, by name, so the next release shows only its own. */
+const shownEvents = new Set<string>();
+
+/** Shows the release for `canary` until it ends; says whether it ended as expected. */
+async function follow(kc: KubeConfig, view: LiveView, canary: string, expected: string): Promise<string> {
   const custom = kc.makeApiClient(CustomObjectsApi);
   const core = kc.makeApiClient(CoreV1Api);
-  const seenEvents: string[] = [];
+  const seen: string[] = [];
   const started = Date.now();
   for (;;) {
-    const r = (await custom.getNamespacedCustomObject({ group: 'canary-operator.dev', version: 'v1alpha1', namespace: NS, plural: 'canaryreleases', name: 'reviews' })) as { status?: Status; metadata: { generation: number }; spec: { canary: { subset: string } } };
+    const r = (await custom.getNamespacedCustomObject({ group: 'canary-operator.dev', version: 'v1alpha1', namespace: NS, plural: 'canaryreleases', name: 'reviews' })) as { status?: Status };
     const st = r.status ?? {};
-    const vs = (await custom.getNamespacedCustomObject({ group: 'networking.istio.io', version: 'v1', namespace: NS, plural: 'virtualservices', name: 'reviews' })) as { spec: { http: { name?: string; route: { destination: { subset?: string }; weight?: number }[] }[] } };
-    const primary = vs.spec.http.find((h) => h.name === 'primary');
+    const primary = (await virtualService(kc)).spec.http.find((h) => h.name === 'primary');
     const weights = Object.fromEntries((primary?.route ?? []).map((d) => [d.destination.subset ?? '?', d.weight ?? 100]));
     const events = await core.listNamespacedEvent({ namespace: NS, fieldSelector: 'involvedObject.name=reviews' });
-    for (const e of events.items.sort((a, b) => String(a.lastTimestamp).localeCompare(String(b.lastTimestamp)))) {
-      const line = `${e.type === 'Warning' ? '!' : ' '} ${e.reason}: ${e.message}`;
-      if (!seenEvents.includes(line)) seenEvents.push(line);
+    for (const e of events.items.sort((a, b) => (a.metadata?.creationTimestamp?.getTime() ?? 0) - (b.metadata?.creationTimestamp?.getTime() ?? 0))) {
+      const id = e.metadata?.name ?? '';
+      if (shownEvents.has(id)) continue;
+      shownEvents.add(id);
+      seen.push(`${e.type === 'Warning' ? '!' : ' '} ${e.reason}: ${e.message}`);
     }
-    const current = st.canarySubset === r.spec.canary.subset;
-    view.update({ release: `${NS}/reviews`, phase: st.phase ?? '-', step: `${st.currentStep ?? 0}/${st.totalSteps ?? '?'}`, weights, message: st.message ?? '', events: seenEvents });
-    if (current) await act(st);
+    const current = st.canarySubset === canary;
+    view.update({
+      title: `CanaryRelease ${NS}/reviews (${st.stableSubset ?? '?'} -> ${canary})`,
+      phase: current ? (st.phase ?? '-') : 'Pending',
+      step: `${current ? (st.currentStep ?? 0) : 0}/${st.totalSteps ?? '?'}`,
+      weights,
+      gates: current ? (st.analysis?.gates ?? []) : [],
+      message: current ? (st.message ?? '') : 'waiting for the operator to start the release',
+      events: seen,
+    });
     if (current && ['Succeeded', 'RolledBack', 'Failed'].includes(st.phase ?? '')) {
       view.freeze();
-      const expected = st.canarySubset === 'v2' ? 'Succeeded' : 'RolledBack';
-      return `${st.phase} (${st.phase === expected ? 'as expected' : `expected ${expected}`})`;
+      return `${st.phase} (${st.phase === expected ? 'as expected' : `expected ${expected}`}) after ${Math.round((Date.now() - started) / 1000)}s`;
     }
     if (Date.now() - started > 120_000) return `timed out in phase ${st.phase}`;
-    await new Promise((res) => setTimeout(res, 500));
-  }
-}
-
-async function annotate(kc: KubeConfig, key: string, value: string): Promise<void> {
-  await kc.makeApiClient(CustomObjectsApi).patchNamespacedCustomObject(
-    { group: 'canary-operator.dev', version: 'v1alpha1', namespace: NS, plural: 'canaryreleases', name: 'reviews', body: { metadata: { annotations: { [key]: value } } } },
-    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-  );
-}
-
-/** No kubelet runs on the local control plane, so the demo reports the Deployments available itself. */
-async function markAvailable(kc: KubeConfig, names: string[]): Promise<void> {
-  const apps = kc.makeApiClient(AppsV1Api);
-  for (const name of names) {
-    await apps.patchNamespacedDeploymentStatus(
-      { namespace: NS, name, body: { status: { replicas: 1, readyReplicas: 1, availableReplicas: 1, updatedReplicas: 1 } } },
-      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-    );
+    await new Promise((res) => setTimeout(res, plain ? 1000 : 500));
   }
 }
 
