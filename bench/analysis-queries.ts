@@ -1,0 +1,51 @@
+// How many Prometheus queries one analysis round sends for 1 and for 10
+// releases, through the operator's real path (AnalysisRunner -> CachedQuerier
+// -> PrometheusClient) against a real Prometheus. Prints the figures.
+//   npm run build && node dist/bench/analysis-queries.js
+import { AnalysisRunner, type AnalysisTarget } from '../src/analysis/analysis-runner.js';
+import { CachedQuerier } from '../src/analysis/prometheus/cached-querier.js';
+import { PrometheusClient, type MetricsQuerier } from '../src/analysis/prometheus/client.js';
+import type { AnalysisSpec } from '../src/api/analysis-spec.js';
+import { startPrometheus } from '../test/harness/prometheus.js';
+
+const spec: AnalysisSpec = {
+  interval: '30s', window: '1m', minRequests: 50,
+  gates: [
+    { name: 'errors', errorRate: { max: '1%' } },
+    { name: 'p99', latency: { percentile: 99, maxMs: 500 } },
+    { name: 'vs-stable', errorRate: { maxIncreaseOverStable: '0.5%' } },
+  ],
+};
+
+class Counting implements MetricsQuerier {
+  sent = 0;
+  constructor(private readonly inner: MetricsQuerier) {}
+  query(address: string, promql: string, timeoutMs: number) {
+    this.sent++;
+    return this.inner.query(address, promql, timeoutMs);
+  }
+}
+
+const target = (i: number): AnalysisTarget => ({
+  namespace: `team-${i}`, service: `svc-${i}`, stableSubset: 'v1', canarySubset: 'v2',
+  stableLabels: { version: 'v1' }, canaryLabels: { version: 'v2' },
+});
+
+async function round(prometheusUrl: string, releases: number): Promise<number> {
+  const counting = new Counting(new PrometheusClient());
+  // As in the operator: one cache per interval, living half an interval.
+  const cached = new CachedQuerier(counting, { ttlMs: 15_000 });
+  const runner = new AnalysisRunner(() => cached, prometheusUrl);
+  await Promise.all(Array.from({ length: releases }, (_, i) => runner.run(spec, target(i))));
+  return counting.sent;
+}
+
+const prometheus = await startPrometheus({ targets: [] });
+try {
+  for (const n of [1, 10, 100]) {
+    const sent = await round(prometheus.url, n);
+    process.stdout.write(`${n} release(s), gates errorRate + p99 latency + relative errorRate: ${sent} Prometheus queries per round\n`);
+  }
+} finally {
+  await prometheus.stop();
+}
