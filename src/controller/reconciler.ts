@@ -70,11 +70,11 @@ export class Reconciler {
       release = await this.deps.store.writeStatus(release, decision.status);
       log.info({ phase: decision.status.phase, step: decision.status.currentStep, canaryWeight: decision.status.canaryWeight }, decision.status.message ?? 'status updated');
     }
+    this.deps.onDecision?.(original, decision);
     for (const e of decision.events) {
       log.info({ event: e.reason, type: e.type }, e.message);
       await this.deps.events.record(release, e);
     }
-    this.deps.onDecision?.(original, decision);
     return { requeueAfterMs: decision.requeueAfterMs, decision };
   }
 }

@@ -1,7 +1,7 @@
 // The operator's /metrics, /healthz and /readyz, read over HTTP from the real process.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startOperator, type OperatorProcess } from './support/operator-process.js';
-import { Cluster, waitForRelease } from './support/cluster.js';
+import { Cluster, waitFor, waitForRelease } from './support/cluster.js';
 
 const c = new Cluster();
 let op: OperatorProcess;
@@ -32,7 +32,10 @@ describe('operator metrics and health', () => {
       stable: { subset: 'v1' }, canary: { subset: 'v2' }, stepWeight: 50, stepDuration: '1s',
     });
     await waitForRelease(c, ns, 'Succeeded', (r) => r.status?.phase === 'Succeeded');
-    const { text } = await get('/metrics');
+    const text = await waitFor('the weight metric at 100', async () => {
+      const t = (await get('/metrics')).text;
+      return t.includes(`canary_operator_canary_weight{namespace="${ns}",name="reviews"} 100`) ? t : undefined;
+    });
     expect(text).toMatch(/canary_operator_reconcile_total\{outcome="ok"\} [1-9]/);
     expect(text).toMatch(/canary_operator_reconcile_duration_seconds_count\{outcome="ok"\} [1-9]/);
     expect(text).toMatch(/canary_operator_queue_depth \d/);
