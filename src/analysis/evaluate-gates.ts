@@ -36,7 +36,7 @@ function evaluateGate(g: Gate, spec: AnalysisSpec, m: ReleaseMeasurements, sub: 
   });
 
   if (g.query !== undefined) {
-    const threshold = [g.min !== undefined && `>= ${g.min}`, g.max !== undefined && `<= ${g.max}`].filter(Boolean).join(' and ');
+    const threshold = thresholdOf(g);
     const r = m.custom[g.name];
     if (!r || !r.ok) return result(GateVerdict.Error, threshold, `${g.name}: ${r?.message ?? 'not measured'}`);
     if (r.value === undefined || Number.isNaN(r.value)) return result(GateVerdict.Inconclusive, threshold, `${g.name}: the query returned no data`);
