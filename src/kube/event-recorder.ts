@@ -1,5 +1,4 @@
 // Kubernetes Events on the CanaryRelease, so `kubectl describe` tells the story.
-import { randomBytes } from 'node:crypto';
 import type { CoreV1Api } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { COMPONENT } from '../api/names.js';
@@ -21,7 +20,7 @@ export class KubeEventRecorder implements EventRecorder {
       await this.core.createNamespacedEvent({
         namespace,
         body: {
-          metadata: { name: `${md.name}.${randomBytes(8).toString('hex')}`, namespace },
+          metadata: { name: eventName(md.name ?? 'release'), namespace },
           involvedObject: {
             apiVersion: release.apiVersion,
             kind: release.kind,
@@ -48,4 +47,11 @@ export class KubeEventRecorder implements EventRecorder {
       this.log.warn({ err: String(err), reason: e.reason }, 'could not record Event');
     }
   }
+}
+
+let sequence = 0;
+/** Like client-go: the object name plus a hex timestamp, so Event names sort in the order they were made. */
+function eventName(object: string): string {
+  const micros = BigInt(Date.now()) * 1000n + BigInt(sequence++ % 1000);
+  return `${object}.${micros.toString(16)}`;
 }

@@ -133,7 +133,7 @@ async function follow(kc: KubeConfig, view: LiveView, canary: string, expected: 
     const primary = (await virtualService(kc)).spec.http.find((h) => h.name === 'primary');
     const weights = Object.fromEntries((primary?.route ?? []).map((d) => [d.destination.subset ?? '?', d.weight ?? 100]));
     const events = await core.listNamespacedEvent({ namespace: NS, fieldSelector: 'involvedObject.name=reviews' });
-    for (const e of events.items.sort((a, b) => (a.metadata?.creationTimestamp?.getTime() ?? 0) - (b.metadata?.creationTimestamp?.getTime() ?? 0))) {
+    for (const e of events.items.sort((a, b) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''))) {
       const id = e.metadata?.name ?? '';
       if (shownEvents.has(id)) continue;
       shownEvents.add(id);

@@ -59,7 +59,9 @@ export class LiveView {
 
   update(s: ViewState): void {
     if (this.tty) {
-      const text = renderView(s);
+      // Lines longer than the terminal would wrap and break the redraw, so they are cut to fit.
+      const width = Math.max(40, (process.stdout.columns ?? 120) - 1);
+      const text = renderView(s).split('\n').map((l) => (l.length > width ? `${l.slice(0, width - 1)}…` : l)).join('\n');
       if (this.drawnLines) process.stdout.write(`\x1b[${this.drawnLines}A\x1b[0J`);
       process.stdout.write(`${text}\n`);
       this.drawnLines = text.split('\n').length;
