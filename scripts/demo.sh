@@ -4,6 +4,8 @@
 # Flags: --plain (line output, no redraw), --keep (leave everything running).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/ensure-deps.sh
+# kubectl (built with kube-apiserver, same version) and helm come from the cache.
+bin=$(bash scripts/ensure-deps.sh | tail -n 1)
+export PATH="$bin:$PATH"
 npm run --silent build
 exec node dist/tools/demo/main.js "$@"

@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # Installs what the tests and the demo need and a fresh machine may lack:
-# Debian packages (as root), node modules, the local control plane binaries
-# and helm.
+# Debian packages (as root), node modules, and the local control plane
+# binaries (kube-apiserver, etcd, kubectl, helm). Prints their directory.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 say() { echo "[setup] $*" >&2; }
 
 missing=()
-command -v kubectl >/dev/null || missing+=(kubectl)
 command -v openssl >/dev/null || missing+=(openssl)
 [ -x /usr/bin/prometheus ] || command -v prometheus >/dev/null || missing+=(prometheus)
+# The Argo CD health check is tested with a real Lua 5.1, the version Argo CD embeds.
+command -v lua5.1 >/dev/null || missing+=(lua5.1)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     say "installing Debian packages: ${missing[*]}"
@@ -28,4 +29,4 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund >&2
 fi
 # helm: the chart tests and scripts/render-manifests.sh use the pinned version.
-bash scripts/control-plane/build.sh --helm "$@" >/dev/null
+bash scripts/control-plane/build.sh --helm "$@"

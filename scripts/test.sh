@@ -4,7 +4,9 @@
 # kube-apiserver + etcd (built from Go modules on first use, then cached).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/ensure-deps.sh
+# kubectl (built with kube-apiserver, same version) and helm come from the cache.
+bin=$(bash scripts/ensure-deps.sh | tail -n 1)
+export PATH="$bin:$PATH"
 npm run --silent typecheck
 npm run --silent build
 export NODE_OPTIONS="--experimental-vm-modules ${NODE_OPTIONS:-}"

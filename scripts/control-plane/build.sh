@@ -15,20 +15,41 @@ for a in "$@"; do [ "$a" = --helm ] && want_helm=1; done
 log() { echo "[control-plane] $*" >&2; }
 export CGO_ENABLED=0 GOFLAGS=-mod=mod
 
+# The wrapper module for kube-apiserver and kubectl, written from the template.
+kube_module() {
+  local work="$cache/src/kube-apiserver-$KUBE_VERSION"
+  mkdir -p "$work"
+  sed -e "s/@KUBE@/$KUBE_VERSION/" -e "s/@STAGING@/v0.${KUBE_VERSION#v1.}/" "$here/kube-apiserver/go.mod.in" > "$work/go.mod.new"
+  cmp -s "$work/go.mod.new" "$work/go.mod.in.last" || { cp "$work/go.mod.new" "$work/go.mod"; cp "$work/go.mod.new" "$work/go.mod.in.last"; }
+  echo "$work"
+}
+
 build_kube_apiserver() {
   local out="$bin/kube-apiserver-$KUBE_VERSION"
   [ -x "$out" ] && return 0
-  local staging="v0.${KUBE_VERSION#v1.}"
   local minor=${KUBE_VERSION#v1.}; minor=${minor%%.*}
-  local work="$cache/src/kube-apiserver-$KUBE_VERSION"
-  mkdir -p "$work"
-  sed -e "s/@KUBE@/$KUBE_VERSION/" -e "s/@STAGING@/$staging/" "$here/kube-apiserver/go.mod.in" > "$work/go.mod"
+  local work; work=$(kube_module)
   log "building kube-apiserver $KUBE_VERSION (first time only: downloads ~500 MB of modules, 10-25 min on 2 cores)"
   (cd "$work" && go mod tidy >&2 && go build -trimpath -o "$out.tmp" \
     -ldflags "-s -w -X k8s.io/component-base/version.gitVersion=$KUBE_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor" \
     k8s.io/kubernetes/cmd/kube-apiserver >&2)
   mv "$out.tmp" "$out"
   log "kube-apiserver ready: $out"
+}
+
+# kubectl from the same wrapper module: Debian has no kubectl package, and a
+# client of the server's own minor version keeps the tests inside the skew policy.
+build_kubectl() {
+  local out="$bin/kubectl-$KUBE_VERSION"
+  [ -x "$out" ] && return 0
+  local minor=${KUBE_VERSION#v1.}; minor=${minor%%.*}
+  local work; work=$(kube_module)
+  log "building kubectl $KUBE_VERSION (first time only, a few minutes)"
+  (cd "$work" && go mod tidy >&2 && go build -trimpath -o "$out.tmp" \
+    -ldflags "-s -w -X k8s.io/component-base/version.gitVersion=$KUBE_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor" \
+    k8s.io/kubernetes/cmd/kubectl >&2)
+  mv "$out.tmp" "$out"
+  log "kubectl ready: $out"
 }
 
 build_etcd() {
@@ -59,8 +80,10 @@ build_helm() {
 
 build_etcd
 build_kube_apiserver
+build_kubectl
 [ "$want_helm" = 1 ] && build_helm
 ln -sf "kube-apiserver-$KUBE_VERSION" "$bin/kube-apiserver"
 ln -sf "etcd-$ETCD_VERSION" "$bin/etcd"
+ln -sf "kubectl-$KUBE_VERSION" "$bin/kubectl"
 [ -x "$bin/helm-$HELM_VERSION-k1.34" ] && ln -sf "helm-$HELM_VERSION-k1.34" "$bin/helm"
 echo "$bin"
