@@ -6,7 +6,7 @@ import { accessSync, constants, existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { startOperator, type OperatorProcess } from './support/operator-process.js';
+import { operatorForSuite } from './support/operator-process.js';
 import { Cluster, condition, kubeconfigPath, waitFor, waitForRelease } from './support/cluster.js';
 
 const ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
@@ -15,7 +15,6 @@ const PLUGIN = join(BIN_DIR, 'kubectl-canary');
 const PLUGIN_MAIN = join(ROOT, 'dist', 'src', 'plugin', 'main.js');
 
 const c = new Cluster();
-let operator: OperatorProcess;
 
 interface Run {
   code: number | null;
@@ -63,16 +62,10 @@ async function releaseAtStep1(prefix: string, steps: unknown[]): Promise<string>
   return ns;
 }
 
-beforeAll(async () => {
+beforeAll(() => {
   if (!existsSync(PLUGIN_MAIN)) throw new Error(`${PLUGIN_MAIN} is missing: run "npm run build" before the e2e tests`);
-  operator = startOperator();
-  await operator.ready();
-}, 60_000);
-
-afterAll(async () => {
-  const code = await operator.kill('SIGTERM');
-  expect(code).toBe(0);
 });
+operatorForSuite();
 
 describe('kubectl canary', () => {
   it('status shows phase, step, weights, message, conditions and the Events in time order', async () => {

@@ -2,13 +2,12 @@
 // their steps, and people steer them with the documented kubectl commands.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { startOperator, type OperatorProcess } from './support/operator-process.js';
+import { describe, expect, it } from '@jest/globals';
+import { operatorForSuite } from './support/operator-process.js';
 import { Cluster, bookinfoVirtualServiceSpec, condition, kubeconfigPath, waitFor, waitForRelease } from './support/cluster.js';
 
 const run = promisify(execFile);
 const c = new Cluster();
-let operator: OperatorProcess;
 
 const spec = (extra: Record<string, unknown> = {}) => ({
   service: 'reviews',
@@ -20,15 +19,7 @@ const spec = (extra: Record<string, unknown> = {}) => ({
 });
 const kubectl = (...args: string[]) => run('kubectl', ['--kubeconfig', kubeconfigPath(), ...args], { timeout: 60_000 });
 
-beforeAll(async () => {
-  operator = startOperator();
-  await operator.ready();
-}, 60_000);
-
-afterAll(async () => {
-  const code = await operator.kill('SIGTERM');
-  expect(code).toBe(0);
-});
+operatorForSuite();
 
 describe('a release', () => {
   it('walks its steps to Succeeded, one VirtualService write per step, never backwards', async () => {
