@@ -82,3 +82,24 @@ export function isTransient(err: unknown): boolean {
   if (code === undefined) return true;
   return code === 429 || code >= 500;
 }
+
+/**
+ * For polling commands: a transient error is reported once per run of them
+ * and the poll goes on; any other error ends the command.
+ */
+export class TransientErrors {
+  /** The latest transient error, until a poll succeeds. */
+  last: unknown;
+
+  constructor(private readonly report: (text: string) => void, private readonly target: ErrorTarget) {}
+
+  ok(): void {
+    this.last = undefined;
+  }
+
+  failed(err: unknown): void {
+    if (!isTransient(err)) throw err;
+    if (this.last === undefined) this.report(`warning: ${describeError(err, this.target)}; retrying`);
+    this.last = err;
+  }
+}

@@ -2,7 +2,7 @@
 // operator has caught up with its spec and requests), or the timeout.
 import { formatDuration } from '../core/duration.js';
 import type { CommandContext } from './context.js';
-import { ExitCode, describeError, isTransient } from './errors.js';
+import { ExitCode, TransientErrors, describeError } from './errors.js';
 import { releaseOutcome } from './outcome.js';
 import type { ReleaseObject } from './release-api.js';
 
@@ -19,20 +19,18 @@ export async function waitCommand(ctx: CommandContext, name: string, opts: WaitO
   const start = io.now().getTime();
   const deadline = start + opts.timeoutMs;
   let last: ReleaseObject | undefined;
-  let lastError: unknown;
+  const transient = new TransientErrors((t) => io.err(t), { namespace, name, action: 'get' });
   for (;;) {
     try {
       last = await api.get(namespace, name);
-      lastError = undefined;
+      transient.ok();
       const outcome = releaseOutcome(last);
       if (outcome.ended) {
         io.out(outcome.summary);
         return outcome.exitCode;
       }
     } catch (err) {
-      if (!isTransient(err)) throw err;
-      if (lastError === undefined) io.err(`warning: ${describeError(err, { namespace, name, action: 'get' })}; retrying`);
-      lastError = err;
+      transient.failed(err);
     }
     const left = deadline - io.now().getTime();
     if (opts.signal?.aborted) {
@@ -40,7 +38,7 @@ export async function waitCommand(ctx: CommandContext, name: string, opts: WaitO
       return ExitCode.Error;
     }
     if (left <= 0) {
-      const state = last ? releaseOutcome(last).summary : describeError(lastError, { namespace, name, action: 'get' });
+      const state = last ? releaseOutcome(last).summary : describeError(transient.last, { namespace, name, action: 'get' });
       io.err(`timed out after ${formatDuration(opts.timeoutMs)} waiting for canaryrelease ${namespace}/${name} to end; ${state}`);
       return ExitCode.Error;
     }

@@ -2,7 +2,7 @@
 // one line per change (--plain, or when stdout is not a terminal), until the
 // release ends or Ctrl-C.
 import type { CommandContext } from './context.js';
-import { ExitCode, describeError, isTransient } from './errors.js';
+import { TransientErrors } from './errors.js';
 import { releaseOutcome } from './outcome.js';
 import type { ReleaseEvent, ReleaseObject } from './release-api.js';
 import { eventTime, sortEvents } from './render-events.js';
@@ -45,13 +45,13 @@ export async function watchCommand(ctx: CommandContext, name: string, opts: Watc
   const { io, api, namespace } = ctx;
   const plain = opts.plain || !io.isTTY;
   const printer = new PlainPrinter((t) => io.out(t));
-  let lastError: unknown;
+  const transient = new TransientErrors((t) => io.err(t), { namespace, name, action: 'get' });
   for (;;) {
     if (opts.signal?.aborted) return INTERRUPTED;
     try {
       const release = await api.get(namespace, name);
       const events = await api.events(release).catch(() => [] as ReleaseEvent[]);
-      lastError = undefined;
+      transient.ok();
       const now = io.now();
       const outcome = releaseOutcome(release);
       if (plain) printer.update(release, events, now);
@@ -61,9 +61,7 @@ export async function watchCommand(ctx: CommandContext, name: string, opts: Watc
         return outcome.exitCode;
       }
     } catch (err) {
-      if (!isTransient(err)) throw err;
-      if (lastError === undefined) io.err(`warning: ${describeError(err, { namespace, name, action: 'get' })}; retrying`);
-      lastError = err;
+      transient.failed(err);
     }
     await io.sleep(opts.intervalMs ?? 1000, opts.signal);
   }
