@@ -74,7 +74,7 @@ describe('analysis gates', () => {
     expect(gate(r, 'errors')?.query).toContain('destination_version="v2"');
     expect(gate(r, 'p99')?.verdict).toBe('Pass');
     expect(gate(r, 'p99')?.value).toBeGreaterThan(0);
-    expect((await c.events(ns.healthy)).map((e) => e.reason)).toContain('GatesPassed');
+    expect((await c.eventsWith(ns.healthy, ['GatesPassed', 'Promoted'])).map((e) => e.reason)).toContain('GatesPassed');
   }, 90_000);
 
   it('roll a canary answering 20% 5xx back to stable within failureLimit checks of its first exposure', async () => {
@@ -86,7 +86,7 @@ describe('analysis gates', () => {
     process.stdout.write(`[figure] 20% 5xx canary: first exposure to 100% stable took ${((back - exposed) / 1000).toFixed(1)}s (interval 1s, window 10s, failureLimit 3)\n`);
     expect(condition(r, 'Progressing')?.reason).toBe('AnalysisFailed');
     expect(r.status?.message).toMatch(/error rate [0-9.]+% > 5% .*on 3 consecutive checks: rolled back to v1/);
-    const failed = (await c.events(ns.errors)).filter((e) => e.reason === 'GateFailed');
+    const failed = (await c.eventsWith(ns.errors, ['AnalysisFailed'])).filter((e) => e.reason === 'GateFailed');
     expect(failed.length).toBe(3);
     expect(gate(r, 'errors')?.verdict).toBe('Fail');
   }, 90_000);
@@ -127,7 +127,7 @@ describe('analysis gates', () => {
       expect(await c.weights(ns.outage)).toEqual({ v1: 80, v2: 20 });
       expect(held.status?.message).toContain('metrics unavailable since');
       expect(still?.status?.message).toContain('metrics unavailable since');
-      expect((await c.events(ns.outage)).map((e) => e.reason)).toContain('MetricsUnavailable');
+      expect((await c.eventsWith(ns.outage, ['MetricsUnavailable'])).map((e) => e.reason)).toContain('MetricsUnavailable');
     } finally {
       await prometheus.up();
     }

@@ -125,7 +125,7 @@ describe('kubectl canary', () => {
     expect(done.code).toBe(0);
     expect(done.stdout).toMatch(new RegExp(`^canaryrelease ${ns}/reviews Succeeded: Promoted: 100% of traffic to v2.*\\n$`));
     expect(await c.weights(ns)).toEqual({ v1: 0, v2: 100 });
-    expect((await c.events(ns)).map((e) => e.reason)).toEqual(expect.arrayContaining(['Paused', 'Resumed']));
+    expect((await c.eventsWith(ns, ['Paused', 'Resumed'])).map((e) => e.reason)).toEqual(expect.arrayContaining(['Paused', 'Resumed']));
   }, 60_000);
 
   it('promote sends all traffic to the canary, and wait exits 0 with the reason', async () => {
@@ -165,7 +165,7 @@ describe('kubectl canary', () => {
     expect(timedOut.stderr).toMatch(new RegExp(`^timed out after 3s waiting for canaryrelease ${ns}/reviews to end; canaryrelease ${ns}/reviews is (Pending|Progressing|RolledBack \\(the retry request is not handled)`));
     await waitForRelease(c, ns, 'step 1 again', (r) => r.status?.phase === 'Progressing' && r.status?.currentStep === 1);
     await waitFor('30% again', async () => (await c.weights(ns)).v2 === 30);
-    expect((await c.events(ns)).map((e) => e.reason)).toEqual(expect.arrayContaining(['Aborted', 'Retried']));
+    expect((await c.eventsWith(ns, ['Aborted', 'Retried'])).map((e) => e.reason)).toEqual(expect.arrayContaining(['Aborted', 'Retried']));
   }, 60_000);
 
   it('watch --plain prints each change and each Event until the release ends', async () => {

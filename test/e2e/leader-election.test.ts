@@ -39,7 +39,7 @@ describe('leader election', () => {
 
     const done = await waitForRelease(c, ns, 'Succeeded', (r) => r.status?.phase === 'Succeeded', 40_000);
     expect(done.status?.currentStep).toBe(4);
-    const events = await c.events(ns);
+    const events = await c.eventsWith(ns, ['Promoted']);
     const advanced = events.filter((e) => e.reason === 'StepAdvanced').map((e) => e.message?.match(/Step (\d)\//)?.[1]);
     expect(advanced.sort()).toEqual(['1', '2', '3']);
     const vsGen1 = ((await c.virtualService(ns)).metadata as { generation?: number }).generation ?? 0;

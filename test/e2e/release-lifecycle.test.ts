@@ -44,7 +44,7 @@ describe('a release', () => {
     expect(condition(done, 'Promoted')?.status).toBe('True');
     const gen1 = (await c.virtualService(ns)).metadata as { generation?: number };
     expect((gen1.generation ?? 0) - (gen0.generation ?? 0)).toBe(3);
-    const reasons = (await c.events(ns)).map((e) => e.reason);
+    const reasons = (await c.eventsWith(ns, ['Promoted'])).map((e) => e.reason);
     expect(reasons.filter((r) => r === 'StepAdvanced')).toHaveLength(2);
     expect(reasons.filter((r) => r === 'Promoted')).toHaveLength(1);
     expect(reasons).toContain('Started');
@@ -115,7 +115,7 @@ describe('a release', () => {
     await kubectl('patch', '-n', ns, 'canaryrelease/reviews', '--type', 'merge', '-p', '{"spec":{"paused":false}}');
     await waitForRelease(c, ns, 'Succeeded after resume', (r) => r.status?.phase === 'Succeeded');
     expect(await c.weights(ns)).toEqual({ v1: 0, v2: 100 });
-    const reasons = (await c.events(ns)).map((e) => e.reason);
+    const reasons = (await c.eventsWith(ns, ['Paused', 'Resumed'])).map((e) => e.reason);
     expect(reasons).toEqual(expect.arrayContaining(['Paused', 'Resumed']));
   }, 60_000);
 
@@ -146,7 +146,7 @@ describe('a release', () => {
     const retried = await waitForRelease(c, ns, 'step 1 again', (r) => r.status?.phase === 'Progressing' && r.status?.currentStep === 1);
     expect(retried.metadata.generation).toBe(generation);
     expect(await c.weights(ns)).toEqual({ v1: 70, v2: 30 });
-    expect((await c.events(ns)).map((e) => e.reason)).toEqual(expect.arrayContaining(['Aborted', 'Retried']));
+    expect((await c.eventsWith(ns, ['Aborted', 'Retried'])).map((e) => e.reason)).toEqual(expect.arrayContaining(['Aborted', 'Retried']));
   }, 30_000);
 
   it('re-applies its weights when someone else rewrites them mid-release', async () => {

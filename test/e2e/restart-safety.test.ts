@@ -59,7 +59,7 @@ describe('restart safety', () => {
     // One VirtualService write per transition (10, 50, 100), kill or not.
     const vsGen1 = (await c.virtualService(ns)).metadata as { generation?: number };
     expect((vsGen1.generation ?? 0) - (vsGen0.generation ?? 0)).toBe(3);
-    const advanced = (await c.events(ns)).filter((e) => e.reason === 'StepAdvanced');
+    const advanced = (await c.eventsWith(ns, ['Promoted'])).filter((e) => e.reason === 'StepAdvanced');
     expect(advanced).toHaveLength(2);
     expect(await op.kill('SIGTERM')).toBe(0);
   }, 60_000);

@@ -156,6 +156,19 @@ export class Cluster {
     return list.items;
   }
 
+  /**
+   * The release's Events once every named reason is among them. The operator
+   * records Events after the status write, so a test that saw the status must
+   * wait for them rather than read them at once.
+   */
+  async eventsWith(ns: string, reasons: string[], name = 'reviews'): Promise<CoreV1Event[]> {
+    return waitFor(`Events ${reasons.join(', ')}`, async () => {
+      const events = await this.events(ns, name);
+      const seen = new Set(events.map((e) => e.reason));
+      return reasons.every((r) => seen.has(r)) ? events : undefined;
+    });
+  }
+
   async deploymentOf(ns: string, name: string): Promise<V1Deployment> {
     return this.apps.readNamespacedDeployment({ namespace: ns, name });
   }
