@@ -66,7 +66,9 @@ async function main(): Promise<number> {
     }
   } finally {
     await stack.stop();
-    view.note('stopped the operator, the simulator, Prometheus and the control plane');
+    view.note(stack.controlPlane.external
+      ? `stopped the operator, the simulator and Prometheus; the existing cluster keeps namespace ${NS}`
+      : 'stopped the operator, the simulator, Prometheus and the control plane');
   }
   return code;
 }
@@ -86,7 +88,12 @@ async function setUp(kc: KubeConfig, say: (l: string) => void): Promise<void> {
     ...(await examples('bookinfo-reviews', '02-destinationrule.yaml')), ...(await examples('bookinfo-reviews', '03-virtualservice.yaml')),
     ...(await examples('demo', 'simulator-behaviour.yaml')),
   ];
-  for (const doc of docs) await objects.create({ ...doc, metadata: { ...doc.metadata, namespace: NS } });
+  for (const doc of docs) {
+    // A second run on an existing cluster finds them already there.
+    await objects.create({ ...doc, metadata: { ...doc.metadata, namespace: NS } }).catch((err: { code?: number }) => {
+      if (err.code !== 409) throw err;
+    });
+  }
   // No kubelet runs on the local control plane, so the demo reports the Deployments available itself.
   const apps = kc.makeApiClient(AppsV1Api);
   for (const v of ['v1', 'v2', 'v3']) {
