@@ -24,32 +24,20 @@ kube_module() {
   echo "$work"
 }
 
-build_kube_apiserver() {
-  local out="$bin/kube-apiserver-$KUBE_VERSION"
+# kube-apiserver or kubectl from the wrapper module, with the version stamped
+# (else /version says v0.0.0-master and version-checking tools misbehave).
+build_kube_cmd() {
+  local cmd=$1 note=$2
+  local out="$bin/$cmd-$KUBE_VERSION"
   [ -x "$out" ] && return 0
   local minor=${KUBE_VERSION#v1.}; minor=${minor%%.*}
   local work; work=$(kube_module)
-  log "building kube-apiserver $KUBE_VERSION (first time only: downloads ~500 MB of modules, 10-25 min on 2 cores)"
+  log "building $cmd $KUBE_VERSION ($note)"
   (cd "$work" && go mod tidy >&2 && go build -trimpath -o "$out.tmp" \
     -ldflags "-s -w -X k8s.io/component-base/version.gitVersion=$KUBE_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor" \
-    k8s.io/kubernetes/cmd/kube-apiserver >&2)
+    "k8s.io/kubernetes/cmd/$cmd" >&2)
   mv "$out.tmp" "$out"
-  log "kube-apiserver ready: $out"
-}
-
-# kubectl from the same wrapper module: Debian has no kubectl package, and a
-# client of the server's own minor version keeps the tests inside the skew policy.
-build_kubectl() {
-  local out="$bin/kubectl-$KUBE_VERSION"
-  [ -x "$out" ] && return 0
-  local minor=${KUBE_VERSION#v1.}; minor=${minor%%.*}
-  local work; work=$(kube_module)
-  log "building kubectl $KUBE_VERSION (first time only, a few minutes)"
-  (cd "$work" && go mod tidy >&2 && go build -trimpath -o "$out.tmp" \
-    -ldflags "-s -w -X k8s.io/component-base/version.gitVersion=$KUBE_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor" \
-    k8s.io/kubernetes/cmd/kubectl >&2)
-  mv "$out.tmp" "$out"
-  log "kubectl ready: $out"
+  log "$cmd ready: $out"
 }
 
 build_etcd() {
@@ -79,8 +67,10 @@ build_helm() {
 }
 
 build_etcd
-build_kube_apiserver
-build_kubectl
+build_kube_cmd kube-apiserver "first time only: downloads ~500 MB of modules, 10-25 min on 2 cores"
+# kubectl from the same module: Debian has no kubectl package, and a client of
+# the server's own minor version keeps the tests inside the skew policy.
+build_kube_cmd kubectl "first time only, a few minutes"
 [ "$want_helm" = 1 ] && build_helm
 ln -sf "kube-apiserver-$KUBE_VERSION" "$bin/kube-apiserver"
 ln -sf "etcd-$ETCD_VERSION" "$bin/etcd"

@@ -12,6 +12,7 @@ import { KubeEventRecorder } from '../kube/event-recorder.js';
 import { KubeReleaseStore } from '../kube/release-store.js';
 import { ResilientInformer, type ChangeVerb } from '../kube/resilient-informer.js';
 import { Watched } from '../kube/watched.js';
+import { apiMessage } from '../kube/errors.js';
 import { ISTIO_GROUP, IstioTrafficRouter } from '../mesh/istio-traffic-router.js';
 import { ConflictError, type AnalysisProvider, type CanaryReleaseObject } from './ports.js';
 import { Reconciler } from './reconciler.js';
@@ -146,7 +147,7 @@ export class Controller {
         const conflict = err instanceof ConflictError;
         const delay = this.queue.addRateLimited(key);
         this.opts.hooks?.reconciled?.(performance.now() - started, conflict ? 'conflict' : 'error');
-        const fields = { release: key, retryInMs: delay, err: err instanceof Error ? err.message : String(err) };
+        const fields = { release: key, retryInMs: delay, err: apiMessage(err) };
         if (conflict) this.opts.log.info(fields, 'write conflict; retrying on fresh state');
         else this.opts.log.error(fields, 'reconcile failed; retrying with backoff');
       } finally {

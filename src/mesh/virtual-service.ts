@@ -156,11 +156,6 @@ export function resolveManagedRoutes(vs: unknown, t: ReleaseTarget): RouteResolu
   return { ok: true, routes: managed };
 }
 
-/** The canary's share of the pair in percent, as the route currently has it. */
-export function observedCanaryPercent(route: ManagedRoute): number {
-  return Math.round((route.canaryWeight / route.budget) * 100);
-}
-
 /** The destination weights that give the canary `percent` of the route's budget. */
 export function weightsFor(route: ManagedRoute, percent: number): { stable: number; canary: number } {
   const canary = Math.round((route.budget * percent) / 100);
