@@ -6,6 +6,7 @@ import { AnalysisRunner, type AnalysisTarget } from '../src/analysis/analysis-ru
 import { CachedQuerier } from '../src/analysis/prometheus/cached-querier.js';
 import { PrometheusClient, type MetricsQuerier } from '../src/analysis/prometheus/client.js';
 import type { AnalysisSpec } from '../src/api/analysis-spec.js';
+import { resolvePlan } from '../src/core/plan.js';
 import { startPrometheus } from '../test/harness/prometheus.js';
 
 const spec: AnalysisSpec = {
@@ -16,13 +17,15 @@ const spec: AnalysisSpec = {
     { name: 'vs-stable', errorRate: { maxIncreaseOverStable: '0.5%' } },
   ],
 };
+const planFor = (address: string) =>
+  resolvePlan({ service: 's', virtualService: { name: 's' }, destinationRule: { name: 's' }, stable: { subset: 'v1' }, canary: { subset: 'v2' }, analysis: spec }, { prometheusAddress: address }).analysis!;
 
 class Counting implements MetricsQuerier {
   sent = 0;
   constructor(private readonly inner: MetricsQuerier) {}
-  query(address: string, promql: string, timeoutMs: number) {
+  query(address: string, promql: string, timeoutMs: number, at?: Date) {
     this.sent++;
-    return this.inner.query(address, promql, timeoutMs);
+    return this.inner.query(address, promql, timeoutMs, at);
   }
 }
 
@@ -33,10 +36,11 @@ const target = (i: number): AnalysisTarget => ({
 
 async function round(prometheusUrl: string, releases: number): Promise<number> {
   const counting = new Counting(new PrometheusClient());
-  // As in the operator: one cache per interval, living half an interval.
-  const cached = new CachedQuerier(counting, { ttlMs: 15_000 });
-  const runner = new AnalysisRunner(() => cached, prometheusUrl);
-  await Promise.all(Array.from({ length: releases }, (_, i) => runner.run(spec, target(i))));
+  // As in the operator: one cache, results keyed by the round's evaluation time.
+  const cached = new CachedQuerier(counting, { ttlMs: 60_000 });
+  const runner = new AnalysisRunner(cached);
+  const at = new Date(Math.floor(Date.now() / 30_000) * 30_000);
+  await Promise.all(Array.from({ length: releases }, (_, i) => runner.run(planFor(prometheusUrl), target(i), at)));
   return counting.sent;
 }
 

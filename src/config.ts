@@ -11,6 +11,9 @@ const ConfigSchema = z.object({
   HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   HTTP_HOST: z.string().default('0.0.0.0'),
   WORKERS: z.coerce.number().int().min(1).max(64).default(4),
+  /** Analysis rounds in flight at once (beside the workers), and per Prometheus address. */
+  ANALYSIS_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
+  ANALYSIS_CONCURRENCY_PER_ADDRESS: z.coerce.number().int().min(1).max(64).default(2),
   /** How often every informer relists, so a dead watch cannot hide changes. */
   RELIST_SECONDS: z.coerce.number().int().min(10).default(600),
   /** Prometheus used by releases whose spec.analysis names none. */

@@ -59,18 +59,14 @@ async function main(): Promise<void> {
       if (!result.ok) metrics?.queryErrors.inc({ kind: result.kind });
     },
   });
-  const queriers = new Map<number, CachedQuerier>();
-  // Rounds fall on interval boundaries, so a cache of half an interval serves every release of a round.
-  const querierFor = (intervalMs: number) => {
-    let q = queriers.get(intervalMs);
-    if (!q) queriers.set(intervalMs, (q = new CachedQuerier(prometheus, { ttlMs: Math.max(200, intervalMs / 2) })));
-    return q;
-  };
+  // One cache for every release and interval: results are keyed by their round's evaluation time.
+  const querier = new CachedQuerier(prometheus, { ttlMs: 60_000 });
   const hooks: ControllerHooks = {};
   const ctl = new Controller({
     kubeConfig: kc, log, namespaces: config.namespaces, istioVersion, workers: config.WORKERS,
     relistMs: config.RELIST_SECONDS * 1000, instance,
-    analysis: new AnalysisRunner(querierFor, config.PROMETHEUS_ADDRESS),
+    analysis: new AnalysisRunner(querier),
+    analysisConcurrency: { total: config.ANALYSIS_CONCURRENCY, perAddress: config.ANALYSIS_CONCURRENCY_PER_ADDRESS },
     defaultPrometheusAddress: config.PROMETHEUS_ADDRESS,
     hooks,
   });

@@ -50,7 +50,18 @@ if obj.status.conditions ~= nil then
   end
 end
 
--- 4. The phase.
+-- 4. A finished release whose route was changed afterwards (RouteInSync False).
+if obj.status.conditions ~= nil then
+  for _, condition in ipairs(obj.status.conditions) do
+    if condition.type == "RouteInSync" and condition.status == "False" then
+      hs.status = "Degraded"
+      hs.message = message_or(condition.message or "The route was changed after the release ended")
+      return hs
+    end
+  end
+end
+
+-- 5. The phase.
 local phase = obj.status.phase
 if phase == "Succeeded" then
   hs.status = "Healthy"

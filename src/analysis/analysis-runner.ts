@@ -1,9 +1,10 @@
-// One analysis round for one release: send the (grouped, cached) queries,
-// pick the release's series, and evaluate the gates. Never throws: a
-// Prometheus problem becomes an Error verdict, which holds the release.
-import { ANALYSIS_DEFAULTS, type AnalysisSpec } from '../api/analysis-spec.js';
+// One analysis round for one release: send the (grouped, cached) queries at
+// the round's evaluation time, pick the release's series, and evaluate the
+// gates. Never throws: a Prometheus problem becomes an Error verdict, which
+// holds the release.
 import type { AnalysisRound } from '../core/analysis-rules.js';
-import { parseDuration } from '../core/duration.js';
+import type { PreflightResult } from '../core/decide.js';
+import type { AnalysisPlan } from '../core/plan.js';
 import { evaluateGates, roundVerdict } from './evaluate-gates.js';
 import type { Measured, ReleaseMeasurements } from './measurements.js';
 import type { MetricsQuerier, QueryResult } from './prometheus/client.js';
@@ -20,56 +21,56 @@ export interface AnalysisTarget {
   canaryLabels: Record<string, string>;
 }
 
+/** A query that any Prometheus answers: proves the address and the API work before traffic moves. */
+export const PREFLIGHT_QUERY = 'vector(1)';
+
 export class AnalysisRunner {
   constructor(
-    /** One querier per analysis interval, so its cache lives about half an interval. */
-    private readonly querierFor: (intervalMs: number) => MetricsQuerier,
-    private readonly defaultAddress: string | undefined,
-    private readonly clock: () => Date = () => new Date(),
+    /** Shared by every release: results are keyed by query and evaluation time, so a round shares its queries. */
+    private readonly querier: MetricsQuerier,
   ) {}
 
-  async run(spec: AnalysisSpec, t: AnalysisTarget): Promise<AnalysisRound> {
-    const measurements = await this.measure(spec, t);
-    const results = evaluateGates(spec, measurements, { stable: t.stableSubset, canary: t.canarySubset });
-    return { evaluatedAt: this.clock(), results, verdict: roundVerdict(results) };
+  async run(plan: AnalysisPlan, t: AnalysisTarget, at: Date): Promise<AnalysisRound> {
+    const measurements = await this.measure(plan, t, at);
+    const results = evaluateGates(plan, measurements, { stable: t.stableSubset, canary: t.canarySubset });
+    return { evaluatedAt: at, measuredFrom: new Date(at.getTime() - plan.windowMs), results, verdict: roundVerdict(results) };
   }
 
-  async measure(spec: AnalysisSpec, t: AnalysisTarget): Promise<ReleaseMeasurements> {
-    const window = spec.window ?? ANALYSIS_DEFAULTS.window;
-    const versionLabel = spec.versionLabel ?? ANALYSIS_DEFAULTS.versionLabel;
-    const canaryVersion = t.canaryLabels[versionLabel];
-    const stableVersion = t.stableLabels[versionLabel];
+  /** The checks made before the first traffic move: the version label on both subsets, and one answered query. */
+  async preflight(plan: AnalysisPlan, t: AnalysisTarget): Promise<PreflightResult> {
+    const setup = setupProblem(plan, t);
+    if (setup) return { ok: false, message: setup };
+    const r = await this.querier.query(plan.address as string, PREFLIGHT_QUERY, plan.timeoutMs);
+    return r.ok ? { ok: true } : { ok: false, message: `Prometheus at ${plan.address} (spec.analysis.prometheus.address) did not answer a test query: ${r.message}` };
+  }
+
+  async measure(plan: AnalysisPlan, t: AnalysisTarget, at: Date): Promise<ReleaseMeasurements> {
+    const window = plan.window;
+    const canaryVersion = t.canaryLabels[plan.versionLabel];
+    const stableVersion = t.stableLabels[plan.versionLabel];
     const canary: Workload = { namespace: t.namespace, service: t.service, version: canaryVersion ?? t.canarySubset };
     const stable: Workload = { namespace: t.namespace, service: t.service, version: stableVersion ?? t.stableSubset };
     const queries: Record<string, string> = {};
     const fail = (message: string): Measured<never> => ({ ok: false, message });
     const m: ReleaseMeasurements = { requests: fail('not measured'), latency: {}, custom: {}, queries };
 
-    const address = spec.prometheus?.address ?? this.defaultAddress;
-    const missing = !canaryVersion ? t.canarySubset : !stableVersion ? t.stableSubset : undefined;
-    const setup = !address
-      ? 'no Prometheus address: set spec.analysis.prometheus.address or the operator\'s PROMETHEUS_ADDRESS'
-      : missing
-        ? `DestinationRule subset "${missing}" has no "${versionLabel}" label to match Istio's destination_version; set spec.analysis.versionLabel`
-        : undefined;
-    for (const g of spec.gates) {
+    const setup = setupProblem(plan, t);
+    for (const g of plan.gates) {
       const rendered = g.query !== undefined ? renderQueryTemplate(g.query, { ...canary, stableVersion: stable.version, window }) : undefined;
       queries[g.name] = describeGateQuery(g, canary, window, rendered?.ok ? rendered.promql : undefined);
     }
-    if (setup || !address) {
-      m.requests = fail(setup ?? 'no address');
-      for (const g of spec.gates) {
-        if (g.latency) m.latency[g.name] = fail(setup ?? '');
-        if (g.query !== undefined) m.custom[g.name] = fail(setup ?? '');
+    if (setup) {
+      m.requests = fail(setup);
+      for (const g of plan.gates) {
+        if (g.latency) m.latency[g.name] = fail(setup);
+        if (g.query !== undefined) m.custom[g.name] = fail(setup);
       }
       return m;
     }
+    const address = plan.address as string;
+    const ask = (promql: string): Promise<QueryResult> => this.querier.query(address, promql, plan.timeoutMs, at);
 
-    const querier = this.querierFor(parseDuration(spec.interval ?? ANALYSIS_DEFAULTS.interval) ?? 30_000);
-    const timeout = parseDuration(spec.prometheus?.timeout ?? ANALYSIS_DEFAULTS.timeout) ?? 5000;
-    const ask = (promql: string): Promise<QueryResult> => querier.query(address, promql, timeout);
-
-    const needsRequests = spec.gates.some((g) => g.errorRate || g.latency);
+    const needsRequests = plan.gates.some((g) => g.errorRate || g.latency);
     const pending: Promise<void>[] = [];
     if (needsRequests) {
       pending.push(ask(requestCountsQuery(window)).then((r) => {
@@ -83,7 +84,7 @@ export class AnalysisRunner {
     }
     // Gates with the same percentile share one grouped query.
     const latencyByPercentile = new Map<number, Promise<QueryResult>>();
-    for (const g of spec.gates) {
+    for (const g of plan.gates) {
       if (g.latency) {
         const name = g.name;
         const percentile = g.latency.percentile;
@@ -111,3 +112,13 @@ export class AnalysisRunner {
   }
 }
 
+/** What makes every query of this release pointless: no address, or subsets without the version label. */
+function setupProblem(plan: AnalysisPlan, t: AnalysisTarget): string | undefined {
+  if (!plan.address) return "no Prometheus address: set spec.analysis.prometheus.address or the operator's PROMETHEUS_ADDRESS";
+  for (const [subset, labels] of [[t.canarySubset, t.canaryLabels], [t.stableSubset, t.stableLabels]] as const) {
+    if (labels[plan.versionLabel] === undefined) {
+      return `spec.analysis.versionLabel: DestinationRule subset "${subset}" has no "${plan.versionLabel}" label to match Istio's destination_version; add the label to the subset or set spec.analysis.versionLabel to a label both subsets carry`;
+    }
+  }
+  return undefined;
+}

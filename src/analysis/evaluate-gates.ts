@@ -1,11 +1,11 @@
 // Pure gate evaluation: from measurements to a verdict per gate, with the
 // value, the threshold and a sentence a person understands.
-import type { AnalysisSpec, Gate } from '../api/analysis-spec.js';
-import { ANALYSIS_DEFAULTS } from '../api/analysis-spec.js';
+import type { Gate } from '../api/analysis-spec.js';
 import { GateVerdict, type GateResult } from '../api/analysis-status.js';
+import type { AnalysisPlan } from '../core/plan.js';
 import type { ReleaseMeasurements, RequestCounts } from './measurements.js';
 
-export function evaluateGates(spec: AnalysisSpec, m: ReleaseMeasurements, subsets: { stable: string; canary: string }): GateResult[] {
+export function evaluateGates(spec: AnalysisPlan, m: ReleaseMeasurements, subsets: { stable: string; canary: string }): GateResult[] {
   return spec.gates.map((g) => evaluateGate(g, spec, m, subsets));
 }
 
@@ -22,10 +22,10 @@ const ms = (n: number) => `${round(n)}ms`;
 const round = (n: number) => (Math.abs(n) >= 100 ? Math.round(n) : Math.round(n * 100) / 100);
 const parsePercent = (s: string) => Number(s.slice(0, -1));
 
-function evaluateGate(g: Gate, spec: AnalysisSpec, m: ReleaseMeasurements, sub: { stable: string; canary: string }): GateResult {
+function evaluateGate(g: Gate, spec: AnalysisPlan, m: ReleaseMeasurements, sub: { stable: string; canary: string }): GateResult {
   const base = { name: g.name, query: m.queries[g.name] ?? '' };
-  const window = spec.window ?? ANALYSIS_DEFAULTS.window;
-  const minRequests = spec.minRequests ?? ANALYSIS_DEFAULTS.minRequests;
+  const window = spec.window;
+  const minRequests = spec.minRequests;
   const result = (verdict: GateVerdict, threshold: string, message: string, value?: number, stableValue?: number): GateResult => ({
     ...base,
     ...(value !== undefined && Number.isFinite(value) ? { value: round(value) } : {}),

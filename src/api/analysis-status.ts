@@ -19,7 +19,10 @@ export const GateResultSchema = z.object({
 export type GateResult = z.infer<typeof GateResultSchema>;
 
 export const AnalysisStatusSchema = z.object({
+  /** The round's evaluation time: queries measure the window ending here (a multiple of the interval). */
   evaluatedAt: z.string(),
+  /** Start of the round's window; a round is evidence for a step only when this is at or after the step's start. */
+  measuredFrom: z.string().optional(),
   verdict: z.enum(GateVerdict),
   /** Consecutive failing evaluations; inconclusive and error rounds neither count nor reset it. */
   consecutiveFailures: z.number().int(),

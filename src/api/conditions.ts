@@ -25,6 +25,8 @@ export const ConditionType = {
   CanaryAvailable: 'CanaryAvailable',
   /** The latest analysis round: True when every gate passed, False when one failed, Unknown when it could not judge. */
   Healthy: 'Healthy',
+  /** After a release ended: whether the route still has the weights the release left (False: someone changed it). */
+  RouteInSync: 'RouteInSync',
 } as const;
 export type ConditionType = (typeof ConditionType)[keyof typeof ConditionType];
 
@@ -39,6 +41,7 @@ export const Reason = {
   Paused: 'Paused',
   Resumed: 'Resumed',
   Superseded: 'Superseded',
+  AlreadyPromoted: 'AlreadyPromoted',
   RolledBack: 'RolledBack',
   NotPromoted: 'NotPromoted',
   // waiting and refusals
@@ -46,6 +49,10 @@ export const Reason = {
   CanaryAvailable: 'CanaryAvailable',
   CanaryUnavailable: 'CanaryUnavailable',
   CanaryReadyTimeout: 'CanaryReadyTimeout',
+  WaitingForStable: 'WaitingForStable',
+  RouteNotAtStart: 'RouteNotAtStart',
+  PreflightFailed: 'PreflightFailed',
+  WaitingForRestore: 'WaitingForRestore',
   StepInProgress: 'StepInProgress',
   InvalidSpec: 'InvalidSpec',
   SpecValid: 'SpecValid',
@@ -60,6 +67,8 @@ export const Reason = {
   NoTrafficBudget: 'NoTrafficBudget',
   TrafficDrift: 'TrafficDrift',
   TrafficRestored: 'TrafficRestored',
+  RouteInUse: 'RouteInUse',
+  InSync: 'InSync',
   WriteConflict: 'WriteConflict',
   // analysis
   GatesPassed: 'GatesPassed',

@@ -41,7 +41,11 @@ export const CanaryReleaseSpecSchema = z.object({
   service: label('a Service name'),
   virtualService: z.object({
     name: objectName,
-    routes: z.array(z.string().min(1, 'must not be empty')).min(1, 'must name at least one route when set').optional(),
+    routes: z
+      .array(z.string().min(1, 'must not be empty').max(253, 'must be at most 253 characters'))
+      .min(1, 'must name at least one route when set')
+      .max(16, 'must name at most 16 routes')
+      .optional(),
   }),
   destinationRule: z.object({ name: objectName }),
   stable: SubsetRefSchema,
@@ -52,6 +56,8 @@ export const CanaryReleaseSpecSchema = z.object({
   stepDuration: durationString.optional(),
   paused: z.boolean({ error: 'must be true or false' }).optional(),
   canaryReadyTimeout: durationString.optional(),
+  /** How long a canary that has traffic may be unable to serve (no available pods, or its subset gone) before its traffic goes back to stable. */
+  canaryUnavailableTimeout: durationString.optional(),
   analysis: AnalysisSpecSchema.optional(),
 });
 export type CanaryReleaseSpec = z.infer<typeof CanaryReleaseSpecSchema>;
@@ -60,6 +66,7 @@ export const DEFAULTS = {
   stepDuration: '1m',
   maxWeight: 100,
   canaryReadyTimeout: '10m',
+  canaryUnavailableTimeout: '1m',
   /** Used when neither steps nor stepWeight is given. */
   steps: [
     { weight: 10, duration: '1m' },

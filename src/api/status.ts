@@ -1,5 +1,8 @@
 // The CanaryRelease status: all release progress lives here, so a restarted
-// operator continues exactly where the last one stopped.
+// operator continues exactly where the last one stopped. The operator records
+// what it intends to do with the route here *before* it writes the route
+// (intent first): a crash or a failed write between the two leaves a status
+// that says what the route must become, and the next reconcile finishes it.
 import { z } from 'zod';
 import { AnalysisStatusSchema } from './analysis-status.js';
 import { Phase } from './conditions.js';
@@ -14,6 +17,13 @@ export const ConditionSchema = z.object({
 });
 export type Condition = z.infer<typeof ConditionSchema>;
 
+/** The spec fields naming the route of a release, as they were when it started. */
+export const RouteRefSchema = z.object({
+  service: z.string(),
+  virtualService: z.object({ name: z.string(), routes: z.array(z.string()).optional() }),
+  destinationRule: z.object({ name: z.string() }),
+});
+
 export const CanaryReleaseStatusSchema = z.object({
   phase: z.enum(Phase).optional(),
   message: z.string().optional(),
@@ -21,17 +31,36 @@ export const CanaryReleaseStatusSchema = z.object({
   /** The subsets of the release in effect; a spec naming others starts a new release. */
   stableSubset: z.string().optional(),
   canarySubset: z.string().optional(),
+  /** The route of the release in effect; a spec naming another starts a new release. */
+  target: RouteRefSchema.optional(),
   /** 1-based index of the step whose weight is applied; 0 before the first step. */
   currentStep: z.number().int().optional(),
   totalSteps: z.number().int().optional(),
-  /** Percent of the managed route's stable+canary share that goes to the canary. */
+  /** Percent of the managed route's stable+canary share that goes to the canary: what the route must show. */
   canaryWeight: z.number().int().optional(),
+  /**
+   * The route object's generation when the operator decided canaryWeight. While the route still has this
+   * generation and other weights, the operator's own write is pending (not someone else's drift).
+   */
+  routeRevision: z.number().int().optional(),
+  /** Since when this release holds its route: one release holds a route at a time (set before its first traffic move). */
+  ownsRouteSince: z.string().optional(),
+  /** A replaced release's route that must get all its traffic back on its stable subset. */
+  restore: z
+    .object({ target: RouteRefSchema, stableSubset: z.string(), canarySubset: z.string(), routeRevision: z.number().int().optional() })
+    .optional(),
   releaseStartedAt: z.string().optional(),
   stepStartedAt: z.string().optional(),
+  /** Analysis rounds count only when their whole window lies after this (the start, a retry or a resume). */
+  measureFrom: z.string().optional(),
   pausedAt: z.string().optional(),
-  /** Who paused the release: spec.paused, or analysis with onFailure: pause (then only a person resumes it). */
+  /** Who paused the release: spec.paused, or analysis (onFailure/onInconclusive: pause; then only a person resumes it). */
   pausedBy: z.enum(['spec', 'analysis']).optional(),
-  /** Since when the operator has been waiting for the canary workload to be available. */
+  /** Since when a hold (canary unable to serve, route unusable, invalid spec) has stopped the step's clock. */
+  heldSince: z.string().optional(),
+  /** Since when the canary, while it has traffic, cannot serve; its traffic goes back at spec.canaryUnavailableTimeout. */
+  canaryLostSince: z.string().optional(),
+  /** Since when the operator has been waiting for the workloads to be available before the first traffic move. */
   canaryWaitingSince: z.string().optional(),
   completedAt: z.string().optional(),
   /** The last value of each request annotation that was acted on. */
@@ -42,3 +71,4 @@ export const CanaryReleaseStatusSchema = z.object({
   conditions: z.array(ConditionSchema).optional(),
 });
 export type CanaryReleaseStatus = z.infer<typeof CanaryReleaseStatusSchema>;
+export type RouteRefStatus = z.infer<typeof RouteRefSchema>;

@@ -1,12 +1,13 @@
 // Cross-field rules of spec.analysis that the schema cannot express.
 import { renderQueryTemplate } from '../analysis/prometheus/queries.js';
-import { parseDuration } from '../core/duration.js';
 import type { AnalysisSpec } from './analysis-spec.js';
 import type { FieldProblem } from './validate.js';
 
 export interface AnalysisContext {
   /** The operator's PROMETHEUS_ADDRESS, used when the spec names none. */
   defaultPrometheusAddress?: string | undefined;
+  /** The Prometheus addresses a release may name (PROMETHEUS_ALLOWED_ADDRESSES). */
+  allowedPrometheusAddresses?: string[] | undefined;
 }
 
 export function analysisProblems(a: AnalysisSpec | undefined, ctx: AnalysisContext = {}): FieldProblem[] {
@@ -14,11 +15,6 @@ export function analysisProblems(a: AnalysisSpec | undefined, ctx: AnalysisConte
   const out: FieldProblem[] = [];
   if (!a.prometheus?.address && !ctx.defaultPrometheusAddress) {
     out.push({ field: 'spec.analysis.prometheus.address', problem: "is required: this operator has no default (its PROMETHEUS_ADDRESS is unset)" });
-  }
-  // The schema accepts "0s"; a zero window is a PromQL error ([0s]) and a zero interval never falls due again.
-  for (const key of ['interval', 'window'] as const) {
-    const text = a[key];
-    if (text !== undefined && !((parseDuration(text) ?? 0) > 0)) out.push({ field: `spec.analysis.${key}`, problem: 'must be longer than 0' });
   }
   const seen = new Set<string>();
   a.gates.forEach((g, i) => {

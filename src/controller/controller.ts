@@ -16,8 +16,9 @@ import { apiMessage } from '../kube/errors.js';
 import { ISTIO_GROUP, IstioTrafficRouter } from '../mesh/istio-traffic-router.js';
 import { ConflictError, type AnalysisProvider, type CanaryReleaseObject } from './ports.js';
 import { Reconciler } from './reconciler.js';
-import { WorkQueue } from './work-queue.js';
+import { WorkQueue, namespaceOf } from './work-queue.js';
 import type { Decision } from '../core/decide.js';
+import { RoundScheduler } from '../analysis/round-scheduler.js';
 
 export interface ControllerOptions {
   kubeConfig: KubeConfig;
@@ -27,9 +28,12 @@ export interface ControllerOptions {
   workers: number;
   relistMs: number;
   instance: string;
-  /** Runs analysis rounds; without it, releases with gates hold at their first step. */
+  /** Runs analysis rounds; without it, releases with gates hold before their first step. */
   analysis?: AnalysisProvider | undefined;
+  /** Rounds in flight at once, overall and per Prometheus address (beside the workers). */
+  analysisConcurrency?: { total: number; perAddress: number } | undefined;
   defaultPrometheusAddress?: string | undefined;
+  allowedPrometheusAddresses?: string[] | undefined;
   hooks?: ControllerHooks;
 }
 
@@ -44,10 +48,13 @@ export interface ControllerHooks {
 type Obj = KubernetesObject & { spec?: Record<string, unknown> };
 
 export class Controller {
-  readonly queue = new WorkQueue();
+  /** Releases of one namespace may share a route: they are reconciled one at a time, other namespaces meanwhile. */
+  readonly queue = new WorkQueue({ groupOf: namespaceOf });
   private readonly releases: Watched<CanaryReleaseObject>;
   private readonly informers: Watched<KubernetesObject>[];
   private readonly reconciler: Reconciler;
+  /** Analysis rounds in flight or waiting (for metrics). */
+  readonly rounds: RoundScheduler | undefined;
   private workers: Promise<void>[] = [];
   private stopping = false;
 
@@ -72,12 +79,15 @@ export class Controller {
     this.releases = watch<CanaryReleaseObject>('canaryreleases', crPath(GROUP, VERSION, PLURAL), crList(GROUP, VERSION, PLURAL), (o, verb) => {
       if (verb === 'delete') opts.hooks?.releaseDeleted?.(keyOf(o));
       // Keys queue up only on the leader; a standby just keeps its cache warm.
-      if (this.workers.length) this.queue.add(keyOf(o));
+      if (!this.workers.length) return;
+      this.queue.add(keyOf(o));
+      // Releases waiting for this one's route look again when it changes or goes.
+      for (const name of virtualServicesOf(o)) this.enqueueReferencing(o.metadata?.namespace, (r) => virtualServicesOf(r).includes(name));
     });
     const vs = watch<Obj>('virtualservices', crPath(ISTIO_GROUP, opts.istioVersion, 'virtualservices'), crList(ISTIO_GROUP, opts.istioVersion, 'virtualservices'),
-      (o) => this.enqueueReferencing(o, (spec) => (spec.virtualService as { name?: string } | undefined)?.name));
+      (o) => this.enqueueReferencing(o.metadata?.namespace, (r) => virtualServicesOf(r).includes(o.metadata?.name ?? '')));
     const dr = watch<Obj>('destinationrules', crPath(ISTIO_GROUP, opts.istioVersion, 'destinationrules'), crList(ISTIO_GROUP, opts.istioVersion, 'destinationrules'),
-      (o) => this.enqueueReferencing(o, (spec) => (spec.destinationRule as { name?: string } | undefined)?.name));
+      (o) => this.enqueueReferencing(o.metadata?.namespace, (r) => namesIn(r, 'destinationRule').includes(o.metadata?.name ?? '')));
     const deployments = watch<V1Deployment & KubernetesObject>('deployments',
       (ns) => (ns ? `/apis/apps/v1/namespaces/${ns}/deployments` : '/apis/apps/v1/deployments'),
       (ns) => (ns ? apps.listNamespacedDeployment({ namespace: ns }) : apps.listDeploymentForAllNamespaces()),
@@ -85,17 +95,25 @@ export class Controller {
     const services = watch<V1Service & KubernetesObject>('services',
       (ns) => (ns ? `/api/v1/namespaces/${ns}/services` : '/api/v1/services'),
       (ns) => (ns ? core.listNamespacedService({ namespace: ns }) : core.listServiceForAllNamespaces()),
-      (o) => this.enqueueReferencing(o, (spec) => spec.service as string | undefined));
+      (o) => this.enqueueReferencing(o.metadata?.namespace, (r) => namesIn(r, 'service').includes(o.metadata?.name ?? '')));
     this.informers = [vs, dr, deployments as Watched<KubernetesObject>, services as Watched<KubernetesObject>];
 
+    const rounds = opts.analysis && new RoundScheduler(opts.analysis, {
+      concurrency: opts.analysisConcurrency?.total,
+      perAddress: opts.analysisConcurrency?.perAddress,
+      onReady: (key) => {
+        if (this.workers.length) this.queue.add(key);
+      },
+    });
+    this.rounds = rounds;
     this.reconciler = new Reconciler({
       store: new KubeReleaseStore(custom, this.releases),
       router: new IstioTrafficRouter(custom, opts.istioVersion, vs, dr),
       probe: new DeploymentWorkloadProbe(deployments, services),
       events: new KubeEventRecorder(core, opts.log, opts.instance),
       log: opts.log,
-      analysis: opts.analysis,
-      defaultPrometheusAddress: opts.defaultPrometheusAddress,
+      analysis: rounds,
+      validation: { defaultPrometheusAddress: opts.defaultPrometheusAddress, allowedPrometheusAddresses: opts.allowedPrometheusAddresses },
       onDecision: (release, decision) => opts.hooks?.decided?.(release, decision),
     });
   }
@@ -156,25 +174,38 @@ export class Controller {
     }
   }
 
-  /** Enqueues the releases in the object's namespace whose spec names it. */
-  private enqueueReferencing(o: KubernetesObject, nameIn: (spec: Record<string, unknown>) => string | undefined): void {
-    if (!this.workers.length) return;
-    const ns = o.metadata?.namespace;
-    for (const r of this.releases.list(ns)) {
-      const spec = (r.spec ?? {}) as Record<string, unknown>;
-      if (nameIn(spec) === o.metadata?.name) this.queue.add(keyOf(r));
-    }
+  /** Enqueues the releases of a namespace that `refers` says name an object. */
+  private enqueueReferencing(ns: string | undefined, refers: (release: CanaryReleaseObject) => boolean): void {
+    if (!this.workers.length || !ns) return;
+    for (const r of this.releases.list(ns)) if (refers(r)) this.queue.add(keyOf(r));
   }
 
-  /** A Deployment changed: releases in its namespace that wait for or walk a canary look again. */
+  /** A Deployment changed: releases in its namespace that wait for, walk or hold a canary look again. */
   private enqueueWaiting(ns: string | undefined): void {
     if (!this.workers.length) return;
     for (const r of this.releases.list(ns)) {
       const phase = (r.status as { phase?: string } | undefined)?.phase;
-      if (phase === undefined || phase === 'Pending' || phase === 'Progressing') this.queue.add(keyOf(r));
+      if (phase === undefined || phase === 'Pending' || phase === 'Progressing' || phase === 'Paused') this.queue.add(keyOf(r));
     }
   }
 }
+
+type Named = { name?: unknown };
+type RefFields = { service?: unknown; virtualService?: Named; destinationRule?: Named };
+
+/** A name a release refers to, in its spec, the route of the release in effect, and a replaced release's route. */
+function namesIn(r: CanaryReleaseObject, field: keyof RefFields): string[] {
+  const st = (r.status ?? {}) as { target?: RefFields; restore?: { target?: RefFields } };
+  const out: string[] = [];
+  for (const ref of [(r.spec ?? {}) as RefFields, st.target, st.restore?.target]) {
+    const v = ref?.[field];
+    const name = typeof v === 'string' ? v : (v as Named | undefined)?.name;
+    if (typeof name === 'string') out.push(name);
+  }
+  return out;
+}
+
+const virtualServicesOf = (r: CanaryReleaseObject) => namesIn(r, 'virtualService');
 
 function keyOf(o: KubernetesObject): string {
   return `${o.metadata?.namespace}/${o.metadata?.name}`;

@@ -1,13 +1,22 @@
 // One reconcile: re-read the release and the world, decide, then apply the
-// decision in a crash-safe order: finalizer, traffic, status, Events. Every
-// write happens only when something changed.
+// decision intent first: finalizer, status, traffic, Events. The status
+// records what the route must become before the route is written, so a crash
+// or a failed write between the two is finished by the next reconcile (the
+// route still at the revision the status names is the operator's own pending
+// write, never someone else's drift), and a conflicting status write leaves
+// nothing done, to be decided again on fresh state. Every write happens only
+// when something changed.
 import type { Logger } from 'pino';
-import { decide, type Decision, type Observations } from '../core/decide.js';
+import { decide, effectiveTarget, isActive, type Decision, type Observations } from '../core/decide.js';
+import { roundDue } from '../core/analysis-rules.js';
 import { deepEqual } from '../util/deep-equal.js';
-import { Phase } from '../api/conditions.js';
-import { analysisDue } from '../core/analysis-rules.js';
-import type { AnalysisProvider, CanaryReleaseObject, CanaryWorkloadProbe, EventRecorder, ReleaseStore, TrafficRouter } from './ports.js';
-import { toSnapshot, trafficTarget } from './snapshot.js';
+import type { AnalysisRounds } from '../analysis/round-scheduler.js';
+import type { AnalysisTarget } from '../analysis/analysis-runner.js';
+import type { CanaryReleaseObject, EventRecorder, ReleaseStore, TrafficRouter, TrafficTarget, WorkloadProbe } from './ports.js';
+import { restoreTarget, toSnapshot, trafficTarget, trafficTargetOf } from './snapshot.js';
+import { routeOwner } from './route-ownership.js';
+import type { AnalysisContext } from '../api/validate-analysis.js';
+import type { CanaryReleaseStatus } from '../api/status.js';
 
 export interface ReconcileResult {
   requeueAfterMs?: number | undefined;
@@ -17,12 +26,13 @@ export interface ReconcileResult {
 export interface ReconcilerDeps {
   store: ReleaseStore;
   router: TrafficRouter;
-  probe: CanaryWorkloadProbe;
+  probe: WorkloadProbe;
   events: EventRecorder;
   log: Logger;
-  /** Gate evaluation; without it, releases with spec.analysis hold at their first step. */
-  analysis?: AnalysisProvider | undefined;
-  defaultPrometheusAddress?: string | undefined;
+  /** Analysis rounds and preflights (run beside the workers); without it, releases with gates hold before their first step. */
+  analysis?: AnalysisRounds | undefined;
+  /** The operator's settings that validation needs (default Prometheus address, allowed addresses). */
+  validation?: AnalysisContext;
   clock?: () => Date;
   /** Told after each applied decision, with the release as it was before (metrics). */
   onDecision?: (release: CanaryReleaseObject, decision: Decision) => void;
@@ -34,41 +44,29 @@ export class Reconciler {
   async reconcile(key: string): Promise<ReconcileResult> {
     const [namespace, name] = key.split('/') as [string, string];
     let release = this.deps.store.get(namespace, name);
-    if (!release) return {};
-    const original = release;
-    const snap = toSnapshot(release, { defaultPrometheusAddress: this.deps.defaultPrometheusAddress });
-    const target = trafficTarget(release, snap);
-    const obs: Observations = {};
-    const now = this.deps.clock?.() ?? new Date();
-    if (target) {
-      const seen = this.deps.router.observe(target);
-      obs.traffic = seen.traffic;
-      const labels = seen.subsetLabels;
-      if (labels && !snap.deleting) obs.canary = this.deps.probe.check(namespace, target.service, labels.canary);
-      const analysis = snap.spec.ok ? snap.spec.spec.analysis : undefined;
-      const st = snap.status;
-      if (analysis && labels && this.deps.analysis && !snap.deleting && seen.traffic.ok
-        && st.phase === Phase.Progressing && (st.canaryWeight ?? 0) > 0 && analysisDue(analysis, st.analysis, now)) {
-        obs.analysis = await this.deps.analysis.run(analysis, {
-          namespace, service: target.service, stableSubset: target.stableSubset, canarySubset: target.canarySubset,
-          stableLabels: labels.stable, canaryLabels: labels.canary,
-        });
-      }
+    if (!release) {
+      this.deps.analysis?.forget(key);
+      return {};
     }
+    const original = release;
+    const snap = toSnapshot(release, this.deps.validation);
+    const now = this.deps.clock?.() ?? new Date();
+    const target = trafficTarget(release, snap);
+    const obs = this.observe(key, release, snap, target, now);
     const decision = decide(snap, obs, now);
     const log = this.deps.log.child({ release: key });
 
     if (decision.finalizer === 'add') release = await this.deps.store.addFinalizer(release);
-    if (decision.setCanaryPercent !== undefined && target) {
-      const outcome = await this.deps.router.setCanaryPercent(target, decision.setCanaryPercent);
-      log.info({ canaryWeight: decision.setCanaryPercent, stable: target.stableSubset, canary: target.canarySubset, outcome }, 'traffic set');
-    }
     if (decision.finalizer === 'remove') {
+      await this.writeTraffic(decision, target, namespace, log);
       await this.deps.store.removeFinalizer(release);
       log.info('finalizer removed');
-    } else if (!deepEqual(release.status ?? {}, decision.status)) {
-      release = await this.deps.store.writeStatus(release, decision.status);
-      log.info({ phase: decision.status.phase, step: decision.status.currentStep, canaryWeight: decision.status.canaryWeight }, decision.status.message ?? 'status updated');
+    } else {
+      if (!deepEqual(release.status ?? {}, decision.status)) {
+        release = await this.deps.store.writeStatus(release, decision.status);
+        log.info({ phase: decision.status.phase, step: decision.status.currentStep, canaryWeight: decision.status.canaryWeight }, decision.status.message ?? 'status updated');
+      }
+      await this.writeTraffic(decision, target, namespace, log);
     }
     this.deps.onDecision?.(original, decision);
     for (const e of decision.events) {
@@ -76,5 +74,64 @@ export class Reconciler {
       await this.deps.events.record(release, e);
     }
     return { requeueAfterMs: decision.requeueAfterMs, decision };
+  }
+
+  private observe(key: string, release: CanaryReleaseObject, snap: ReturnType<typeof toSnapshot>, target: TrafficTarget | undefined, now: Date): Observations {
+    const obs: Observations = {};
+    const restore = restoreTarget(snap);
+    if (restore) obs.restoreRoute = this.deps.router.observe(restore).route;
+    if (!target) return obs;
+    const seen = this.deps.router.observe(target);
+    obs.route = seen.route;
+    const labels = seen.subsetLabels;
+    if (snap.deleting) return obs;
+    if (labels) {
+      obs.canary = this.deps.probe.check(target.namespace, target.service, labels.canary);
+      obs.stable = this.deps.probe.check(target.namespace, target.service, labels.stable);
+    }
+    const st = snap.status;
+    const ref = effectiveTarget(snap);
+    const terminal = st.phase !== undefined && !isActive(st.phase);
+    // Asked for a finished release too: a retry in this decision must not skip the check.
+    if (ref) obs.owner = routeOwner(release, ref, this.deps.store.list(target.namespace), now, (o, s) => this.finalWritePending(o, s));
+    const plan = snap.plan.ok ? snap.plan.plan : undefined;
+    const analysis = plan?.analysis;
+    const rounds = this.deps.analysis;
+    if (!analysis || !labels || !rounds || obs.owner) return obs;
+    const at: AnalysisTarget = {
+      namespace: target.namespace, service: target.service, stableSubset: target.stableSubset, canarySubset: target.canarySubset,
+      stableLabels: labels.stable, canaryLabels: labels.canary,
+    };
+    const due = roundDue(analysis, st, now);
+    if (due) obs.analysis = rounds.round(key, analysis, at, due);
+    const beforeFirstMove = !terminal && (st.canaryWeight ?? 0) === 0 && (st.currentStep ?? 0) === 0;
+    if (beforeFirstMove && seen.route.ok) obs.preflight = rounds.preflight(key, analysis, at);
+    return obs;
+  }
+
+  /** A finished release's last write is pending while its route still has the revision it was decided at, and other weights. */
+  private finalWritePending(o: CanaryReleaseObject, st: CanaryReleaseStatus): boolean {
+    if (!st.target || !st.stableSubset || !st.canarySubset || st.routeRevision === undefined) return false;
+    const seen = this.deps.router.observe(trafficTargetOf(o.metadata?.namespace ?? '', st.target, st.stableSubset, st.canarySubset)).route;
+    const view = seen.ok ? seen.view : seen.view;
+    return view !== undefined && view.revision === st.routeRevision && !view.isAt(st.canaryWeight ?? 0);
+  }
+
+  /**
+   * The traffic writes of a decision, after its status and read from it: a
+   * replaced release's route first, then the release's own.
+   */
+  private async writeTraffic(decision: Decision, observed: TrafficTarget | undefined, namespace: string, log: Logger): Promise<void> {
+    const st = decision.status;
+    const restore = st.restore && trafficTargetOf(namespace, st.restore.target, st.restore.stableSubset, st.restore.canarySubset);
+    const target = st.target && st.stableSubset && st.canarySubset ? trafficTargetOf(namespace, st.target, st.stableSubset, st.canarySubset) : observed;
+    if (decision.restoreStable && restore) {
+      const outcome = await this.deps.router.setCanaryPercent(restore, 0);
+      log.info({ restored: restore.virtualService, stable: restore.stableSubset, outcome }, 'replaced release returned to stable');
+    }
+    if (decision.setCanaryPercent !== undefined && target) {
+      const outcome = await this.deps.router.setCanaryPercent(target, decision.setCanaryPercent);
+      log.info({ canaryWeight: decision.setCanaryPercent, stable: target.stableSubset, canary: target.canarySubset, outcome }, 'traffic set');
+    }
   }
 }

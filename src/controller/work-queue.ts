@@ -1,11 +1,22 @@
 // A keyed work queue in the manner of client-go's: a key waits at most once,
 // is never processed by two workers at once (a key added while it is being
 // processed runs again afterwards), failures back off exponentially, and
-// timed requeues wake a key later.
+// timed requeues wake a key later. Keys of one group (a namespace) are never
+// processed at once either: releases of a namespace may share a route, and
+// one of them deciding while another writes could let both believe they own
+// it. Other groups go on meanwhile, so one namespace cannot hold the workers.
 export interface WorkQueueOptions {
   baseBackoffMs?: number;
   maxBackoffMs?: number;
+  /** Keys of one group are never processed at once; default: every key is its own group. */
+  groupOf?: (key: string) => string;
 }
+
+/** The namespace of a "namespace/name" key: releases of one namespace are reconciled one at a time. */
+export const namespaceOf = (key: string): string => key.slice(0, Math.max(0, key.indexOf('/')));
+
+/** The longest delay setTimeout honours. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export class WorkQueue {
   private readonly queue: string[] = [];
@@ -15,13 +26,16 @@ export class WorkQueue {
   private readonly timers = new Map<string, { at: number; timer: NodeJS.Timeout }>();
   private readonly failures = new Map<string, number>();
   private readonly waiters: ((key: string | undefined) => void)[] = [];
+  private readonly busyGroups = new Map<string, number>();
   private shuttingDown = false;
   private readonly baseBackoffMs: number;
   private readonly maxBackoffMs: number;
+  private readonly groupOf: (key: string) => string;
 
   constructor(opts: WorkQueueOptions = {}) {
     this.baseBackoffMs = opts.baseBackoffMs ?? 500;
     this.maxBackoffMs = opts.maxBackoffMs ?? 5 * 60_000;
+    this.groupOf = opts.groupOf ?? ((key) => key);
   }
 
   /** Keys waiting to be processed (for the queue-depth metric). */
@@ -37,20 +51,36 @@ export class WorkQueue {
     }
     if (this.queued.has(key)) return;
     this.queued.add(key);
-    const waiter = this.waiters.shift();
-    if (waiter) {
-      this.queued.delete(key);
-      this.processing.add(key);
-      waiter(key);
-    } else {
-      this.queue.push(key);
+    this.queue.push(key);
+    this.dispatch();
+  }
+
+  /** The first waiting key whose group is free, taken out of the queue and marked processing. */
+  private take(): string | undefined {
+    const i = this.queue.findIndex((k) => !this.busyGroups.has(this.groupOf(k)));
+    if (i < 0) return undefined;
+    const [key] = this.queue.splice(i, 1) as [string];
+    this.queued.delete(key);
+    this.processing.add(key);
+    const g = this.groupOf(key);
+    this.busyGroups.set(g, (this.busyGroups.get(g) ?? 0) + 1);
+    return key;
+  }
+
+  private dispatch(): void {
+    while (this.waiters.length > 0) {
+      const key = this.take();
+      if (key === undefined) return;
+      (this.waiters.shift() as (key: string | undefined) => void)(key);
     }
   }
 
   /** Adds the key after a delay; an earlier pending wake-up for the key wins. */
   addAfter(key: string, delayMs: number): void {
     if (this.shuttingDown) return;
-    if (delayMs <= 0) return this.add(key);
+    if (!(delayMs > 0)) return this.add(key);
+    // Node fires a timer above 2^31-1 ms after 1 ms: wake early instead, the reconcile asks again.
+    delayMs = Math.min(delayMs, MAX_TIMER_MS);
     const at = Date.now() + delayMs;
     const existing = this.timers.get(key);
     if (existing && existing.at <= at) return;
@@ -81,19 +111,20 @@ export class WorkQueue {
   /** Waits for the next key; undefined once the queue shuts down. */
   get(): Promise<string | undefined> {
     if (this.shuttingDown) return Promise.resolve(undefined);
-    const key = this.queue.shift();
-    if (key !== undefined) {
-      this.queued.delete(key);
-      this.processing.add(key);
-      return Promise.resolve(key);
-    }
+    const key = this.take();
+    if (key !== undefined) return Promise.resolve(key);
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
   /** Marks a key finished; if it was added meanwhile, it goes back in line. */
   done(key: string): void {
-    this.processing.delete(key);
+    if (!this.processing.delete(key)) return;
+    const g = this.groupOf(key);
+    const left = (this.busyGroups.get(g) ?? 1) - 1;
+    if (left > 0) this.busyGroups.set(g, left);
+    else this.busyGroups.delete(g);
     if (this.dirtyWhileProcessing.delete(key)) this.add(key);
+    else this.dispatch();
   }
 
   shutDown(): void {

@@ -1,13 +1,28 @@
 // The hold and failure rules of analysis gates, as pure functions: when a
 // round is due, what a round's verdict does to the counters, and whether the
 // evidence lets a step advance.
-import { ANALYSIS_DEFAULTS, type AnalysisSpec } from '../api/analysis-spec.js';
+//
+// A round has an evaluation time t, a multiple of the interval, and measures
+// the window [t - window, t]. Every release with the same interval shares
+// the round (and its queries); a result is never older than its round. Two
+// rules tie evidence to what it measured:
+//   - a round counts at all only when its window starts at or after
+//     status.measureFrom (the release start, a retry, a resume), and only once
+//     per distinct t: a cached result cannot be counted twice;
+//   - a passing round lets a step advance only when its window starts at or
+//     after the step began at its weight.
 import { GateVerdict, type AnalysisStatus, type GateResult } from '../api/analysis-status.js';
-import { Reason } from '../api/conditions.js';
-import { formatDuration, parseDuration } from './duration.js';
+import { Phase, Reason } from '../api/conditions.js';
+import type { CanaryReleaseStatus } from '../api/status.js';
+import { formatDuration } from './duration.js';
+import type { AnalysisPlan } from './plan.js';
+import { isoOf, timeOf } from './time.js';
 
 export interface AnalysisRound {
+  /** The round's evaluation time t (the end of its window). */
   evaluatedAt: Date;
+  /** The start of its window, t - window. */
+  measuredFrom: Date;
   results: GateResult[];
   verdict: GateVerdict;
 }
@@ -16,32 +31,65 @@ export interface RoundOutcome {
   analysis: AnalysisStatus;
   /** Events to record for this round (on verdict changes and every failure). */
   events: { type: 'Normal' | 'Warning'; reason: Reason; message: string }[];
-  /** Set when the round crossed a limit: the release must take spec.analysis.onFailure. */
-  failure?: { reason: Reason; message: string } | undefined;
+  /**
+   * Set when the round crossed a limit. `failed`: the canary is bad (onFailure);
+   * `no-verdict`: no conclusive data or no metrics for too long (onInconclusive).
+   */
+  end?: { kind: 'failed' | 'no-verdict'; reason: Reason; message: string } | undefined;
 }
 
-export const intervalMs = (a: AnalysisSpec) => parseDuration(a.interval ?? ANALYSIS_DEFAULTS.interval) ?? 30_000;
+/** The boundary at or before `at`. */
+const boundary = (plan: AnalysisPlan, at: number) => Math.floor(at / plan.intervalMs) * plan.intervalMs;
+
+/** The earliest evaluation time whose round would count: after the last one, with its window after measureFrom. */
+function firstCountable(plan: AnalysisPlan, status: CanaryReleaseStatus, now: Date): number {
+  const last = timeOf(status.analysis?.evaluatedAt, now);
+  const from = timeOf(status.measureFrom, now) ?? Number.NEGATIVE_INFINITY;
+  let t = Math.max(last === undefined ? Number.NEGATIVE_INFINITY : last + plan.intervalMs, from + plan.windowMs);
+  if (!Number.isFinite(t)) t = boundary(plan, now.getTime());
+  return Math.ceil(t / plan.intervalMs) * plan.intervalMs;
+}
 
 /**
- * Rounds fall on wall-clock multiples of the interval, so every release with
- * the same interval is evaluated in the same round and shares its queries.
+ * The one predicate that says when analysis is due: the evaluation time of the
+ * round to run now, or undefined. Rounds run while the canary has traffic and
+ * the release moves by itself (not while it is paused or held).
  */
-export function analysisDue(a: AnalysisSpec, last: AnalysisStatus | undefined, now: Date): boolean {
-  if (!last) return true;
-  const every = intervalMs(a);
-  return Math.floor(now.getTime() / every) > Math.floor(Date.parse(last.evaluatedAt) / every);
+export function roundDue(plan: AnalysisPlan | undefined, status: CanaryReleaseStatus, now: Date): Date | undefined {
+  if (!plan || status.phase !== Phase.Progressing || (status.canaryWeight ?? 0) <= 0 || status.heldSince) return undefined;
+  const t = boundary(plan, now.getTime());
+  return t >= firstCountable(plan, status, now) ? new Date(t) : undefined;
 }
 
-/** Milliseconds until the next round boundary. */
-export function untilNextRound(a: AnalysisSpec, now: Date): number {
-  const every = intervalMs(a);
-  return every - (now.getTime() % every);
+/**
+ * Milliseconds until the next round that can count (for requeues). A round due
+ * now is already being measured beside the workers, which enqueue the release
+ * when it is done; the look after that is at the following boundary.
+ */
+export function untilNextRound(plan: AnalysisPlan, status: CanaryReleaseStatus, now: Date): number {
+  const first = firstCountable(plan, status, now);
+  const t = first > now.getTime() ? first : boundary(plan, now.getTime()) + plan.intervalMs;
+  return t - now.getTime();
 }
 
-/** Whether the latest round passed, with enough data, after the current step began. */
-export function evidenceAllowsAdvance(last: AnalysisStatus | undefined, stepStartedAt: string | undefined): boolean {
+/** Whether a round is new evidence: a later evaluation time than the last one, and a window after measureFrom. */
+export function isNewRound(round: AnalysisRound, status: CanaryReleaseStatus, now: Date): boolean {
+  const last = timeOf(status.analysis?.evaluatedAt, now);
+  const from = timeOf(status.measureFrom, now);
+  const t = round.evaluatedAt.getTime();
+  if (!Number.isFinite(t) || t > now.getTime()) return false;
+  return (last === undefined || t > last) && (from === undefined || round.measuredFrom.getTime() >= from);
+}
+
+/** Whether the latest round passed with a window that lies entirely after the step began (and after measureFrom). */
+export function evidenceAllowsAdvance(status: CanaryReleaseStatus, now: Date): boolean {
+  const last = status.analysis;
   if (!last || last.verdict !== GateVerdict.Pass) return false;
-  return !stepStartedAt || Date.parse(last.evaluatedAt) >= Date.parse(stepStartedAt);
+  const measured = timeOf(last.measuredFrom, now);
+  if (measured === undefined) return false;
+  const step = timeOf(status.stepStartedAt, now) ?? now.getTime();
+  const from = timeOf(status.measureFrom, now) ?? step;
+  return measured >= step && measured >= from;
 }
 
 export function summarize(results: GateResult[], verdict: GateVerdict): string {
@@ -49,13 +97,13 @@ export function summarize(results: GateResult[], verdict: GateVerdict): string {
   return (pick.length ? pick : results).map((r) => r.message).join('; ');
 }
 
-export function recordRound(a: AnalysisSpec, prev: AnalysisStatus | undefined, round: AnalysisRound, subsets: { stable: string; canary: string }): RoundOutcome {
+export function recordRound(plan: AnalysisPlan, prev: AnalysisStatus | undefined, round: AnalysisRound, subsets: { stable: string; canary: string }): RoundOutcome {
   const now = round.evaluatedAt;
-  const at = now.toISOString();
+  const at = isoOf(now.getTime());
   const events: RoundOutcome['events'] = [];
-  const limit = a.failureLimit ?? ANALYSIS_DEFAULTS.failureLimit;
   const next: AnalysisStatus = {
     evaluatedAt: at,
+    measuredFrom: isoOf(round.measuredFrom.getTime()),
     verdict: round.verdict,
     consecutiveFailures: prev?.consecutiveFailures ?? 0,
     gates: round.results,
@@ -64,7 +112,8 @@ export function recordRound(a: AnalysisSpec, prev: AnalysisStatus | undefined, r
   if (prev?.errorSince) next.errorSince = prev.errorSince;
   const changed = prev?.verdict !== round.verdict;
   const why = summarize(round.results, round.verdict);
-  let failure: RoundOutcome['failure'];
+  let end: RoundOutcome['end'];
+  const since = (iso: string) => now.getTime() - (timeOf(iso, now) ?? now.getTime());
 
   switch (round.verdict) {
     case GateVerdict.Pass:
@@ -77,48 +126,52 @@ export function recordRound(a: AnalysisSpec, prev: AnalysisStatus | undefined, r
       next.consecutiveFailures += 1;
       delete next.inconclusiveSince;
       delete next.errorSince;
-      events.push({ type: 'Warning', reason: Reason.GateFailed, message: `Check ${next.consecutiveFailures}/${limit} failed for ${subsets.canary}: ${why}` });
-      if (next.consecutiveFailures >= limit) {
-        failure = { reason: Reason.AnalysisFailed, message: `${why} on ${next.consecutiveFailures} consecutive checks` };
+      events.push({ type: 'Warning', reason: Reason.GateFailed, message: `Check ${next.consecutiveFailures}/${plan.failureLimit} failed for ${subsets.canary}: ${why}` });
+      if (next.consecutiveFailures >= plan.failureLimit) {
+        end = { kind: 'failed', reason: Reason.AnalysisFailed, message: `${why} on ${next.consecutiveFailures} consecutive checks` };
       }
       break;
     case GateVerdict.Inconclusive: {
       // The error clock keeps running too: alternating outages and thin data must not reset either limit.
       next.inconclusiveSince ??= at;
-      const held = now.getTime() - Date.parse(next.inconclusiveSince);
-      const max = parseDuration(a.inconclusiveTimeout ?? ANALYSIS_DEFAULTS.inconclusiveTimeout) ?? 0;
+      const held = since(next.inconclusiveSince);
       if (changed) events.push({ type: 'Normal', reason: Reason.AnalysisInconclusive, message: `Holding: not enough data to judge ${subsets.canary}: ${why}` });
-      if (held >= max) failure = { reason: Reason.AnalysisInconclusive, message: `no conclusive data for ${formatDuration(held)} (${why})` };
+      if (held >= plan.inconclusiveTimeoutMs) {
+        end = { kind: 'no-verdict', reason: Reason.AnalysisInconclusive, message: `ended without a verdict: no conclusive data for ${formatDuration(held)} (${why})` };
+      }
       break;
     }
     case GateVerdict.Error: {
       next.errorSince ??= at;
-      const held = now.getTime() - Date.parse(next.errorSince);
-      const max = parseDuration(a.prometheusErrorTimeout ?? ANALYSIS_DEFAULTS.prometheusErrorTimeout) ?? 0;
+      const held = since(next.errorSince);
       if (changed) events.push({ type: 'Warning', reason: Reason.MetricsUnavailable, message: `Holding: metrics could not be read: ${why}` });
-      if (held >= max) failure = { reason: Reason.MetricsUnavailable, message: `metrics unavailable for ${formatDuration(held)} (${why})` };
+      if (held >= plan.prometheusErrorTimeoutMs) {
+        end = { kind: 'no-verdict', reason: Reason.MetricsUnavailable, message: `ended without a verdict: metrics unavailable for ${formatDuration(held)} (${why})` };
+      }
       break;
     }
   }
-  return { analysis: next, events, failure };
+  return { analysis: next, events, end };
 }
 
 /** A plain-words line for status.message while the evidence holds a step. */
-export function holdMessage(last: AnalysisStatus | undefined, a: AnalysisSpec): string {
-  if (!last) return 'waiting for the first analysis round';
+export function holdMessage(status: CanaryReleaseStatus, plan: AnalysisPlan, now: Date): string {
+  const last = status.analysis;
+  const next = isoOf(now.getTime() + untilNextRound(plan, status, now));
+  if (!last) return `waiting for the first analysis round with fresh data (its window must start after ${status.measureFrom ?? status.stepStartedAt}; due at ${next})`;
   const why = summarize(last.gates, last.verdict);
   switch (last.verdict) {
     case GateVerdict.Pass:
-      return 'waiting for an analysis round at this step';
+      return `waiting for a passing round measured entirely at this step (due at ${next})`;
     case GateVerdict.Fail:
-      return `check ${last.consecutiveFailures}/${a.failureLimit ?? ANALYSIS_DEFAULTS.failureLimit} failed: ${why}`;
+      return `check ${last.consecutiveFailures}/${plan.failureLimit} failed: ${why}`;
     case GateVerdict.Inconclusive: {
-      const max = parseDuration(a.inconclusiveTimeout ?? ANALYSIS_DEFAULTS.inconclusiveTimeout) ?? 0;
-      return `inconclusive since ${last.inconclusiveSince}: ${why}; gives up at ${new Date(Date.parse(last.inconclusiveSince ?? last.evaluatedAt) + max).toISOString()}`;
+      const from = timeOf(last.inconclusiveSince, now) ?? now.getTime();
+      return `inconclusive since ${last.inconclusiveSince}: ${why}; gives up at ${isoOf(from + plan.inconclusiveTimeoutMs)}`;
     }
     case GateVerdict.Error: {
-      const max = parseDuration(a.prometheusErrorTimeout ?? ANALYSIS_DEFAULTS.prometheusErrorTimeout) ?? 0;
-      return `metrics unavailable since ${last.errorSince}: ${why}; gives up at ${new Date(Date.parse(last.errorSince ?? last.evaluatedAt) + max).toISOString()}`;
+      const from = timeOf(last.errorSince, now) ?? now.getTime();
+      return `metrics unavailable since ${last.errorSince}: ${why}; gives up at ${isoOf(from + plan.prometheusErrorTimeoutMs)}`;
     }
   }
 }

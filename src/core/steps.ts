@@ -31,3 +31,30 @@ export function planSteps(spec: CanaryReleaseSpec): PlannedStep[] {
 function ms(d: string): number {
   return parseDuration(d) ?? 0;
 }
+
+/** Where a canary weight stands in a plan: an edited plan is re-mapped onto the weight the route has now. */
+export interface PlanPosition {
+  /** 1-based index of the step with exactly this weight, else the number of steps below it (for display). */
+  step: number;
+  /** Whether the weight is one of the plan's steps. */
+  onStep: boolean;
+  /** How long to hold at this weight: the step's duration, or for a weight between steps that of the step below it. */
+  holdMs: number;
+  /** The next step up; undefined at 100. */
+  next: PlannedStep | undefined;
+  nextIndex: number;
+}
+
+export function positionOf(steps: PlannedStep[], weight: number): PlanPosition {
+  const at = steps.findIndex((s) => s.weight === weight);
+  const below = steps.filter((s) => s.weight < weight);
+  const nextIndex = steps.findIndex((s) => s.weight > weight);
+  const holdFrom = at >= 0 ? steps[at] : below.at(-1) ?? steps[0];
+  return {
+    step: at >= 0 ? at + 1 : below.length,
+    onStep: at >= 0,
+    holdMs: holdFrom?.durationMs ?? 0,
+    next: nextIndex >= 0 ? steps[nextIndex] : undefined,
+    nextIndex: nextIndex + 1,
+  };
+}

@@ -1,11 +1,11 @@
-// Is the canary workload ready for traffic? A Deployment whose pod template
+// Is a subset's workload ready for traffic? A Deployment whose pod template
 // carries the Service's selector plus the subset's labels must have available
 // replicas: sending traffic earlier causes the 503s users of other tools hit.
 import type { KubernetesObject, V1Deployment, V1Service } from '@kubernetes/client-node';
-import type { CanaryWorkloadProbe } from '../controller/ports.js';
+import type { WorkloadProbe } from '../controller/ports.js';
 import type { Watched } from './watched.js';
 
-export class DeploymentWorkloadProbe implements CanaryWorkloadProbe {
+export class DeploymentWorkloadProbe implements WorkloadProbe {
   constructor(
     private readonly deployments: Watched<V1Deployment & KubernetesObject>,
     private readonly services: Watched<V1Service & KubernetesObject>,

@@ -23,6 +23,13 @@ export class KubeReleaseStore implements ReleaseStore {
     return this.writes.freshest(`${namespace}/${name}`, this.informer.get(name, namespace));
   }
 
+  list(namespace: string): CanaryReleaseObject[] {
+    return this.informer.list(namespace).flatMap((o) => {
+      const fresh = this.writes.freshest(`${namespace}/${o.metadata?.name}`, o);
+      return fresh ? [fresh] : [];
+    });
+  }
+
   async writeStatus(release: CanaryReleaseObject, status: CanaryReleaseStatus): Promise<CanaryReleaseObject> {
     const { namespace, name } = ids(release);
     const body = { ...release, status };

@@ -3,6 +3,7 @@
 // route(s); every other route, destination and field is left as it is, which
 // is why edits are JSON Patch operations on single weights, never a rewrite.
 import { Reason } from '../api/conditions.js';
+import type { RouteView } from '../core/traffic.js';
 
 export interface ReleaseTarget {
   namespace: string;
@@ -192,4 +193,21 @@ export function weightPatch(resourceVersion: string, routes: ManagedRoute[], t: 
   }
   if (ops.length === 0) return [];
   return [{ op: 'replace', path: '/metadata/resourceVersion', value: resourceVersion }, ...ops];
+}
+
+function describeManaged(r: ManagedRoute, t: ReleaseTarget): string {
+  const name = r.name !== undefined ? `"${r.name}"` : `#${r.index}`;
+  const others = 100 - r.budget;
+  return `route ${name}: ${t.stableSubset} ${r.stableWeight}%, ${t.canarySubset} ${r.canaryWeight}%${others > 0 ? `, other destinations ${others}%` : ''}`;
+}
+
+/** The mesh-neutral view of the managed route(s) that the decision function reads. */
+export function routeView(routes: ManagedRoute[], t: ReleaseTarget, revision: number): RouteView {
+  const first = routes[0];
+  return {
+    isAt: (percent: number) => routesAt(routes, percent),
+    canaryPercent: first && first.budget > 0 ? Math.round((first.canaryWeight * 100) / first.budget) : 0,
+    revision,
+    describe: routes.map((r) => describeManaged(r, t)).join('; '),
+  };
 }

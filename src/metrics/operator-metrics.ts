@@ -16,6 +16,7 @@ export class OperatorMetrics {
   readonly queueDepth: Gauge;
   readonly releases: Gauge<'phase'>;
   readonly canaryWeight: Gauge<'namespace' | 'name'>;
+  readonly routeDrift: Gauge<'namespace' | 'name'>;
   readonly gateValue: Gauge<'namespace' | 'name' | 'gate'>;
   readonly gateVerdict: Gauge<'namespace' | 'name' | 'gate' | 'verdict'>;
   readonly promotions: Counter<'reason'>;
@@ -47,6 +48,10 @@ export class OperatorMetrics {
       },
     });
     this.canaryWeight = new Gauge({ name: 'canary_operator_canary_weight', help: 'Percent of the managed route on the canary, per release.', labelNames: ['namespace', 'name'], registers });
+    this.routeDrift = new Gauge({
+      name: 'canary_operator_route_drift', help: '1 while the route of a finished release differs from what the release left (RouteInSync False), else 0.',
+      labelNames: ['namespace', 'name'], registers,
+    });
     this.gateValue = new Gauge({ name: 'canary_operator_gate_value', help: 'Last measured value of each gate (error rates in percent, latencies in ms).', labelNames: ['namespace', 'name', 'gate'], registers });
     this.gateVerdict = new Gauge({ name: 'canary_operator_gate_verdict', help: '1 for the last verdict of each gate (Pass, Fail, Inconclusive, Error), 0 for the others.', labelNames: ['namespace', 'name', 'gate', 'verdict'], registers });
     this.promotions = new Counter({ name: 'canary_operator_promotions_total', help: 'Releases promoted, by reason (Promoted, ManualPromotion).', labelNames: ['reason'], registers });
@@ -79,6 +84,8 @@ export class OperatorMetrics {
     const before = release.status as CanaryReleaseStatus | undefined;
     if (d.finalizer === 'remove') return this.forget(`${namespace}/${name}`);
     this.canaryWeight.set({ namespace, name }, d.status.canaryWeight ?? 0);
+    const drifted = d.status.conditions?.some((c) => c.type === 'RouteInSync' && c.status === 'False') ?? false;
+    this.routeDrift.set({ namespace, name }, drifted ? 1 : 0);
     const gates = this.gatesOf.get(`${namespace}/${name}`) ?? new Set<string>();
     this.gatesOf.set(`${namespace}/${name}`, gates);
     for (const g of d.status.analysis?.gates ?? []) {
@@ -96,6 +103,7 @@ export class OperatorMetrics {
   forget(key: string): void {
     const [namespace = '', name = ''] = key.split('/');
     this.canaryWeight.remove({ namespace, name });
+    this.routeDrift.remove({ namespace, name });
     for (const gate of this.gatesOf.get(key) ?? []) {
       this.gateValue.remove({ namespace, name, gate });
       for (const verdict of VERDICTS) this.gateVerdict.remove({ namespace, name, gate, verdict });

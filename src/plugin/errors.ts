@@ -1,8 +1,12 @@
 // Errors the plugin reports, and turning API failures into one clear line
 // that names the release and namespace.
 
-/** Exit codes: 0 done (or Succeeded), 1 the release RolledBack or Failed, 2 usage, API error or timeout. */
-export const ExitCode = { Ok: 0, ReleaseFailed: 1, Error: 2 } as const;
+/**
+ * Exit codes: 0 done (or Succeeded), 1 the release RolledBack or Failed (the canary was judged bad, aborted or
+ * could not serve), 2 usage, API error or timeout, 3 the release ended without a verdict (rolled back because
+ * analysis had no conclusive data or no metrics for too long; the canary may well be healthy).
+ */
+export const ExitCode = { Ok: 0, ReleaseFailed: 1, Error: 2, NoVerdict: 3 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
 /** A failure with a message meant for the user as is; exits 2. */

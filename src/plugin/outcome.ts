@@ -2,7 +2,7 @@
 // counts only once the operator has caught up: it has observed the current
 // spec generation and every request annotation set on the release.
 import { REQUEST_ANNOTATIONS, REQUEST_KINDS, type RequestKind } from '../api/names.js';
-import { Phase } from '../api/conditions.js';
+import { ConditionType, Phase, Reason } from '../api/conditions.js';
 import { ExitCode } from './errors.js';
 import type { ReleaseObject } from './release-api.js';
 
@@ -45,7 +45,12 @@ export function releaseOutcome(r: ReleaseObject): Outcome {
   if (stale || !phase) return { ended: false, summary: `${ref(r)} is ${phase ?? 'not started'}${stale ? ` (${stale})` : ''}${message}` };
   if (phase === Phase.Succeeded) return { ended: true, phase, exitCode: ExitCode.Ok, summary: `${ref(r)} Succeeded${message}` };
   if (phase === Phase.RolledBack || phase === Phase.Failed) {
-    return { ended: true, phase, exitCode: ExitCode.ReleaseFailed, summary: `${ref(r)} ${phase}${message}` };
+    const reason = st?.conditions?.find((c) => c.type === ConditionType.Progressing)?.reason;
+    const noVerdict = reason === Reason.AnalysisInconclusive || reason === Reason.MetricsUnavailable;
+    return {
+      ended: true, phase, exitCode: noVerdict ? ExitCode.NoVerdict : ExitCode.ReleaseFailed,
+      summary: `${ref(r)} ${phase}${noVerdict ? ' without a verdict' : ''}${message}`,
+    };
   }
   return { ended: false, summary: `${ref(r)} is ${phase}${stepText(r)}${message}` };
 }

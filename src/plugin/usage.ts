@@ -11,7 +11,8 @@ Usage:
   kubectl canary list [-A]         The releases of the namespace (-A: of all namespaces)
   kubectl canary wait NAME [--timeout 10m]
                                    Wait until the release ends and say why: exit 0 Succeeded,
-                                   1 RolledBack or Failed, 2 timeout or error
+                                   1 RolledBack or Failed, 2 timeout or error, 3 ended without a
+                                   verdict (no conclusive data or no metrics for too long)
   kubectl canary pause NAME        Set spec.paused to true: the weights freeze where they are
   kubectl canary resume NAME       Set spec.paused to false; a release that analysis paused
                                    gets the ${REQUEST_ANNOTATIONS.resume} annotation instead

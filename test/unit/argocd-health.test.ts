@@ -182,6 +182,18 @@ describe('Argo CD health of a CanaryRelease (health.lua on Lua 5.1)', () => {
     expect(health(noMessage)).toEqual({ status: 'Degraded', message: 'Invalid spec' });
   });
 
+  it('is Degraded when a finished release\'s route was changed afterwards (RouteInSync False)', () => {
+    const drifted = release({
+      phase: 'Succeeded',
+      message: 'Succeeded, but the route was changed after the release: route "primary": v1 100%, v2 0%',
+      observedGeneration: 3,
+      conditions: [condition('RouteInSync', 'False', 'The route was changed after the release ended')],
+    });
+    expect(health(drifted)).toEqual({ status: 'Degraded', message: 'Succeeded, but the route was changed after the release: route "primary": v1 100%, v2 0%' });
+    const inSync = release({ phase: 'Succeeded', message: 'done', observedGeneration: 3, conditions: [condition('RouteInSync', 'True', 'in sync')] });
+    expect(health(inSync).status).toBe('Healthy');
+  });
+
   it('is not misled by SpecValid True, Unknown or other False conditions', () => {
     const r = phase('Progressing', 'moving', {
       conditions: [condition('SpecValid', 'Unknown', ''), condition('CanaryAvailable', 'False', 'not available')],

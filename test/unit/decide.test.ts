@@ -3,10 +3,10 @@ import { ConditionType, Phase, Reason } from '../../src/api/conditions.js';
 import { REQUEST_ANNOTATIONS } from '../../src/api/names.js';
 import type { Condition } from '../../src/api/status.js';
 import { decide, effectiveSubsets, type Decision, type Observations, type ReleaseSnapshot } from '../../src/core/decide.js';
-import { resolveManagedRoutes } from '../../src/mesh/virtual-service.js';
+import { resolveManagedRoutes, routeView } from '../../src/mesh/virtual-service.js';
 import { deepEqual } from '../../src/util/deep-equal.js';
 import {
-  AVAILABLE, NOW, UNAVAILABLE, at, baseSpec, iso, obs, pending, progressing, reviewsVs, snap, target, trafficAt,
+  AVAILABLE, NOW, TARGET, UNAVAILABLE, at, baseSpec, iso, obs, pending, progressing, reviewsVs, snap, target, trafficAt,
 } from './release-fixtures.js';
 
 const cond = (d: Decision, type: string): Condition | undefined => d.status.conditions?.find((c) => c.type === type);
@@ -18,24 +18,37 @@ const after = (s: ReleaseSnapshot, d: Decision, extra: Partial<ReleaseSnapshot> 
   status: d.status,
   ...extra,
 });
+/** The route at `canary` percent after someone else wrote it (a newer revision than the status knows). */
+const drifted = (canary: number) => ({ ...obs(canary), route: trafficAt(canary, 'v1', 'v2', 8) });
 const PROMOTE = REQUEST_ANNOTATIONS.promote;
 const ABORT = REQUEST_ANNOTATIONS.abort;
 const RETRY = REQUEST_ANNOTATIONS.retry;
 
 describe('a new release', () => {
   const first = decide(snap({ hasFinalizer: false }), obs(undefined), NOW);
+  const waiting = decide(snap({ hasFinalizer: false }), obs(undefined, UNAVAILABLE), NOW);
 
-  test('starts Pending with the spec subsets at step 0 and 0% canary', () => {
+  test('starts with the spec subsets and route and, with both workloads available, takes step 1 in the same decision', () => {
     expect(first.status).toMatchObject({
-      phase: Phase.Pending,
+      phase: Phase.Progressing,
       stableSubset: 'v1',
       canarySubset: 'v2',
-      currentStep: 0,
-      canaryWeight: 0,
+      target: { service: 'reviews', virtualService: { name: 'reviews' }, destinationRule: { name: 'reviews' } },
+      currentStep: 1,
+      canaryWeight: 10,
       totalSteps: 3,
       observedGeneration: 1,
       releaseStartedAt: NOW.toISOString(),
+      measureFrom: NOW.toISOString(),
+      stepStartedAt: NOW.toISOString(),
+      routeRevision: 7,
     });
+    expect(first.setCanaryPercent).toBe(10);
+  });
+
+  test('with the canary unavailable it starts Pending at step 0 and 0% canary', () => {
+    expect(waiting.status).toMatchObject({ phase: Phase.Pending, currentStep: 0, canaryWeight: 0, canaryWaitingSince: NOW.toISOString() });
+    expect(waiting.setCanaryPercent).toBeUndefined();
   });
 
   test('requests the finalizer be added', () => {
@@ -46,19 +59,23 @@ describe('a new release', () => {
     expect(decide(snap({ hasFinalizer: true }), obs(undefined), NOW).finalizer).toBeUndefined();
   });
 
-  test('emits one Normal Started event and moves no traffic', () => {
-    expect(first.events).toEqual([expect.objectContaining({ type: 'Normal', reason: Reason.Started })]);
-    expect(first.setCanaryPercent).toBeUndefined();
+  test('emits a Normal Started event, then StepAdvanced', () => {
+    expect(reasons(first)).toEqual([Reason.Started, Reason.StepAdvanced]);
+    expect(waiting.events).toEqual([
+      expect.objectContaining({ type: 'Normal', reason: Reason.Started }),
+      expect.objectContaining({ type: 'Normal', reason: Reason.WaitingForCanary }),
+    ]);
   });
 
-  test('sets SpecValid True, Progressing True (Started) and Promoted False', () => {
+  test('sets SpecValid True, Progressing True and Promoted False', () => {
     expect(cond(first, ConditionType.SpecValid)).toMatchObject({ status: 'True', lastTransitionTime: NOW.toISOString(), observedGeneration: 1 });
-    expect(cond(first, ConditionType.Progressing)).toMatchObject({ status: 'True', reason: Reason.Started });
+    expect(cond(first, ConditionType.Progressing)).toMatchObject({ status: 'True', reason: Reason.StepInProgress });
+    expect(cond(waiting, ConditionType.Progressing)).toMatchObject({ status: 'True', reason: Reason.WaitingForCanary });
     expect(cond(first, ConditionType.Promoted)).toMatchObject({ status: 'False', reason: Reason.NotPromoted });
   });
 
-  test('asks to be looked at again at once', () => {
-    expect(first.requeueAfterMs).toBe(0);
+  test('looks again when the step ends', () => {
+    expect(first.requeueAfterMs).toBe(60_000);
   });
 
   test('does not modify the snapshot it was given', () => {
@@ -120,7 +137,7 @@ describe('Pending', () => {
   });
 
   test('waits with "not checked" when the canary workload could not be observed', () => {
-    const d = decide(snap({ status: pending() }), { traffic: trafficAt(undefined) }, NOW);
+    const d = decide(snap({ status: pending() }), { route: trafficAt(undefined) }, NOW);
     expect(d.status.canaryWaitingSince).toBe(NOW.toISOString());
     expect(d.events[0]?.message).toContain('not checked');
   });
@@ -133,7 +150,7 @@ describe('Pending', () => {
     expect(d.status.canaryWeight).toBe(0);
     expect(d.status.completedAt).toBe(NOW.toISOString());
     expect(d.status.canaryWaitingSince).toBeUndefined();
-    expect(d.status.message).toContain(RETRY);
+    expect(d.status.message).toContain('kubectl canary retry reviews -n bookinfo');
     expect(d.events).toEqual([expect.objectContaining({ type: 'Warning', reason: Reason.CanaryReadyTimeout })]);
     expect(cond(d, ConditionType.Progressing)).toMatchObject({ status: 'False', reason: Reason.CanaryReadyTimeout });
     expect(cond(d, ConditionType.Promoted)).toMatchObject({ status: 'False' });
@@ -160,15 +177,20 @@ describe('Pending', () => {
     expect(d.setCanaryPercent).toBe(10);
   });
 
-  test('failing after the timeout returns traffic a lost status write left on the canary', () => {
-    // The traffic write of step 1 succeeded but the status write did not (a
-    // conflict or a crash): status says 0%, the route has 10% on the canary.
+  test('failing after the timeout leaves a route it never moved alone, even with canary traffic on it', () => {
+    // Intent is recorded before traffic moves: a Pending status means this release moved nothing.
     const s = snap({ status: pending({ canaryWaitingSince: iso(-600) }) });
     const d = decide(s, obs(10, UNAVAILABLE), NOW);
-    expect(d.setCanaryPercent).toBe(0);
-    expect(d.status.canaryWeight).toBe(0);
-    expect(d.status.phase).toBe(Phase.RolledBack);
-    expect(d.events).toEqual([expect.objectContaining({ type: 'Warning', reason: Reason.CanaryUnavailable })]);
+    expect(d.setCanaryPercent).toBeUndefined();
+    expect(d.status.phase).toBe(Phase.Failed);
+  });
+
+  test('waits for the stable workload too before the first traffic move', () => {
+    const d = decide(snap({ status: pending() }), obs(undefined, AVAILABLE, { stable: { available: false, message: 'Deployment reviews-v1 0/2 available' } }), NOW);
+    expect(d.setCanaryPercent).toBeUndefined();
+    expect(d.status).toMatchObject({ phase: Phase.Pending, currentStep: 0 });
+    expect(cond(d, ConditionType.Progressing)).toMatchObject({ reason: Reason.WaitingForStable });
+    expect(d.status.message).toContain('reviews-v1 0/2');
   });
 });
 
@@ -239,22 +261,43 @@ describe('Progressing', () => {
     expect(d2.requeueAfterMs).toBeUndefined();
   });
 
-  test('an unavailable canary at the end of a step waits and keeps the traffic where it is', () => {
-    const d = decide(snap({ status: progressing(1, 10, iso(-60)) }), obs(10, UNAVAILABLE), NOW);
+  test('a canary that cannot serve while it has traffic holds, says so with a deadline, and stops the step clock', () => {
+    const d = decide(snap({ status: progressing(1, 10, iso(-30)) }), obs(10, UNAVAILABLE), NOW);
     expect(d.setCanaryPercent).toBeUndefined();
-    expect(d.status).toMatchObject({ phase: Phase.Progressing, currentStep: 1, canaryWeight: 10, canaryWaitingSince: NOW.toISOString() });
-    expect(reasons(d)).toEqual([Reason.WaitingForCanary]);
+    expect(d.status).toMatchObject({ phase: Phase.Progressing, currentStep: 1, canaryWeight: 10, canaryLostSince: NOW.toISOString(), heldSince: NOW.toISOString() });
+    expect(reasons(d)).toEqual([Reason.CanaryUnavailable]);
+    expect(d.status.message).toContain('10% of traffic');
+    expect(d.status.message).toContain(`back to v1 at ${iso(60)}`);
+    expect(d.requeueAfterMs).toBe(15_000);
   });
 
-  test('an unavailable canary past the deadline mid-release rolls back to 0%', () => {
-    const s = snap({ status: progressing(1, 10, iso(-700), { canaryWaitingSince: iso(-600) }) });
+  test('a canary that cannot serve past canaryUnavailableTimeout (default 1m) gets its traffic back: rolled back to 0%', () => {
+    const s = snap({ status: progressing(1, 10, iso(-700), { canaryLostSince: iso(-60), heldSince: iso(-60) }) });
     const d = decide(s, obs(10, UNAVAILABLE), NOW);
     expect(d.status.phase).toBe(Phase.RolledBack);
     expect(d.setCanaryPercent).toBe(0);
     expect(d.status.canaryWeight).toBe(0);
-    expect(d.status.canaryWaitingSince).toBeUndefined();
+    expect(d.status.canaryLostSince).toBeUndefined();
     expect(d.events).toEqual([expect.objectContaining({ type: 'Warning', reason: Reason.CanaryUnavailable })]);
+    expect(d.status.message).toContain('kubectl canary retry reviews -n bookinfo');
     expect(cond(d, ConditionType.Promoted)).toMatchObject({ status: 'False' });
+  });
+
+  test('a canary that can serve again continues, the held time given back to the step', () => {
+    const s = snap({ status: progressing(1, 10, iso(-50), { canaryLostSince: iso(-20), heldSince: iso(-20) }) });
+    const d = decide(s, obs(10), NOW);
+    expect(d.status.phase).toBe(Phase.Progressing);
+    expect(d.status.stepStartedAt).toBe(iso(-30));
+    expect(d.status.canaryLostSince).toBeUndefined();
+    expect(d.status.heldSince).toBeUndefined();
+    expect(d.status.measureFrom).toBe(NOW.toISOString());
+    expect(reasons(d)).toEqual([Reason.CanaryAvailable]);
+    expect(d.requeueAfterMs).toBe(30_000);
+  });
+
+  test('honours spec.canaryUnavailableTimeout', () => {
+    const s = snap({ spec: { ...baseSpec(), canaryUnavailableTimeout: '10s' }, status: progressing(1, 10, iso(-700), { canaryLostSince: iso(-10), heldSince: iso(-10) }) });
+    expect(decide(s, obs(10, UNAVAILABLE), NOW).status.phase).toBe(Phase.RolledBack);
   });
 
   test('walks a whole release from start to Succeeded', () => {
@@ -273,7 +316,7 @@ describe('Progressing', () => {
       s = after(s, d);
       t += (d.requeueAfterMs ?? 0) / 1000;
     }
-    expect(phases).toEqual([Phase.Pending, Phase.Progressing, Phase.Progressing, Phase.Succeeded]);
+    expect(phases).toEqual([Phase.Progressing, Phase.Progressing, Phase.Succeeded]);
     expect(writes).toEqual([10, 50, 100]);
     expect(t).toBe(180);
   });
@@ -343,7 +386,7 @@ describe('pause', () => {
 
   test('a paused release still undoes drift on its route', () => {
     const s = snap({ spec: paused, status: progressing(1, 10, iso(-20), { phase: Phase.Paused, pausedAt: iso(-10) }) });
-    const d = decide(s, obs(40), NOW);
+    const d = decide(s, drifted(40), NOW);
     expect(d.setCanaryPercent).toBe(10);
     expect(reasons(d)).toEqual([Reason.TrafficDrift]);
   });
@@ -422,13 +465,17 @@ describe('requests', () => {
     const d = decide(s, obs(10, UNAVAILABLE), NOW);
     expect(d.setCanaryPercent).toBeUndefined();
     expect(d.status).toMatchObject({ phase: Phase.Progressing, canaryWeight: 10, handledRequests: { promote: 'p1' } });
-    expect(d.events).toEqual([expect.objectContaining({ type: 'Warning', reason: Reason.RequestIgnored })]);
+    // The canary with traffic that cannot serve is held too, with its deadline.
+    expect(d.events).toEqual([
+      expect.objectContaining({ type: 'Warning', reason: Reason.RequestIgnored }),
+      expect.objectContaining({ type: 'Warning', reason: Reason.CanaryUnavailable }),
+    ]);
     expect(d.events[0]?.message).toContain(UNAVAILABLE.message);
   });
 
   test('promote is refused when the canary workload could not be checked', () => {
     const s = snap({ status: progressing(1, 10, iso(-20)), annotations: { [PROMOTE]: 'p1' } });
-    const d = decide(s, { traffic: trafficAt(10) }, NOW);
+    const d = decide(s, { route: trafficAt(10) }, NOW);
     expect(d.status.phase).toBe(Phase.Progressing);
     expect(reasons(d)).toEqual([Reason.RequestIgnored]);
   });
@@ -464,24 +511,26 @@ describe('requests', () => {
     expect(d.status.handledRequests).toEqual({ abort: 'a1', promote: 'p1' });
   });
 
-  test.each([Phase.RolledBack, Phase.Failed])('retry on %s starts the release again from step 0', (phase) => {
+  test.each([Phase.RolledBack, Phase.Failed])('retry on %s starts the release again from its first step', (phase) => {
     const status = progressing(1, 0, iso(-300), { phase, completedAt: iso(-100), handledRequests: { abort: 'a1' } });
     const s = snap({ status, annotations: { [ABORT]: 'a1', [RETRY]: 'r1' } });
     const d = decide(s, obs(0), NOW);
     expect(d.status).toMatchObject({
-      phase: Phase.Pending, currentStep: 0, canaryWeight: 0, stableSubset: 'v1', canarySubset: 'v2',
-      releaseStartedAt: NOW.toISOString(), handledRequests: { abort: 'a1', retry: 'r1' },
+      phase: Phase.Progressing, currentStep: 1, canaryWeight: 10, stableSubset: 'v1', canarySubset: 'v2',
+      releaseStartedAt: NOW.toISOString(), measureFrom: NOW.toISOString(), stepStartedAt: NOW.toISOString(),
+      handledRequests: { abort: 'a1', retry: 'r1' },
     });
     expect(d.status.completedAt).toBeUndefined();
-    expect(d.status.stepStartedAt).toBeUndefined();
+    expect(d.setCanaryPercent).toBe(10);
+    expect(reasons(d)).toEqual([Reason.Retried, Reason.StepAdvanced]);
+  });
+
+  test('retry with the canary still unavailable waits for it, Pending', () => {
+    const status = progressing(1, 0, iso(-300), { phase: Phase.Failed, completedAt: iso(-100) });
+    const d = decide(snap({ status, annotations: { [RETRY]: 'r1' } }), obs(0, UNAVAILABLE), NOW);
+    expect(d.status).toMatchObject({ phase: Phase.Pending, currentStep: 0, canaryWeight: 0 });
+    expect(cond(d, ConditionType.Progressing)).toMatchObject({ status: 'True', reason: Reason.WaitingForCanary });
     expect(d.setCanaryPercent).toBeUndefined();
-    expect(d.events).toEqual([expect.objectContaining({ type: 'Normal', reason: Reason.Retried })]);
-    expect(cond(d, ConditionType.Progressing)).toMatchObject({ status: 'True', reason: Reason.Retried });
-    expect(d.requeueAfterMs).toBe(0);
-    // and the next look starts step 1
-    const d2 = decide(after(s, d), obs(0), at(1));
-    expect(d2.status).toMatchObject({ phase: Phase.Progressing, currentStep: 1 });
-    expect(d2.setCanaryPercent).toBe(10);
   });
 
   test('retry on a Succeeded release is ignored with a RequestIgnored event and recorded', () => {
@@ -513,7 +562,7 @@ describe('requests', () => {
 
   test('requests wait while the route cannot be used', () => {
     const s = snap({ status: progressing(1, 10, iso(-20)), annotations: { [ABORT]: 'a1' } });
-    const d = decide(s, { traffic: { ok: false, reason: Reason.VirtualServiceNotFound, message: 'VirtualService bookinfo/reviews not found' }, canary: AVAILABLE }, NOW);
+    const d = decide(s, { route: { ok: false, reason: Reason.VirtualServiceNotFound, message: 'VirtualService bookinfo/reviews not found' }, canary: AVAILABLE }, NOW);
     expect(d.status.phase).toBe(Phase.Progressing);
     expect(d.status.handledRequests).toBeUndefined();
   });
@@ -576,18 +625,37 @@ describe('invalid spec', () => {
 
 describe('traffic not routable', () => {
   const unroutable: Observations = {
-    traffic: { ok: false, reason: Reason.SubsetNotFound, message: 'spec.canary.subset: subset "v2" is not defined in DestinationRule bookinfo/reviews (it has: v1)' },
+    route: { ok: false, reason: Reason.SubsetNotFound, message: 'spec.canary.subset: subset "v2" is not defined in DestinationRule bookinfo/reviews (it has: v1)' },
     canary: AVAILABLE,
   };
 
-  test('holds with TrafficRoutable False, a Warning and no traffic', () => {
+  test('holds with TrafficRoutable False, a Warning, no write, and says where the traffic was left', () => {
     const d = decide(snap({ status: progressing(1, 10, iso(-60)) }), unroutable, NOW);
     expect(d.setCanaryPercent).toBeUndefined();
     expect(cond(d, ConditionType.TrafficRoutable)).toMatchObject({ status: 'False', reason: Reason.SubsetNotFound });
     expect(d.events).toEqual([expect.objectContaining({ type: 'Warning', reason: Reason.SubsetNotFound })]);
-    expect(d.status).toMatchObject({ phase: Phase.Progressing, currentStep: 1, canaryWeight: 10 });
-    expect(d.status.message).toContain('No traffic was moved');
+    expect(d.status).toMatchObject({ phase: Phase.Progressing, currentStep: 1, canaryWeight: 10, heldSince: NOW.toISOString() });
+    expect(d.status.message).toContain('last set to 10% on v2');
+    expect(d.status.message).not.toContain('No traffic was moved');
     expect(d.requeueAfterMs).toBe(30_000);
+  });
+
+  test('a Pending release that cannot use its route says no traffic was moved', () => {
+    const d = decide(snap({ status: pending() }), unroutable, NOW);
+    expect(d.status.message).toContain('No traffic was moved');
+  });
+
+  test('a canary whose subset vanished while it has traffic is held with a deadline, then gets its traffic back', () => {
+    const route = { ...trafficAt(10), ok: false as const, reason: Reason.SubsetNotFound, message: 'subset "v2" is not defined' };
+    const held = decide(snap({ status: progressing(1, 10, iso(-60)) }), { route, canary: AVAILABLE }, NOW);
+    expect(held.setCanaryPercent).toBeUndefined();
+    expect(held.status.canaryLostSince).toBe(NOW.toISOString());
+    expect(held.status.message).toContain(`back to v1 at ${iso(60)}`);
+    expect(cond(held, ConditionType.TrafficRoutable)).toMatchObject({ status: 'False', reason: Reason.SubsetNotFound });
+    const later = decide(snap({ status: held.status }), { route, canary: AVAILABLE }, at(60));
+    expect(later.status.phase).toBe(Phase.RolledBack);
+    expect(later.setCanaryPercent).toBe(0);
+    expect(cond(later, ConditionType.Progressing)).toMatchObject({ reason: Reason.CanaryUnavailable });
   });
 
   test('the same reason on the next call emits no second event', () => {
@@ -605,8 +673,9 @@ describe('traffic not routable', () => {
 
   test('an unresolvable VirtualService (no route to the subsets) holds a Pending release', () => {
     const vs = reviewsVs(undefined, { stable: 'v9' });
-    const traffic = resolveManagedRoutes(vs, target());
-    const d = decide(snap({ status: pending() }), { traffic, canary: AVAILABLE }, NOW);
+    const resolved = resolveManagedRoutes(vs, target());
+    const route = resolved.ok ? { ok: true as const, view: routeView(resolved.routes, target(), 7) } : resolved;
+    const d = decide(snap({ status: pending() }), { route, canary: AVAILABLE }, NOW);
     expect(d.status.phase).toBe(Phase.Pending);
     expect(cond(d, ConditionType.TrafficRoutable)).toMatchObject({ status: 'False', reason: Reason.RouteNotFound });
     expect(d.setCanaryPercent).toBeUndefined();
@@ -622,12 +691,12 @@ describe('traffic not routable', () => {
 });
 
 describe('drift', () => {
-  test('routes not at status.canaryWeight while Progressing are re-applied with a TrafficDrift Warning', () => {
-    const d = decide(snap({ status: progressing(1, 10, iso(-20)) }), obs(30), NOW);
+  test('routes changed by someone else while Progressing are re-applied with a TrafficDrift Warning', () => {
+    const d = decide(snap({ status: progressing(1, 10, iso(-20)) }), drifted(30), NOW);
     expect(d.setCanaryPercent).toBe(10);
     expect(d.events).toEqual([expect.objectContaining({ type: 'Warning', reason: Reason.TrafficDrift })]);
-    expect(d.events[0]?.message).toContain('v1=70, v2=30');
-    expect(d.status).toMatchObject({ phase: Phase.Progressing, currentStep: 1, canaryWeight: 10 });
+    expect(d.events[0]?.message).toContain('v1 70%, v2 30%');
+    expect(d.status).toMatchObject({ phase: Phase.Progressing, currentStep: 1, canaryWeight: 10, routeRevision: 8 });
   });
 
   test('routes at the release weight are not touched', () => {
@@ -637,51 +706,88 @@ describe('drift', () => {
   });
 });
 
-describe('crash recovery', () => {
-  test('routes already at the next step weight: the status advances without a second traffic write', () => {
-    const d = decide(snap({ status: progressing(1, 10, iso(-60)) }), obs(50), NOW);
-    expect(d.setCanaryPercent).toBeUndefined();
-    expect(d.status).toMatchObject({ phase: Phase.Progressing, currentStep: 2, canaryWeight: 50 });
-    expect(reasons(d)).toEqual([Reason.StepAdvanced]);
+describe('a write still pending after a crash or a failed traffic write (intent recorded first)', () => {
+  test('the route still at the revision the status names is the operator\'s own unfinished step: written, no drift, the step starts now', () => {
+    // Status says step 2 at 50% decided at revision 7; the route never got it (still 10%, revision 7).
+    const d = decide(snap({ status: progressing(2, 50, iso(-30)) }), obs(10), NOW);
+    expect(d.setCanaryPercent).toBe(50);
+    expect(reasons(d)).toEqual([]);
+    expect(d.status).toMatchObject({ currentStep: 2, canaryWeight: 50, routeRevision: 7, stepStartedAt: NOW.toISOString() });
   });
 
-  test('a Pending release whose first step reached the route advances without rewriting it', () => {
+  test('a decided rollback still pending is finished, never undone', () => {
+    const status = progressing(1, 0, iso(-30), { phase: Phase.RolledBack, completedAt: iso(-1) });
+    const d = decide(snap({ status }), obs(10), NOW);
+    expect(d.setCanaryPercent).toBe(0);
+    expect(d.status.phase).toBe(Phase.RolledBack);
+    expect(reasons(d)).toEqual([]);
+  });
+
+  test('a decided promotion still pending is finished', () => {
+    const status = progressing(3, 100, iso(-30), { phase: Phase.Succeeded, completedAt: iso(-1) });
+    const d = decide(snap({ status }), obs(50), NOW);
+    expect(d.setCanaryPercent).toBe(100);
+  });
+
+  test('a Pending release whose route already shows the first step\'s weight adopts it without rewriting it', () => {
     const d = decide(snap({ status: pending() }), obs(10), NOW);
     expect(d.setCanaryPercent).toBeUndefined();
     expect(d.status).toMatchObject({ currentStep: 1, canaryWeight: 10 });
-  });
-
-  test('routes already at 100% on the last step: Succeeded without a traffic write', () => {
-    const d = decide(snap({ status: progressing(2, 50, iso(-120)) }), obs(100), NOW);
-    expect(d.setCanaryPercent).toBeUndefined();
-    expect(d.status.phase).toBe(Phase.Succeeded);
   });
 });
 
 describe('spec subsets changed (supersede)', () => {
   const v3 = { ...baseSpec(), canary: { subset: 'v3' } };
 
-  test('mid-release: traffic back to 0 on the old target, Superseded event, new release Pending', () => {
+  test('mid-release: the old route is recorded for restore and returned to stable, Superseded event, new release Pending', () => {
     const status = progressing(2, 50, iso(-20), { handledRequests: { promote: 'p0' } });
     // The observation is of the release in effect (v1/v2), as the reconciler makes it.
     const d = decide(snap({ spec: v3, status }), obs(50), NOW);
-    expect(d.setCanaryPercent).toBe(0);
+    expect(d.restoreStable).toBe(true);
+    expect(d.setCanaryPercent).toBeUndefined();
     expect(reasons(d)).toEqual([Reason.Superseded, Reason.Started]);
     expect(d.events[0]?.message).toContain('v1 -> v2');
     expect(d.status).toMatchObject({
       phase: Phase.Pending, stableSubset: 'v1', canarySubset: 'v3', currentStep: 0, canaryWeight: 0,
       releaseStartedAt: NOW.toISOString(), handledRequests: { promote: 'p0' },
+      restore: { target: TARGET, stableSubset: 'v1', canarySubset: 'v2', routeRevision: 7 },
     });
     expect(d.status.stepStartedAt).toBeUndefined();
-    expect(d.requeueAfterMs).toBe(0);
+    expect(d.requeueAfterMs).toBe(1000);
   });
 
-  test('mid-release with the route unusable: holds and starts nothing new', () => {
+  test('the new release waits until the replaced one\'s route is back on stable, then starts', () => {
     const status = progressing(2, 50, iso(-20));
-    const d = decide(snap({ spec: v3, status }), { traffic: { ok: false, reason: Reason.VirtualServiceNotFound, message: 'gone' } }, NOW);
-    expect(d.status).toMatchObject({ phase: Phase.Progressing, canarySubset: 'v2', canaryWeight: 50 });
-    expect(d.setCanaryPercent).toBeUndefined();
-    expect(reasons(d)).toEqual([Reason.VirtualServiceNotFound]);
+    const d1 = decide(snap({ spec: v3, status }), obs(50), NOW);
+    const waiting = decide(snap({ spec: v3, status: d1.status }), { ...obs(50), restoreRoute: trafficAt(50) }, at(1));
+    expect(waiting.restoreStable).toBe(true);
+    expect(waiting.setCanaryPercent).toBeUndefined();
+    expect(cond(waiting, ConditionType.Progressing)).toMatchObject({ reason: Reason.WaitingForRestore });
+    // Restored: the old route is at 0; the new release (v1 -> v3) sees v1 with all traffic and starts.
+    const v3Route = trafficAt(undefined, 'v1', 'v3');
+    const started = decide(snap({ spec: v3, status: waiting.status }), { ...obs(undefined), route: v3Route, restoreRoute: trafficAt(0) }, at(2));
+    expect(started.status.restore).toBeUndefined();
+    expect(reasons(started)).toEqual([Reason.TrafficRestored, Reason.StepAdvanced]);
+    expect(started.status).toMatchObject({ canarySubset: 'v3', currentStep: 1, canaryWeight: 10 });
+  });
+
+  test('a changed route name is a new release too, the old route restored first', () => {
+    const status = progressing(1, 10, iso(-20));
+    const spec = { ...baseSpec(), virtualService: { name: 'reviews-b' } };
+    const d = decide(snap({ spec, status }), obs(10), NOW);
+    expect(d.status.restore?.target.virtualService.name).toBe('reviews');
+    expect(d.status.target?.virtualService.name).toBe('reviews-b');
+    expect(d.restoreStable).toBe(true);
+    expect(d.events[0]?.message).toContain('reviews -> reviews-b');
+  });
+
+  test('mid-release with the old route gone: the new release starts, nothing to restore', () => {
+    const status = progressing(2, 50, iso(-20));
+    const gone = { ok: false as const, reason: Reason.VirtualServiceNotFound, message: 'gone' };
+    const d1 = decide(snap({ spec: v3, status }), { route: gone }, NOW);
+    expect(d1.status).toMatchObject({ phase: Phase.Pending, canarySubset: 'v3' });
+    const d2 = decide(snap({ spec: v3, status: d1.status }), { route: gone, restoreRoute: gone }, at(1));
+    expect(d2.status.restore).toBeUndefined();
   });
 
   test('after Succeeded: a new release starts without touching traffic', () => {
@@ -701,10 +807,10 @@ describe('spec subsets changed (supersede)', () => {
     expect(d.status.canarySubset).toBe('v3');
   });
 
-  test('a Pending release whose traffic write outlived a lost status write gives that traffic back', () => {
-    // Step 1's traffic write succeeded, its status write did not (conflict with the spec edit).
+  test('a Pending release replaced before it moved anything restores nothing, even with canary traffic on the route', () => {
     const d = decide(snap({ spec: v3, status: pending() }), obs(10), NOW);
-    expect(d.setCanaryPercent).toBe(0);
+    expect(d.setCanaryPercent).toBeUndefined();
+    expect(d.restoreStable).toBeUndefined();
     expect(d.status.canarySubset).toBe('v3');
   });
 });
@@ -724,7 +830,7 @@ describe('deletion', () => {
   });
 
   test('mid-release with the route unusable: the finalizer is removed with a Warning to check by hand', () => {
-    const d = decide(snap({ deleting: true, status: progressing(2, 50, iso(-20)) }), { traffic: { ok: false, reason: Reason.VirtualServiceNotFound, message: 'gone' } }, NOW);
+    const d = decide(snap({ deleting: true, status: progressing(2, 50, iso(-20)) }), { route: { ok: false, reason: Reason.VirtualServiceNotFound, message: 'gone' } }, NOW);
     expect(d.setCanaryPercent).toBeUndefined();
     expect(d.finalizer).toBe('remove');
     expect(d.events).toEqual([expect.objectContaining({ type: 'Warning', reason: Reason.VirtualServiceNotFound })]);
@@ -755,9 +861,16 @@ describe('deletion', () => {
     expect(d.status).toEqual(status);
   });
 
-  test('a Pending release whose first traffic write outlived a lost status write gets that traffic back', () => {
+  test('a Pending release leaves canary traffic it did not move alone (intent is recorded before any move)', () => {
     const d = decide(snap({ deleting: true, status: pending() }), obs(10), NOW);
-    expect(d.setCanaryPercent).toBe(0);
+    expect(d.setCanaryPercent).toBeUndefined();
+    expect(d.finalizer).toBe('remove');
+  });
+
+  test('a replaced release still being restored is restored on deletion too', () => {
+    const status = { ...pending(), restore: { target: TARGET, stableSubset: 'v1', canarySubset: 'v2' } };
+    const d = decide(snap({ deleting: true, status }), { ...obs(undefined), restoreRoute: trafficAt(30) }, NOW);
+    expect(d.restoreStable).toBe(true);
     expect(d.finalizer).toBe('remove');
   });
 
@@ -766,5 +879,24 @@ describe('deletion', () => {
     expect(d.setCanaryPercent).toBeUndefined();
     expect(d.finalizer).toBe('remove');
     expect(d.events).toEqual([]);
+  });
+});
+
+describe('timestamps from a clock that ran ahead', () => {
+  test('are pulled back to now once, so a hold measured from them can end', () => {
+    // A replica with a fast clock wrote times an hour ahead.
+    const status = progressing(1, 10, iso(3600), { canaryLostSince: iso(3600), heldSince: iso(3600), measureFrom: iso(3600) });
+    const d = decide(snap({ status }), obs(10, UNAVAILABLE), NOW);
+    expect(d.status).toMatchObject({ stepStartedAt: NOW.toISOString(), canaryLostSince: NOW.toISOString(), measureFrom: NOW.toISOString() });
+    // and the canary-unavailable deadline runs from now: a minute later it has its traffic back.
+    const later = decide(snap({ status: d.status }), obs(10, UNAVAILABLE), at(60));
+    expect(later.status.phase).toBe(Phase.RolledBack);
+  });
+
+  test('a future analysis round is pulled back too, so rounds resume at the next boundary', () => {
+    const withA = { ...baseSpec(), analysis: { prometheus: { address: 'http://p:9090' }, gates: [{ name: 'errors', errorRate: { max: '1%' } }] } };
+    const status = progressing(1, 10, iso(-600), { analysis: { evaluatedAt: iso(3600), measuredFrom: iso(3540), verdict: 'Pass', consecutiveFailures: 0, gates: [] } });
+    const d = decide(snap({ spec: withA, status }), obs(10), NOW);
+    expect(d.status.analysis?.evaluatedAt).toBe(NOW.toISOString());
   });
 });

@@ -3,130 +3,11 @@ import { pino } from 'pino';
 import { Phase, Reason } from '../../src/api/conditions.js';
 import { FINALIZER, REQUEST_ANNOTATIONS } from '../../src/api/names.js';
 import type { CanaryReleaseStatus } from '../../src/api/status.js';
-import type { Decision, DecisionEvent, TrafficObservation } from '../../src/core/decide.js';
-import {
-  ConflictError,
-  type CanaryReleaseObject, type CanaryWorkloadProbe, type EventRecorder, type ReleaseStore, type TrafficRouter, type TrafficTarget,
-} from '../../src/controller/ports.js';
+import type { Decision } from '../../src/core/decide.js';
+import { ConflictError, type CanaryReleaseObject } from '../../src/controller/ports.js';
 import { Reconciler } from '../../src/controller/reconciler.js';
-import { resolveManagedRoutes, weightPatch, type ReleaseTarget } from '../../src/mesh/virtual-service.js';
-import { NOW, NS, applyJsonPatch, at, baseSpec, iso, progressing, reviewsVs } from './release-fixtures.js';
-
-const KEY = `${NS}/reviews-canary`;
-
-/** Every write any fake makes, in order. */
-type Log = string[];
-
-class MemoryReleaseStore implements ReleaseStore {
-  readonly objects = new Map<string, CanaryReleaseObject>();
-  private rv = 100;
-  failNext: Partial<Record<'writeStatus' | 'addFinalizer' | 'removeFinalizer', Error>> = {};
-  constructor(private readonly log: Log) {}
-
-  put(obj: CanaryReleaseObject): void {
-    const o = structuredClone(obj);
-    o.metadata = { ...o.metadata, resourceVersion: String(++this.rv) };
-    this.objects.set(`${o.metadata.namespace}/${o.metadata.name}`, o);
-  }
-  stored(): CanaryReleaseObject {
-    return structuredClone(this.objects.get(KEY) as CanaryReleaseObject);
-  }
-  get(namespace: string, name: string): CanaryReleaseObject | undefined {
-    const o = this.objects.get(`${namespace}/${name}`);
-    return o && structuredClone(o);
-  }
-  private current(release: CanaryReleaseObject, op: keyof MemoryReleaseStore['failNext']): CanaryReleaseObject {
-    const err = this.failNext[op];
-    if (err) {
-      delete this.failNext[op];
-      throw err;
-    }
-    const key = `${release.metadata?.namespace}/${release.metadata?.name}`;
-    const cur = this.objects.get(key);
-    if (!cur) throw new Error(`${key} not found`);
-    if (cur.metadata?.resourceVersion !== release.metadata?.resourceVersion) throw new ConflictError(`CanaryRelease ${key}`);
-    return cur;
-  }
-  async writeStatus(release: CanaryReleaseObject, status: CanaryReleaseStatus): Promise<CanaryReleaseObject> {
-    this.log.push('writeStatus');
-    const cur = this.current(release, 'writeStatus');
-    this.put({ ...cur, status: structuredClone(status) });
-    return this.stored();
-  }
-  async addFinalizer(release: CanaryReleaseObject): Promise<CanaryReleaseObject> {
-    this.log.push('addFinalizer');
-    const cur = this.current(release, 'addFinalizer');
-    this.put({ ...cur, metadata: { ...cur.metadata, finalizers: [...(cur.metadata?.finalizers ?? []), FINALIZER] } });
-    return this.stored();
-  }
-  async removeFinalizer(release: CanaryReleaseObject): Promise<void> {
-    this.log.push('removeFinalizer');
-    const cur = this.current(release, 'removeFinalizer');
-    const finalizers = (cur.metadata?.finalizers ?? []).filter((f) => f !== FINALIZER);
-    if (cur.metadata?.deletionTimestamp && finalizers.length === 0) this.objects.delete(`${cur.metadata.namespace}/${cur.metadata.name}`);
-    else this.put({ ...cur, metadata: { ...cur.metadata, finalizers } });
-  }
-}
-
-/** A TrafficRouter over one in-memory VirtualService, patched with the real weightPatch. */
-class MemoryTrafficRouter implements TrafficRouter {
-  vs: ReturnType<typeof reviewsVs> = reviewsVs(undefined);
-  unroutable: TrafficObservation | undefined;
-  failNext: Error | undefined;
-  readonly observed: TrafficTarget[] = [];
-  constructor(private readonly log: Log) {}
-
-  observe(t: TrafficTarget): ReturnType<TrafficRouter['observe']> {
-    this.observed.push(t);
-    if (this.unroutable) return { traffic: this.unroutable };
-    return {
-      traffic: resolveManagedRoutes(this.vs, releaseTarget(t)),
-      subsetLabels: { stable: { version: t.stableSubset }, canary: { version: t.canarySubset } },
-    };
-  }
-  async setCanaryPercent(t: TrafficTarget, percent: number): Promise<'written' | 'unchanged'> {
-    this.log.push(`setCanaryPercent:${percent}`);
-    if (this.failNext) {
-      const e = this.failNext;
-      this.failNext = undefined;
-      throw e;
-    }
-    const r = resolveManagedRoutes(this.vs, releaseTarget(t));
-    if (!r.ok) throw new Error(r.message);
-    const ops = weightPatch(this.vs.metadata.resourceVersion, r.routes, releaseTarget(t), percent);
-    if (ops.length === 0) return 'unchanged';
-    this.vs = applyJsonPatch(this.vs, ops);
-    this.vs.metadata.resourceVersion = String(Number(this.vs.metadata.resourceVersion) + 1);
-    return 'written';
-  }
-  canaryPercent(): number {
-    const r = resolveManagedRoutes(this.vs, { namespace: NS, service: 'reviews', stableSubset: 'v1', canarySubset: 'v2' });
-    if (!r.ok) throw new Error(r.message);
-    return r.routes[0]?.canaryWeight ?? -1;
-  }
-}
-
-function releaseTarget(t: TrafficTarget): ReleaseTarget {
-  return { namespace: t.namespace, service: t.service, stableSubset: t.stableSubset, canarySubset: t.canarySubset, routeNames: t.routeNames };
-}
-
-class FakeProbe implements CanaryWorkloadProbe {
-  available = true;
-  readonly calls: [string, string, Record<string, string>][] = [];
-  check(namespace: string, service: string, subsetLabels: Record<string, string>) {
-    this.calls.push([namespace, service, subsetLabels]);
-    return { available: this.available, message: this.available ? 'Deployment reviews-v2 2/2 available' : 'Deployment reviews-v2 0/2 available' };
-  }
-}
-
-class MemoryEventRecorder implements EventRecorder {
-  readonly recorded: { release: CanaryReleaseObject; event: DecisionEvent }[] = [];
-  constructor(private readonly log: Log) {}
-  async record(release: CanaryReleaseObject, event: DecisionEvent): Promise<void> {
-    this.log.push(`event:${event.reason}`);
-    this.recorded.push({ release, event });
-  }
-}
+import { NOW, NS, TARGET, at, baseSpec, iso, progressing, reviewsVs } from './release-fixtures.js';
+import { FakeProbe, KEY, MemoryEventRecorder, MemoryReleaseStore, MemoryTrafficRouter, type Log } from './fakes/memory-ports.js';
 
 function release(extra: { status?: CanaryReleaseStatus; finalizers?: string[]; deletionTimestamp?: Date; annotations?: Record<string, string>; spec?: unknown } = {}): CanaryReleaseObject {
   return {
@@ -173,30 +54,43 @@ beforeEach(() => {
 
 const status = (): CanaryReleaseStatus => store.stored().status as CanaryReleaseStatus;
 
-describe('Reconciler: order of writes', () => {
-  test('a new release: finalizer, then status, then the Started event; no traffic', async () => {
+describe('Reconciler: order of writes (intent first)', () => {
+  // The status says what the route must become before the route is written.
+  // A crash or a failed write between the two leaves a status the next
+  // reconcile finishes; traffic written first would leave a route nobody's
+  // status explains, which a retry then took for someone else's drift.
+  test('a new release: finalizer, then status (step 1 recorded), then traffic, then the Started and StepAdvanced events', async () => {
     store.put(release({ finalizers: [] }));
     const r = await reconciler.reconcile(KEY);
-    expect(log).toEqual(['addFinalizer', 'writeStatus', `event:${Reason.Started}`]);
+    expect(log).toEqual(['addFinalizer', 'writeStatus', 'setCanaryPercent:10', `event:${Reason.Started}`, `event:${Reason.StepAdvanced}`]);
     expect(store.stored().metadata?.finalizers).toEqual([FINALIZER]);
-    expect(status()).toMatchObject({ phase: Phase.Pending, currentStep: 0 });
-    expect(r.requeueAfterMs).toBe(0);
+    expect(status()).toMatchObject({ phase: Phase.Progressing, currentStep: 1, canaryWeight: 10 });
+    expect(router.canaryPercent()).toBe(10);
+    expect(r.requeueAfterMs).toBe(60_000);
   });
 
-  test('a step: traffic first, then status, then the event', async () => {
+  test('a new release whose canary is not available yet: finalizer, status, event; no traffic', async () => {
+    store.put(release({ finalizers: [] }));
+    probe.available = false;
+    await reconciler.reconcile(KEY);
+    expect(log).toEqual(['addFinalizer', 'writeStatus', `event:${Reason.Started}`, `event:${Reason.WaitingForCanary}`]);
+    expect(status()).toMatchObject({ phase: Phase.Pending, currentStep: 0 });
+  });
+
+  test('a step: status first, then traffic, then the event', async () => {
     store.put(release({ status: progressing(1, 10, iso(-60)) }));
     router.vs = reviewsVs(10);
     await reconciler.reconcile(KEY);
-    expect(log).toEqual(['setCanaryPercent:50', 'writeStatus', `event:${Reason.StepAdvanced}`]);
+    expect(log).toEqual(['writeStatus', 'setCanaryPercent:50', `event:${Reason.StepAdvanced}`]);
     expect(router.canaryPercent()).toBe(50);
-    expect(status()).toMatchObject({ currentStep: 2, canaryWeight: 50 });
+    expect(status()).toMatchObject({ currentStep: 2, canaryWeight: 50, routeRevision: 7 });
   });
 
-  test('all four at once: finalizer, traffic, status, events', async () => {
+  test('all four at once: finalizer, status, traffic, events', async () => {
     store.put(release({ finalizers: [], status: progressing(1, 10, iso(-60)) }));
     router.vs = reviewsVs(10);
     await reconciler.reconcile(KEY);
-    expect(log).toEqual(['addFinalizer', 'setCanaryPercent:50', 'writeStatus', `event:${Reason.StepAdvanced}`]);
+    expect(log).toEqual(['addFinalizer', 'writeStatus', 'setCanaryPercent:50', `event:${Reason.StepAdvanced}`]);
   });
 
   test('the status is written on the object the finalizer write returned (no self-conflict)', async () => {
@@ -283,11 +177,11 @@ describe('Reconciler: writes only what changed', () => {
     expect(log).toEqual(['writeStatus', `event:${Reason.InvalidSpec}`]);
   });
 
-  test('the probe is asked about the canary subset labels in the release namespace', async () => {
+  test('the probe is asked about the canary and stable subset labels in the release namespace', async () => {
     store.put(release({ status: progressing(1, 10, iso(-20)) }));
     router.vs = reviewsVs(10);
     await reconciler.reconcile(KEY);
-    expect(probe.calls).toEqual([[NS, 'reviews', { version: 'v2' }]]);
+    expect(probe.calls).toEqual([[NS, 'reviews', { version: 'v2' }], [NS, 'reviews', { version: 'v1' }]]);
   });
 
   test('the traffic target is that of the release in effect, not of an edited spec', async () => {
@@ -295,7 +189,8 @@ describe('Reconciler: writes only what changed', () => {
     router.vs = reviewsVs(50);
     await reconciler.reconcile(KEY);
     expect(router.observed[0]).toMatchObject({ stableSubset: 'v1', canarySubset: 'v2', virtualService: 'reviews', destinationRule: 'reviews' });
-    expect(log).toEqual(['setCanaryPercent:0', 'writeStatus', `event:${Reason.Superseded}`, `event:${Reason.Started}`]);
+    // The replaced release's route to restore is recorded first, then written.
+    expect(log).toEqual(['writeStatus', 'setCanaryPercent:0', `event:${Reason.Superseded}`, `event:${Reason.Started}`]);
     expect(status()).toMatchObject({ phase: Phase.Pending, canarySubset: 'v3' });
   });
 
@@ -306,7 +201,7 @@ describe('Reconciler: writes only what changed', () => {
   });
 });
 
-describe('Reconciler: conflicts', () => {
+describe('Reconciler: conflicts and failed writes', () => {
   test('a ConflictError from the status write propagates', async () => {
     store.put(release({ status: progressing(1, 10, iso(-60)) }));
     router.vs = reviewsVs(10);
@@ -314,17 +209,18 @@ describe('Reconciler: conflicts', () => {
     await expect(reconciler.reconcile(KEY)).rejects.toBeInstanceOf(ConflictError);
   });
 
-  test('events are not recorded when the status write conflicts', async () => {
+  test('a conflicting status write writes nothing else: no traffic, no events, no decision reported', async () => {
     store.put(release({ status: progressing(1, 10, iso(-60)) }));
     router.vs = reviewsVs(10);
     store.failNext.writeStatus = new ConflictError('CanaryRelease bookinfo/reviews-canary');
     await reconciler.reconcile(KEY).catch(() => undefined);
     expect(events.recorded).toEqual([]);
-    expect(log).toEqual(['setCanaryPercent:50', 'writeStatus']);
+    expect(log).toEqual(['writeStatus']);
+    expect(router.canaryPercent()).toBe(10);
     expect(decisions).toEqual([]);
   });
 
-  test('the retry on fresh state does not write the traffic a second time', async () => {
+  test('the retry on fresh state decides again and writes the transition once', async () => {
     store.put(release({ status: progressing(1, 10, iso(-60)) }));
     router.vs = reviewsVs(10);
     store.failNext.writeStatus = new ConflictError('CanaryRelease bookinfo/reviews-canary');
@@ -332,7 +228,7 @@ describe('Reconciler: conflicts', () => {
     log.length = 0;
     clock = at(1);
     await reconciler.reconcile(KEY);
-    expect(log).toEqual(['writeStatus', `event:${Reason.StepAdvanced}`]);
+    expect(log).toEqual(['writeStatus', 'setCanaryPercent:50', `event:${Reason.StepAdvanced}`]);
     expect(status()).toMatchObject({ currentStep: 2, canaryWeight: 50 });
   });
 
@@ -359,14 +255,61 @@ describe('Reconciler: conflicts', () => {
     expect(router.canaryPercent()).toBe(10);
   });
 
-  test('a ConflictError from the traffic write propagates with no status write or event', async () => {
+  test('a traffic write that fails after the status recorded the step: the retry finishes it once, without a drift warning', async () => {
     store.put(release({ status: progressing(1, 10, iso(-60)) }));
     router.vs = reviewsVs(10);
-    router.failNext = new ConflictError('VirtualService bookinfo/reviews');
-    await expect(reconciler.reconcile(KEY)).rejects.toBeInstanceOf(ConflictError);
-    expect(log).toEqual(['setCanaryPercent:50']);
+    router.failNext = new Error('connection reset');
+    await expect(reconciler.reconcile(KEY)).rejects.toThrow('connection reset');
+    expect(log).toEqual(['writeStatus', 'setCanaryPercent:50']);
+    expect(status()).toMatchObject({ currentStep: 2, canaryWeight: 50 });
     expect(events.recorded).toEqual([]);
-    expect(status()).toMatchObject({ currentStep: 1 });
+    log.length = 0;
+    clock = at(2);
+    await reconciler.reconcile(KEY);
+    expect(router.canaryPercent()).toBe(50);
+    expect(log).toEqual(['writeStatus', 'setCanaryPercent:50']);
+    // The step starts when its traffic moved.
+    expect(status().stepStartedAt).toBe(iso(2));
+    expect(events.recorded.map((e) => e.event.reason)).not.toContain(Reason.TrafficDrift);
+  });
+
+  test('a decided rollback whose traffic write failed is finished by the retry, even if the release was paused meanwhile', async () => {
+    store.put(release({ status: progressing(1, 10, iso(-20)), annotations: { [REQUEST_ANNOTATIONS.abort]: 'a1' } }));
+    router.vs = reviewsVs(10);
+    router.failNext = new Error('timeout');
+    await reconciler.reconcile(KEY).catch(() => undefined);
+    expect(status()).toMatchObject({ phase: Phase.RolledBack, canaryWeight: 0 });
+    // A person pauses right after (spec.paused); the retry must not bring the canary's traffic back.
+    store.put({ ...store.stored(), spec: { ...baseSpec(), paused: true } });
+    log.length = 0;
+    clock = at(1);
+    await reconciler.reconcile(KEY);
+    expect(router.canaryPercent()).toBe(0);
+    expect(status().phase).toBe(Phase.RolledBack);
+    expect(log).toEqual(['setCanaryPercent:0']);
+  });
+
+  test('a crash between the status and the traffic write: a new process (no memory of the write) finishes it', async () => {
+    store.put(release({ status: progressing(1, 10, iso(-60)) }));
+    router.vs = reviewsVs(10);
+    router.failNext = new Error('process killed');
+    await reconciler.reconcile(KEY).catch(() => undefined);
+    const restarted = new Reconciler({ store, router, probe, events, log: pino({ enabled: false }), clock: () => at(3) });
+    log.length = 0;
+    await restarted.reconcile(KEY);
+    expect(router.canaryPercent()).toBe(50);
+    expect(events.recorded.map((e) => e.event.reason)).not.toContain(Reason.TrafficDrift);
+  });
+
+  test('a real edit of the route after the operator\'s write is drift: re-applied with a Warning', async () => {
+    store.put(release({ status: progressing(1, 10, iso(-20)) }));
+    router.vs = reviewsVs(10);
+    await reconciler.reconcile(KEY);
+    router.write(reviewsVs(0)); // GitOps re-applies the original 100/0
+    log.length = 0;
+    await reconciler.reconcile(KEY);
+    expect(router.canaryPercent()).toBe(10);
+    expect(log).toEqual(['writeStatus', 'setCanaryPercent:10', `event:${Reason.TrafficDrift}`]);
   });
 
   test('a ConflictError from removing the finalizer propagates without events', async () => {
@@ -375,5 +318,56 @@ describe('Reconciler: conflicts', () => {
     store.failNext.removeFinalizer = new ConflictError('CanaryRelease bookinfo/reviews-canary');
     await expect(reconciler.reconcile(KEY)).rejects.toBeInstanceOf(ConflictError);
     expect(events.recorded).toEqual([]);
+  });
+});
+
+describe('Reconciler: one owner per route', () => {
+  const other = (name: string, extra: { status?: CanaryReleaseStatus; spec?: unknown } = {}) => {
+    const r = release(extra);
+    r.metadata = { ...r.metadata, name, uid: `uid-${name}` };
+    return r;
+  };
+
+  test('a release on a route another active release started on first holds at 0, names it once, and writes no traffic', async () => {
+    store.put(other('first', { status: progressing(1, 10, iso(-30)), spec: baseSpec() }));
+    router.vs = reviewsVs(10);
+    store.put(release({ spec: { ...baseSpec(), canary: { subset: 'v3' } } }));
+    await reconciler.reconcile(KEY);
+    expect(log.filter((l) => l.startsWith('setCanaryPercent'))).toEqual([]);
+    expect(status()).toMatchObject({ phase: Phase.Pending, canaryWeight: 0, currentStep: 0 });
+    const routable = status().conditions?.find((c) => c.type === 'TrafficRoutable');
+    expect(routable).toMatchObject({ status: 'False', reason: Reason.RouteInUse });
+    expect(routable?.message).toContain(`CanaryRelease ${NS}/first`);
+    expect(events.recorded.filter((e) => e.event.reason === Reason.RouteInUse)).toHaveLength(1);
+    // Reconciled again and again: no second Event, no write at all.
+    log.length = 0;
+    for (let i = 1; i < 5; i++) {
+      clock = at(i);
+      await reconciler.reconcile(KEY);
+    }
+    expect(log).toEqual([]);
+  });
+
+  test('starts by itself once the owner has ended', async () => {
+    const first = other('first', { status: progressing(1, 10, iso(-30)), spec: baseSpec() });
+    store.put(first);
+    store.put(release({ spec: { ...baseSpec(), canary: { subset: 'v3' } } }));
+    router.vs = reviewsVs(10);
+    await reconciler.reconcile(KEY);
+    // The owner is rolled back: the route is all v1 again and its status is terminal.
+    store.put({ ...store.stored(`${NS}/first`), status: { ...progressing(1, 0, iso(-30)), phase: Phase.RolledBack } });
+    router.write(reviewsVs(0));
+    clock = at(5);
+    await reconciler.reconcile(KEY);
+    expect(status()).toMatchObject({ phase: Phase.Progressing, canarySubset: 'v3', currentStep: 1, canaryWeight: 10 });
+  });
+
+  test('releases naming disjoint routes of one VirtualService run side by side', async () => {
+    store.put(other('first', { status: progressing(1, 10, iso(-30)), spec: { ...baseSpec(), virtualService: { name: 'reviews', routes: ['jason'] } } }));
+    const s1 = store.stored(`${NS}/first`);
+    store.put({ ...s1, status: { ...(s1.status as CanaryReleaseStatus), target: { ...TARGET, virtualService: { name: 'reviews', routes: ['jason'] } } } });
+    store.put(release({ spec: { ...baseSpec(), virtualService: { name: 'reviews', routes: ['primary'] } } }));
+    await reconciler.reconcile(KEY);
+    expect(status().conditions?.find((c) => c.type === 'TrafficRoutable')?.reason).not.toBe(Reason.RouteInUse);
   });
 });

@@ -2,8 +2,10 @@
 // fixed clock and small builders for snapshots and statuses.
 import type { CanaryReleaseStatus } from '../../src/api/status.js';
 import { validateSpec } from '../../src/api/validate.js';
-import type { Observations, ReleaseSnapshot, TrafficObservation } from '../../src/core/decide.js';
-import { resolveManagedRoutes, type JsonPatchOp, type ReleaseTarget } from '../../src/mesh/virtual-service.js';
+import type { Observations, PlanResult, ReleaseSnapshot } from '../../src/core/decide.js';
+import { resolvePlan } from '../../src/core/plan.js';
+import type { RouteObservation } from '../../src/core/traffic.js';
+import { resolveManagedRoutes, routeView, type JsonPatchOp, type ReleaseTarget } from '../../src/mesh/virtual-service.js';
 
 export const NS = 'bookinfo';
 export const NOW = new Date('2025-03-01T12:00:00.000Z');
@@ -52,7 +54,7 @@ export function reviewsVs(canary?: number, opts: { stable?: string; canarySubset
   return {
     apiVersion: 'networking.istio.io/v1',
     kind: 'VirtualService',
-    metadata: { name: 'reviews', namespace: NS, resourceVersion: '4711' },
+    metadata: { name: 'reviews', namespace: NS, resourceVersion: '4711', generation: 7 },
     spec: {
       hosts: ['reviews'],
       http: [
@@ -67,18 +69,26 @@ export function reviewsVs(canary?: number, opts: { stable?: string; canarySubset
   };
 }
 
-/** The traffic observation for the reviews VS with the canary at `canary` percent. */
-export function trafficAt(canary?: number, stable = 'v1', canarySubset = 'v2'): TrafficObservation {
+/** The route observation for the reviews VS with the canary at `canary` percent (revision 7 unless given). */
+export function trafficAt(canary?: number, stable = 'v1', canarySubset = 'v2', revision = 7): RouteObservation {
   const r = resolveManagedRoutes(reviewsVs(canary, { stable, canarySubset }), target(stable, canarySubset));
   if (!r.ok) throw new Error(`fixture VS did not resolve: ${r.message}`);
-  return r;
+  return { ok: true, view: routeView(r.routes, target(stable, canarySubset), revision) };
 }
 
 export const AVAILABLE = { available: true, message: 'Deployment reviews-v2: 2/2 replicas available' };
 export const UNAVAILABLE = { available: false, message: 'Deployment reviews-v2: 0/2 replicas available' };
 
-export function obs(canary: number | undefined, workload: Observations['canary'] = AVAILABLE): Observations {
-  return { traffic: trafficAt(canary), canary: workload };
+export const STABLE_AVAILABLE = { available: true, message: 'Deployment reviews-v1: 2/2 replicas available' };
+
+export function obs(canary: number | undefined, workload: Observations['canary'] = AVAILABLE, extra: Partial<Observations> = {}): Observations {
+  return { route: trafficAt(canary), canary: workload, stable: STABLE_AVAILABLE, ...extra };
+}
+
+/** A plan result for a raw spec, as toSnapshot makes it. */
+export function planOf(spec: unknown, prometheusAddress?: string): PlanResult {
+  const v = validateSpec(spec, { defaultPrometheusAddress: prometheusAddress });
+  return v.ok ? { ok: true, plan: resolvePlan(v.spec, { prometheusAddress }) } : v;
 }
 
 export interface SnapOptions {
@@ -92,14 +102,18 @@ export interface SnapOptions {
 
 export function snap(o: SnapOptions = {}): ReleaseSnapshot {
   return {
+    namespace: NS,
+    name: 'reviews',
     generation: o.generation ?? 1,
     deleting: o.deleting ?? false,
     hasFinalizer: o.hasFinalizer ?? true,
     annotations: o.annotations ?? {},
-    spec: validateSpec(o.spec === undefined ? baseSpec() : o.spec),
+    plan: planOf(o.spec === undefined ? baseSpec() : o.spec, 'http://prometheus.test:9090'),
     status: o.status ?? {},
   };
 }
+
+export const TARGET = { service: 'reviews', virtualService: { name: 'reviews' }, destinationRule: { name: 'reviews' } };
 
 /** A status in the middle of the v1 -> v2 release with the base spec's three steps. */
 export function progressing(step: number, weight: number, stepStartedAt: string, extra: Partial<CanaryReleaseStatus> = {}): CanaryReleaseStatus {
@@ -111,7 +125,10 @@ export function progressing(step: number, weight: number, stepStartedAt: string,
     currentStep: step,
     totalSteps: 3,
     canaryWeight: weight,
+    target: structuredClone(TARGET),
+    routeRevision: 7,
     releaseStartedAt: iso(-3600),
+    measureFrom: iso(-3600),
     stepStartedAt,
     ...extra,
   };
@@ -126,7 +143,9 @@ export function pending(extra: Partial<CanaryReleaseStatus> = {}): CanaryRelease
     currentStep: 0,
     totalSteps: 3,
     canaryWeight: 0,
+    target: structuredClone(TARGET),
     releaseStartedAt: iso(-60),
+    measureFrom: iso(-60),
     ...extra,
   };
 }

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, jest, test } from '@jest/globals';
-import { WorkQueue } from '../../src/controller/work-queue.js';
+import { WorkQueue, namespaceOf } from '../../src/controller/work-queue.js';
 
 /** Whether a promise has settled, without waiting on timers. */
 async function settled<T>(p: Promise<T>): Promise<{ done: boolean; value?: T }> {
@@ -282,5 +282,59 @@ describe('WorkQueue: shutDown', () => {
     q.done('ns/a');
     expect(q.busy).toBe(false);
     expect(q.depth).toBe(0);
+  });
+});
+
+describe('WorkQueue: one worker per group (releases of one namespace)', () => {
+  const grouped = () => new WorkQueue({ groupOf: namespaceOf });
+
+  test('two keys of one namespace are never processed at once; the second waits for the first', async () => {
+    const q = grouped();
+    q.add('team-a/one');
+    q.add('team-a/two');
+    expect(await q.get()).toBe('team-a/one');
+    let second: string | undefined;
+    void q.get().then((k) => (second = k));
+    await new Promise((r) => setImmediate(r));
+    expect(second).toBeUndefined();
+    q.done('team-a/one');
+    await new Promise((r) => setImmediate(r));
+    expect(second).toBe('team-a/two');
+  });
+
+  test('another namespace goes ahead while one is busy', async () => {
+    const q = grouped();
+    q.add('team-a/one');
+    q.add('team-a/two');
+    q.add('team-b/one');
+    expect(await q.get()).toBe('team-a/one');
+    expect(await q.get()).toBe('team-b/one');
+  });
+
+  test('a waiting worker is handed a key of a free namespace as soon as one is added', async () => {
+    const q = grouped();
+    q.add('team-a/one');
+    expect(await q.get()).toBe('team-a/one');
+    const next = q.get();
+    q.add('team-a/two');
+    q.add('team-b/one');
+    expect(await next).toBe('team-b/one');
+  });
+
+  test('namespaceOf is the part before the slash', () => {
+    expect(namespaceOf('bookinfo/reviews')).toBe('bookinfo');
+  });
+});
+
+describe('WorkQueue: delays beyond what a timer can hold', () => {
+  afterEach(() => jest.useRealTimers());
+  test('a delay above 2^31-1 ms wakes the key after at most that, never after 1 ms', () => {
+    jest.useFakeTimers();
+    const q = new WorkQueue();
+    q.addAfter('ns/a', 600 * 3_600_000);
+    jest.advanceTimersByTime(1000);
+    expect(q.depth).toBe(0);
+    jest.advanceTimersByTime(2 ** 31 - 1);
+    expect(q.depth).toBe(1);
   });
 });

@@ -1,10 +1,13 @@
-// Memoizes query results per (address, PromQL) so every release evaluated in
-// one analysis round shares one HTTP request per distinct query: the grouped
-// queries in queries.ts are identical across releases, and so is their key.
+// Memoizes query results per (address, PromQL, evaluation time) so every
+// release evaluated in one analysis round shares one HTTP request per distinct
+// query: the grouped queries in queries.ts are identical across releases, and
+// so is their round's time. A result is only ever shared within its round:
+// a later round has a later time, hence another key, so no round is handed
+// data older than itself. One cache serves every interval.
 import type { MetricsQuerier, QueryResult } from './client.js';
 
 export interface CachedQuerierOptions {
-  /** How long a successful result is reused, e.g. half the analysis interval. */
+  /** How long a successful result is kept (a round's releases are evaluated well within it). */
   ttlMs: number;
   /** How long a failure is reused: short, so a blip does not stick, but a down Prometheus is not hammered. */
   errorTtlMs?: number;
@@ -46,16 +49,16 @@ export class CachedQuerier implements MetricsQuerier {
     return this.entries.size;
   }
 
-  query(address: string, promql: string, timeoutMs: number): Promise<QueryResult> {
+  query(address: string, promql: string, timeoutMs: number, at?: Date): Promise<QueryResult> {
     const now = this.now();
     this.sweep(now);
     // NUL cannot occur in a URL, so the key is unambiguous.
-    const key = `${address}\u0000${promql}`;
+    const key = `${address}\u0000${promql}\u0000${at?.getTime() ?? ''}`;
     const cached = this.entries.get(key);
     if (cached !== undefined && (cached.expiresAt === undefined || now < cached.expiresAt)) return cached.promise;
 
     this.sent++;
-    const entry: Entry = { promise: this.inner.query(address, promql, timeoutMs), expiresAt: undefined };
+    const entry: Entry = { promise: this.inner.query(address, promql, timeoutMs, at), expiresAt: undefined };
     this.entries.set(key, entry);
     entry.promise.then(
       (result) => {

@@ -16,7 +16,8 @@ export type QueryResult =
   | { ok: false; kind: QueryErrorKind; message: string };
 
 export interface MetricsQuerier {
-  query(address: string, promql: string, timeoutMs: number): Promise<QueryResult>;
+  /** An instant query evaluated at `at` (Prometheus' `time`), or at the server's now without it. */
+  query(address: string, promql: string, timeoutMs: number, at?: Date): Promise<QueryResult>;
 }
 
 /** Prometheus writes sample values as strings so NaN and ±Inf survive JSON. */
@@ -73,7 +74,7 @@ export class PrometheusClient implements MetricsQuerier {
     this.method = options.method ?? 'POST';
   }
 
-  async query(address: string, promql: string, timeoutMs: number): Promise<QueryResult> {
+  async query(address: string, promql: string, timeoutMs: number, evaluationTime?: Date): Promise<QueryResult> {
     const url = queryUrl(address);
     if (url === undefined) {
       return fail('unreachable', `invalid Prometheus address ${JSON.stringify(address)}: expected an http:// or https:// URL`);
@@ -82,6 +83,7 @@ export class PrometheusClient implements MetricsQuerier {
     const ms = Math.max(1, Math.ceil(timeoutMs));
     // The timeout parameter lets Prometheus stop work we no longer wait for.
     const params = new URLSearchParams({ query: promql, timeout: `${ms}ms` });
+    if (evaluationTime) params.set('time', (evaluationTime.getTime() / 1000).toFixed(3));
     const init: RequestInit = { method: this.method, signal: AbortSignal.timeout(ms), headers: { accept: 'application/json' } };
     if (this.method === 'POST') init.body = params;
     else url.search = params.toString();

@@ -5,13 +5,24 @@ import { evaluateGates, roundVerdict } from '../../../src/analysis/evaluate-gate
 import type { Measured, ReleaseMeasurements, RequestCounts } from '../../../src/analysis/measurements.js';
 import type { MetricsQuerier, QueryResult, Sample } from '../../../src/analysis/prometheus/client.js';
 import type { AnalysisRound } from '../../../src/core/analysis-rules.js';
-import { NS } from '../release-fixtures.js';
+import { resolvePlan, type AnalysisPlan } from '../../../src/core/plan.js';
+import { NS, baseSpec } from '../release-fixtures.js';
 
 export const PROM = 'http://prometheus.istio-system:9090';
 export const SUBSETS = { stable: 'v1', canary: 'v2' };
 
 export function analysisSpec(gates: Gate[], extra: Partial<AnalysisSpec> = {}): AnalysisSpec {
   return { prometheus: { address: PROM }, gates, ...extra };
+}
+
+/** The resolved analysis plan of a spec (defaults applied, durations in ms), as the operator uses it. */
+export function planOfAnalysis(spec: AnalysisSpec): AnalysisPlan {
+  return resolvePlan({ ...baseSpec(), analysis: spec }).analysis as AnalysisPlan;
+}
+
+/** The plan for some gates, like analysisSpec. */
+export function analysisPlan(gates: Gate[], extra: Partial<AnalysisSpec> = {}): AnalysisPlan {
+  return planOfAnalysis(analysisSpec(gates, extra));
 }
 
 export interface MeasureOptions {
@@ -38,10 +49,11 @@ export function measured(o: MeasureOptions = {}): ReleaseMeasurements {
 export const ok = <T>(value: T): Measured<T> => ({ ok: true, value });
 export const failed = (message: string): Measured<never> => ({ ok: false, message });
 
-/** A round as the runner would produce it for these measurements. */
+/** A round as the runner would produce it for these measurements, its window ending at `evaluatedAt`. */
 export function roundOf(spec: AnalysisSpec, m: ReleaseMeasurements, evaluatedAt: Date): AnalysisRound {
-  const results = evaluateGates(spec, m, SUBSETS);
-  return { evaluatedAt, results, verdict: roundVerdict(results) };
+  const plan = planOfAnalysis(spec);
+  const results = evaluateGates(plan, m, SUBSETS);
+  return { evaluatedAt, measuredFrom: new Date(evaluatedAt.getTime() - plan.windowMs), results, verdict: roundVerdict(results) };
 }
 
 // ---- a fake Prometheus at the MetricsQuerier seam -------------------------
@@ -50,6 +62,7 @@ export interface SeenQuery {
   address: string;
   promql: string;
   timeoutMs: number;
+  at?: Date | undefined;
 }
 
 /** One istio_requests_total series of a requestCountsQuery answer. */
@@ -81,8 +94,8 @@ export class FakeQuerier implements MetricsQuerier {
   readonly calls: SeenQuery[] = [];
   constructor(private readonly answers: CannedAnswers = {}) {}
 
-  query(address: string, promql: string, timeoutMs: number): Promise<QueryResult> {
-    this.calls.push({ address, promql, timeoutMs });
+  query(address: string, promql: string, timeoutMs: number, at?: Date): Promise<QueryResult> {
+    this.calls.push({ address, promql, timeoutMs, at });
     return Promise.resolve(this.answer(promql));
   }
 

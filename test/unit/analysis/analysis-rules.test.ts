@@ -2,14 +2,16 @@ import { describe, expect, test } from '@jest/globals';
 import type { AnalysisSpec, Gate } from '../../../src/api/analysis-spec.js';
 import { GateVerdict, type AnalysisStatus, type GateResult } from '../../../src/api/analysis-status.js';
 import { Reason } from '../../../src/api/conditions.js';
+import type { CanaryReleaseStatus } from '../../../src/api/status.js';
 import {
-  analysisDue, evidenceAllowsAdvance, holdMessage, recordRound, summarize, untilNextRound, type AnalysisRound, type RoundOutcome,
+  evidenceAllowsAdvance, holdMessage, isNewRound, recordRound, roundDue, summarize, untilNextRound, type AnalysisRound, type RoundOutcome,
 } from '../../../src/core/analysis-rules.js';
-import { NOW, at, iso } from '../release-fixtures.js';
-import { SUBSETS, analysisSpec, failed, measured, roundOf } from './analysis-fixtures.js';
+import { NOW, at, iso, progressing } from '../release-fixtures.js';
+import { SUBSETS, analysisSpec, failed, measured, planOfAnalysis, roundOf } from './analysis-fixtures.js';
 
 const ERRORS: Gate = { name: 'errors', errorRate: { max: '1%' } };
 const SPEC = analysisSpec([ERRORS]);
+const PLAN = planOfAnalysis(SPEC);
 
 const passAt = (when: Date, spec: AnalysisSpec = SPEC) => roundOf(spec, measured({ canary: { total: 100, errors: 0 } }), when);
 const failAt = (when: Date, spec: AnalysisSpec = SPEC) => roundOf(spec, measured({ canary: { total: 100, errors: 20 } }), when);
@@ -22,81 +24,118 @@ const FAIL_MSG = 'error rate 20% > 1% (20 of 100 v2 requests in 1m)';
 function play(rounds: AnalysisRound[], spec: AnalysisSpec = SPEC, start?: AnalysisStatus): RoundOutcome[] {
   let prev = start;
   return rounds.map((r) => {
-    const out = recordRound(spec, prev, r, SUBSETS);
+    const out = recordRound(planOfAnalysis(spec), prev, r, SUBSETS);
     prev = out.analysis;
     return out;
   });
 }
 const last = <T>(xs: T[]): T => xs[xs.length - 1] as T;
 
-describe('analysisDue', () => {
-  const status = (evaluatedAt: string): AnalysisStatus => ({ evaluatedAt, verdict: GateVerdict.Pass, consecutiveFailures: 0, gates: [] });
+describe('roundDue: the one predicate that says when analysis is due', () => {
+  const P = planOfAnalysis(SPEC);
+  const st = (extra: Partial<CanaryReleaseStatus> = {}): CanaryReleaseStatus => progressing(1, 10, iso(-600), { measureFrom: iso(-600), ...extra });
+  const round = (evaluatedAt: string): AnalysisStatus => ({ evaluatedAt, verdict: GateVerdict.Pass, consecutiveFailures: 0, gates: [] });
 
-  test('is due when no round was ever evaluated', () => {
-    expect(analysisDue(SPEC, undefined, NOW)).toBe(true);
+  test('is due at the current interval boundary when no round was ever evaluated', () => {
+    expect(roundDue(P, st(), at(10))).toEqual(NOW);
   });
-
   test('is not due again within the same interval (default 30s)', () => {
-    expect(analysisDue(SPEC, status(iso(0)), at(29.999))).toBe(false);
+    expect(roundDue(P, st({ analysis: round(iso(0)) }), at(29.999))).toBeUndefined();
   });
-
-  test('is due at the next wall-clock boundary', () => {
-    expect(analysisDue(SPEC, status(iso(0)), at(30))).toBe(true);
+  test('is due at the next wall-clock boundary, evaluated at that boundary', () => {
+    expect(roundDue(P, st({ analysis: round(iso(0)) }), at(31))).toEqual(at(30));
   });
-
-  test('is due once a boundary is crossed, however little time passed', () => {
-    expect(analysisDue(SPEC, status(iso(29)), at(31))).toBe(true);
-  });
-
   test('follows spec.interval', () => {
-    const spec = analysisSpec([ERRORS], { interval: '1m' });
-    expect(analysisDue(spec, status(iso(0)), at(59))).toBe(false);
-    expect(analysisDue(spec, status(iso(0)), at(60))).toBe(true);
+    const p = planOfAnalysis(analysisSpec([ERRORS], { interval: '1m' }));
+    expect(roundDue(p, st({ analysis: round(iso(0)) }), at(59))).toBeUndefined();
+    expect(roundDue(p, st({ analysis: round(iso(0)) }), at(60))).toEqual(at(60));
+  });
+  test('waits for fresh data: no round until its whole window lies after measureFrom (a start, retry or resume)', () => {
+    expect(roundDue(P, st({ measureFrom: iso(0) }), at(45))).toBeUndefined();
+    expect(roundDue(P, st({ measureFrom: iso(0) }), at(60))).toEqual(at(60));
+  });
+  test.each([
+    ['Pending', { phase: 'Pending' as const }],
+    ['Paused', { phase: 'Paused' as const }],
+    ['at 0%', { canaryWeight: 0 }],
+    ['held', { heldSince: iso(-5) }],
+  ])('is never due while %s', (_, extra) => {
+    expect(roundDue(P, st(extra), at(10))).toBeUndefined();
+  });
+  test('a round evaluated in the future (a fast clock) counts as now: not due again before the next boundary', () => {
+    expect(roundDue(P, st({ analysis: round(iso(3600)) }), at(10))).toBeUndefined();
   });
 });
 
 describe('untilNextRound', () => {
-  test('is a whole interval on a boundary', () => {
-    expect(untilNextRound(SPEC, NOW)).toBe(30_000);
+  const P = planOfAnalysis(SPEC);
+  test('a round due now is being measured: the next look is at the following boundary', () => {
+    expect(untilNextRound(P, progressing(1, 10, iso(-600)), NOW)).toBe(30_000);
+    expect(untilNextRound(P, progressing(1, 10, iso(-600)), at(10))).toBe(20_000);
   });
-  test('is the time left to the next boundary in between', () => {
-    expect(untilNextRound(SPEC, at(10))).toBe(20_000);
-    expect(untilNextRound(analysisSpec([ERRORS], { interval: '1m' }), at(45))).toBe(15_000);
+  test('waits for the first boundary whose window lies after measureFrom', () => {
+    expect(untilNextRound(P, progressing(1, 10, iso(0), { measureFrom: iso(0) }), at(5))).toBe(55_000);
   });
 });
 
-describe('evidenceAllowsAdvance', () => {
-  const status = (verdict: GateVerdict, evaluatedAt: string): AnalysisStatus => ({ evaluatedAt, verdict, consecutiveFailures: 0, gates: [] });
+describe('isNewRound', () => {
+  const P = planOfAnalysis(SPEC);
+  const st = progressing(1, 10, iso(-600), { measureFrom: iso(-100), analysis: { evaluatedAt: iso(-30), verdict: GateVerdict.Pass, consecutiveFailures: 0, gates: [] } });
+  test('a later round with its window after measureFrom is new', () => {
+    expect(isNewRound(passAt(at(0)), st, NOW)).toBe(true);
+  });
+  test('the same round again is not: one measurement is one check', () => {
+    expect(isNewRound(passAt(at(-30)), st, NOW)).toBe(false);
+  });
+  test('a round whose window starts before measureFrom is not fresh data', () => {
+    expect(isNewRound(passAt(at(-20)), { ...st, measureFrom: iso(-50) }, NOW)).toBe(false);
+  });
+  test('a round from the future is not taken', () => {
+    expect(isNewRound(passAt(at(30)), st, NOW)).toBe(false);
+  });
+  void P;
+});
+
+describe('evidenceAllowsAdvance: a passing round whose whole window lies after the step began', () => {
+  const withRound = (verdict: GateVerdict, evaluatedAt: number, stepStartedAt: number, windowS = 60) =>
+    progressing(1, 10, iso(stepStartedAt), { measureFrom: iso(-3600), analysis: { evaluatedAt: iso(evaluatedAt), measuredFrom: iso(evaluatedAt - windowS), verdict, consecutiveFailures: 0, gates: [] } });
 
   test('no round yet does not allow advancing', () => {
-    expect(evidenceAllowsAdvance(undefined, iso(0))).toBe(false);
+    expect(evidenceAllowsAdvance(progressing(1, 10, iso(0)), NOW)).toBe(false);
   });
-  test('a passing round evaluated after the step began allows advancing', () => {
-    expect(evidenceAllowsAdvance(status(GateVerdict.Pass, iso(10)), iso(0))).toBe(true);
+  test('a passing round whose window starts after the step began allows advancing', () => {
+    expect(evidenceAllowsAdvance(withRound(GateVerdict.Pass, 70, 0), at(80))).toBe(true);
   });
-  test('a passing round evaluated exactly when the step began allows advancing', () => {
-    expect(evidenceAllowsAdvance(status(GateVerdict.Pass, iso(0)), iso(0))).toBe(true);
+  test('a passing round whose window starts exactly when the step began allows advancing', () => {
+    expect(evidenceAllowsAdvance(withRound(GateVerdict.Pass, 60, 0), at(80))).toBe(true);
   });
-  test('a passing round from before the step began does not allow advancing', () => {
-    expect(evidenceAllowsAdvance(status(GateVerdict.Pass, iso(-1)), iso(0))).toBe(false);
+  test('a passing round evaluated after the step began, with a window reaching back before it, does not', () => {
+    expect(evidenceAllowsAdvance(withRound(GateVerdict.Pass, 30, 0), at(80))).toBe(false);
+  });
+  test('a passing round from before the step began does not', () => {
+    expect(evidenceAllowsAdvance(withRound(GateVerdict.Pass, -1, 0), at(80))).toBe(false);
+  });
+  test('a round without a recorded window (an older operator) does not', () => {
+    const st = progressing(1, 10, iso(0), { analysis: { evaluatedAt: iso(70), verdict: GateVerdict.Pass, consecutiveFailures: 0, gates: [] } });
+    expect(evidenceAllowsAdvance(st, at(80))).toBe(false);
   });
   test.each([GateVerdict.Fail, GateVerdict.Inconclusive, GateVerdict.Error])('a %s round does not allow advancing', (v) => {
-    expect(evidenceAllowsAdvance(status(v, iso(10)), iso(0))).toBe(false);
+    expect(evidenceAllowsAdvance(withRound(v, 70, 0), at(80))).toBe(false);
   });
 });
 
 describe('recordRound', () => {
   test('stores the round: evaluatedAt, verdict and every gate result', () => {
     const r = failAt(at(0));
-    const out = recordRound(SPEC, undefined, r, SUBSETS);
-    expect(out.analysis).toEqual({ evaluatedAt: iso(0), verdict: GateVerdict.Fail, consecutiveFailures: 1, gates: r.results });
+    const out = recordRound(PLAN, undefined, r, SUBSETS);
+    expect(out.analysis).toEqual({ evaluatedAt: iso(0), measuredFrom: iso(-60), verdict: GateVerdict.Fail, consecutiveFailures: 1, gates: r.results });
   });
 
   test('a first Pass emits one Normal GatesPassed event and no failure', () => {
-    const out = recordRound(SPEC, undefined, passAt(at(0)), SUBSETS);
+    const out = recordRound(PLAN, undefined, passAt(at(0)), SUBSETS);
     expect(out.analysis.consecutiveFailures).toBe(0);
     expect(out.events).toEqual([{ type: 'Normal', reason: Reason.GatesPassed, message: 'Gates pass for v2: error rate 0% within <= 1%' }]);
-    expect(out.failure).toBeUndefined();
+    expect(out.end).toBeUndefined();
   });
 
   test('a Pass after a Pass emits no event', () => {
@@ -107,17 +146,17 @@ describe('recordRound', () => {
     const prev: AnalysisStatus = {
       evaluatedAt: iso(-30), verdict: GateVerdict.Error, consecutiveFailures: 2, inconclusiveSince: iso(-120), errorSince: iso(-60), gates: [],
     };
-    const out = recordRound(SPEC, prev, passAt(at(0)), SUBSETS);
+    const out = recordRound(PLAN, prev, passAt(at(0)), SUBSETS);
     expect(out.analysis.consecutiveFailures).toBe(0);
     expect(out.analysis).not.toHaveProperty('inconclusiveSince');
     expect(out.analysis).not.toHaveProperty('errorSince');
   });
 
   test('Fail increments consecutiveFailures with one Warning GateFailed event naming the check count', () => {
-    const out = recordRound(SPEC, undefined, failAt(at(0)), SUBSETS);
+    const out = recordRound(PLAN, undefined, failAt(at(0)), SUBSETS);
     expect(out.analysis.consecutiveFailures).toBe(1);
     expect(out.events).toEqual([{ type: 'Warning', reason: Reason.GateFailed, message: `Check 1/3 failed for v2: ${FAIL_MSG}` }]);
-    expect(out.failure).toBeUndefined();
+    expect(out.end).toBeUndefined();
   });
 
   test('every failing round emits its own event, even without a verdict change', () => {
@@ -127,25 +166,25 @@ describe('recordRound', () => {
 
   test('the failureLimit-th consecutive Fail (default 3) returns an AnalysisFailed failure with the gate message', () => {
     const outs = play([failAt(at(0)), failAt(at(30)), failAt(at(60))]);
-    expect(outs.map((o) => o.failure)).toEqual([undefined, undefined, { reason: Reason.AnalysisFailed, message: `${FAIL_MSG} on 3 consecutive checks` }]);
+    expect(outs.map((o) => o.end)).toEqual([undefined, undefined, { kind: 'failed', reason: Reason.AnalysisFailed, message: `${FAIL_MSG} on 3 consecutive checks` }]);
   });
 
-  test('honours spec.failureLimit (1 fails at once)', () => {
+  test('honours spec.endLimit (1 fails at once)', () => {
     const spec = analysisSpec([ERRORS], { failureLimit: 1 });
-    const out = recordRound(spec, undefined, failAt(at(0), spec), SUBSETS);
-    expect(out.failure).toEqual({ reason: Reason.AnalysisFailed, message: `${FAIL_MSG} on 1 consecutive checks` });
+    const out = recordRound(planOfAnalysis(spec), undefined, failAt(at(0), spec), SUBSETS);
+    expect(out.end).toEqual({ kind: 'failed', reason: Reason.AnalysisFailed, message: `${FAIL_MSG} on 1 consecutive checks` });
   });
 
   test('a Pass between Fails starts the count again', () => {
     const outs = play([failAt(at(0)), failAt(at(30)), passAt(at(60)), failAt(at(90)), failAt(at(120))]);
     expect(outs.map((o) => o.analysis.consecutiveFailures)).toEqual([1, 2, 0, 1, 2]);
-    expect(outs.every((o) => o.failure === undefined)).toBe(true);
+    expect(outs.every((o) => o.end === undefined)).toBe(true);
   });
 
   test('Inconclusive and Error rounds neither count nor reset failures', () => {
     const outs = play([failAt(at(0)), failAt(at(30)), inconclusiveAt(at(60)), errorAt(at(90)), failAt(at(120))]);
     expect(outs.map((o) => o.analysis.consecutiveFailures)).toEqual([1, 2, 2, 2, 3]);
-    expect(last(outs).failure?.reason).toBe(Reason.AnalysisFailed);
+    expect(last(outs).end?.reason).toBe(Reason.AnalysisFailed);
   });
 
   test('Inconclusive sets inconclusiveSince once and emits one Normal event on the change only', () => {
@@ -161,17 +200,18 @@ describe('recordRound', () => {
 
   test('Inconclusive turns into an AnalysisInconclusive failure after inconclusiveTimeout (default 30m), not before', () => {
     const start = inconclusiveAt(at(0));
-    const first = recordRound(SPEC, undefined, start, SUBSETS).analysis;
-    expect(recordRound(SPEC, first, inconclusiveAt(at(30 * 60 - 1)), SUBSETS).failure).toBeUndefined();
-    const out = recordRound(SPEC, first, inconclusiveAt(at(30 * 60)), SUBSETS);
-    expect(out.failure?.reason).toBe(Reason.AnalysisInconclusive);
-    expect(out.failure?.message).toBe('no conclusive data for 30m (errors: only 10 v2 requests in the last 1m (need 50))');
+    const first = recordRound(PLAN, undefined, start, SUBSETS).analysis;
+    expect(recordRound(PLAN, first, inconclusiveAt(at(30 * 60 - 1)), SUBSETS).end).toBeUndefined();
+    const out = recordRound(PLAN, first, inconclusiveAt(at(30 * 60)), SUBSETS);
+    expect(out.end?.reason).toBe(Reason.AnalysisInconclusive);
+    expect(out.end).toMatchObject({ kind: 'no-verdict' });
+    expect(out.end?.message).toBe('ended without a verdict: no conclusive data for 30m (errors: only 10 v2 requests in the last 1m (need 50))');
   });
 
   test('honours spec.inconclusiveTimeout', () => {
     const spec = analysisSpec([ERRORS], { inconclusiveTimeout: '2m' });
     const outs = play([inconclusiveAt(at(0), spec), inconclusiveAt(at(90), spec), inconclusiveAt(at(120), spec)], spec);
-    expect(outs.map((o) => o.failure?.reason)).toEqual([undefined, undefined, Reason.AnalysisInconclusive]);
+    expect(outs.map((o) => o.end?.reason)).toEqual([undefined, undefined, Reason.AnalysisInconclusive]);
   });
 
   test('Error sets errorSince once and emits one Warning MetricsUnavailable event on the change only', () => {
@@ -184,16 +224,16 @@ describe('recordRound', () => {
   });
 
   test('Error turns into a MetricsUnavailable failure after prometheusErrorTimeout (default 15m), not before', () => {
-    const first = recordRound(SPEC, undefined, errorAt(at(0)), SUBSETS).analysis;
-    expect(recordRound(SPEC, first, errorAt(at(15 * 60 - 1)), SUBSETS).failure).toBeUndefined();
-    const out = recordRound(SPEC, first, errorAt(at(15 * 60)), SUBSETS);
-    expect(out.failure).toEqual({ reason: Reason.MetricsUnavailable, message: 'metrics unavailable for 15m (errors: cannot reach Prometheus: ECONNREFUSED)' });
+    const first = recordRound(PLAN, undefined, errorAt(at(0)), SUBSETS).analysis;
+    expect(recordRound(PLAN, first, errorAt(at(15 * 60 - 1)), SUBSETS).end).toBeUndefined();
+    const out = recordRound(PLAN, first, errorAt(at(15 * 60)), SUBSETS);
+    expect(out.end).toEqual({ kind: 'no-verdict', reason: Reason.MetricsUnavailable, message: 'ended without a verdict: metrics unavailable for 15m (errors: cannot reach Prometheus: ECONNREFUSED)' });
   });
 
   test('honours spec.prometheusErrorTimeout', () => {
     const spec = analysisSpec([ERRORS], { prometheusErrorTimeout: '1m' });
     const outs = play([errorAt(at(0), spec), errorAt(at(30), spec), errorAt(at(60), spec)], spec);
-    expect(outs.map((o) => o.failure?.reason)).toEqual([undefined, undefined, Reason.MetricsUnavailable]);
+    expect(outs.map((o) => o.end?.reason)).toEqual([undefined, undefined, Reason.MetricsUnavailable]);
   });
 
   test('a Fail after Inconclusive and Error rounds clears both since-timestamps', () => {
@@ -210,9 +250,9 @@ describe('recordRound', () => {
   });
 
   test('does not modify the previous status', () => {
-    const prev = recordRound(SPEC, undefined, failAt(at(0)), SUBSETS).analysis;
+    const prev = recordRound(PLAN, undefined, failAt(at(0)), SUBSETS).analysis;
     const copy = structuredClone(prev);
-    recordRound(SPEC, prev, passAt(at(30)), SUBSETS);
+    recordRound(PLAN, prev, passAt(at(30)), SUBSETS);
     expect(prev).toEqual(copy);
   });
 });
@@ -229,22 +269,23 @@ describe('summarize', () => {
 });
 
 describe('holdMessage', () => {
-  test('before any round', () => {
-    expect(holdMessage(undefined, SPEC)).toBe('waiting for the first analysis round');
+  const held = (analysis?: AnalysisStatus) => progressing(1, 10, iso(-600), { measureFrom: iso(-600), ...(analysis ? { analysis } : {}) });
+  test('before any round, saying when the first fresh one is due', () => {
+    expect(holdMessage(held(), PLAN, NOW)).toBe(`waiting for the first analysis round with fresh data (its window must start after ${iso(-600)}; due at ${iso(30)})`);
   });
   test('after a pass from an earlier step', () => {
-    expect(holdMessage(recordRound(SPEC, undefined, passAt(at(0)), SUBSETS).analysis, SPEC)).toBe('waiting for an analysis round at this step');
+    expect(holdMessage(held(recordRound(PLAN, undefined, passAt(at(0)), SUBSETS).analysis), PLAN, at(5))).toBe(`waiting for a passing round measured entirely at this step (due at ${iso(30)})`);
   });
   test('after a failure names the check count and the gate message', () => {
-    expect(holdMessage(recordRound(SPEC, undefined, failAt(at(0)), SUBSETS).analysis, SPEC)).toBe(`check 1/3 failed: ${FAIL_MSG}`);
+    expect(holdMessage(held(recordRound(PLAN, undefined, failAt(at(0)), SUBSETS).analysis), PLAN, at(5))).toBe(`check 1/3 failed: ${FAIL_MSG}`);
   });
   test('while inconclusive says since when and when it gives up', () => {
-    const a = recordRound(SPEC, undefined, inconclusiveAt(at(0)), SUBSETS).analysis;
-    expect(holdMessage(a, SPEC)).toBe(`inconclusive since ${iso(0)}: errors: only 10 v2 requests in the last 1m (need 50); gives up at ${iso(1800)}`);
+    const a = recordRound(PLAN, undefined, inconclusiveAt(at(0)), SUBSETS).analysis;
+    expect(holdMessage(held(a), PLAN, at(5))).toBe(`inconclusive since ${iso(0)}: errors: only 10 v2 requests in the last 1m (need 50); gives up at ${iso(1800)}`);
   });
   test('while metrics are unavailable says since when and when it gives up', () => {
-    const a = recordRound(SPEC, undefined, errorAt(at(0)), SUBSETS).analysis;
-    expect(holdMessage(a, SPEC)).toBe(`metrics unavailable since ${iso(0)}: errors: cannot reach Prometheus: ECONNREFUSED; gives up at ${iso(900)}`);
+    const a = recordRound(PLAN, undefined, errorAt(at(0)), SUBSETS).analysis;
+    expect(holdMessage(held(a), PLAN, at(5))).toBe(`metrics unavailable since ${iso(0)}: errors: cannot reach Prometheus: ECONNREFUSED; gives up at ${iso(900)}`);
   });
 });
 
@@ -252,7 +293,7 @@ describe('recordRound with a latency Error next to a failing errorRate gate', ()
   test('counts the round as a Fail (Fail beats Error)', () => {
     const spec = analysisSpec([ERRORS, { name: 'p99', latency: { percentile: 99, maxMs: 500 } }]);
     const round = roundOf(spec, measured({ canary: { total: 100, errors: 20 }, latency: { p99: failed('timeout') } }), at(0));
-    const out = recordRound(spec, undefined, round, SUBSETS);
+    const out = recordRound(planOfAnalysis(spec), undefined, round, SUBSETS);
     expect(out.analysis.verdict).toBe(GateVerdict.Fail);
     expect(out.analysis.consecutiveFailures).toBe(1);
     expect(out.events[0]?.message).toBe(`Check 1/3 failed for v2: ${FAIL_MSG}`);
@@ -264,13 +305,13 @@ describe('alternating thin data and outages', () => {
     const spec = analysisSpec([ERRORS], { prometheusErrorTimeout: '2m', inconclusiveTimeout: '1h' });
     const outcomes = play([errorAt(at(0), spec), inconclusiveAt(at(60), spec), errorAt(at(120), spec)], spec);
     expect(outcomes[1]?.analysis.errorSince).toBe(iso(0));
-    expect(last(outcomes).failure?.reason).toBe(Reason.MetricsUnavailable);
+    expect(last(outcomes).end?.reason).toBe(Reason.MetricsUnavailable);
   });
 
   test('an error round keeps the inconclusive clock running, so inconclusiveTimeout still fires', () => {
     const spec = analysisSpec([ERRORS], { inconclusiveTimeout: '2m', prometheusErrorTimeout: '1h' });
     const outcomes = play([inconclusiveAt(at(0), spec), errorAt(at(60), spec), inconclusiveAt(at(120), spec)], spec);
     expect(outcomes[1]?.analysis.inconclusiveSince).toBe(iso(0));
-    expect(last(outcomes).failure?.reason).toBe(Reason.AnalysisInconclusive);
+    expect(last(outcomes).end?.reason).toBe(Reason.AnalysisInconclusive);
   });
 });

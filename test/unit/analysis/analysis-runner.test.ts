@@ -6,7 +6,8 @@ import { CachedQuerier } from '../../../src/analysis/prometheus/cached-querier.j
 import type { MetricsQuerier, QueryResult, Sample } from '../../../src/analysis/prometheus/client.js';
 import { latencyQuery, requestCountsQuery } from '../../../src/analysis/prometheus/queries.js';
 import { errorRateQuery, latencyGateQuery } from '../../../src/analysis/release-queries.js';
-import { NOW, NS } from '../release-fixtures.js';
+import { resolvePlan, type AnalysisPlan } from '../../../src/core/plan.js';
+import { NOW, NS, baseSpec } from '../release-fixtures.js';
 import { FakeQuerier, PROM, analysisSpec, latencySeries, requestSeries, type CannedAnswers } from './analysis-fixtures.js';
 
 const ERRORS: Gate = { name: 'errors', errorRate: { max: '1%' } };
@@ -46,11 +47,20 @@ const ANSWERS: CannedAnswers = {
   latency: { '0.99': latencyFor(['reviews', 'ratings'], 180, 120), '0.5': latencyFor(['reviews'], 40, 30) },
 };
 
+/** The runner as the operator calls it: the spec resolved to a plan (with the operator's default address), evaluated at NOW. */
+function runnerOver(querier: MetricsQuerier, defaultAddress?: string) {
+  const real = new AnalysisRunner(querier);
+  const plan = (spec: AnalysisSpec) => resolvePlan({ ...baseSpec(), analysis: spec }, { prometheusAddress: defaultAddress }).analysis as AnalysisPlan;
+  return {
+    run: (spec: AnalysisSpec, t: AnalysisTarget) => real.run(plan(spec), t, NOW),
+    measure: (spec: AnalysisSpec, t: AnalysisTarget) => real.measure(plan(spec), t, NOW),
+    preflight: (spec: AnalysisSpec, t: AnalysisTarget) => real.preflight(plan(spec), t),
+  };
+}
+
 function setup(answers: CannedAnswers = ANSWERS, defaultAddress: string | undefined = undefined) {
   const fake = new FakeQuerier(answers);
-  const intervals: number[] = [];
-  const runner = new AnalysisRunner((ms) => (intervals.push(ms), fake), defaultAddress, () => NOW);
-  return { fake, runner, intervals };
+  return { fake, runner: runnerOver(fake, defaultAddress) };
 }
 
 const queriesFor = async (gates: Gate[], extra: Partial<AnalysisSpec> = {}) => {
@@ -95,16 +105,14 @@ describe('queries per round', () => {
     ]);
   });
 
-  test('uses spec.window, the address, the timeout (default 5s) and the interval to pick the querier (default 30s)', async () => {
-    const { fake, runner, intervals } = setup();
+  test('uses spec.window, the address, the timeout (default 5s) and evaluates at the round time', async () => {
+    const { fake, runner } = setup();
     await runner.run(analysisSpec([ERRORS]), target());
-    expect(fake.calls).toEqual([{ address: PROM, promql: requestCountsQuery('1m'), timeoutMs: 5000 }]);
-    expect(intervals).toEqual([30_000]);
+    expect(fake.calls).toEqual([{ address: PROM, promql: requestCountsQuery('1m'), timeoutMs: 5000, at: NOW }]);
 
     const other = setup();
     await other.runner.run(analysisSpec([ERRORS], { window: '5m', interval: '1m', prometheus: { address: 'http://p:9090', timeout: '2s' } }), target());
-    expect(other.fake.calls).toEqual([{ address: 'http://p:9090', promql: requestCountsQuery('5m'), timeoutMs: 2000 }]);
-    expect(other.intervals).toEqual([60_000]);
+    expect(other.fake.calls).toEqual([{ address: 'http://p:9090', promql: requestCountsQuery('5m'), timeoutMs: 2000, at: NOW }]);
   });
 });
 
@@ -116,16 +124,10 @@ describe('with a CachedQuerier in front', () => {
   async function oneRound(n: number): Promise<{ sent: number; verdicts: GateVerdict[] }> {
     const names = services(n);
     const inner = new FakeQuerier({ requests: requestsFor(names), latency: { '0.99': latencyFor(names, 180, 120), '0.5': latencyFor(names, 40, 30) } });
-    const caches = new Map<number, CachedQuerier>();
-    const querierFor = (ms: number): MetricsQuerier => {
-      let q = caches.get(ms);
-      if (!q) caches.set(ms, (q = new CachedQuerier(inner, { ttlMs: ms / 2, now: () => NOW.getTime() })));
-      return q;
-    };
-    const runner = new AnalysisRunner(querierFor, undefined, () => NOW);
+    const cache = new CachedQuerier(inner, { ttlMs: 60_000, now: () => NOW.getTime() });
+    const runner = runnerOver(cache);
     const rounds = await Promise.all(names.map((svc) => runner.run(analysisSpec(GATES), target(svc))));
-    expect(caches.size).toBe(1);
-    expect([...caches.values()][0]?.queriesSent).toBe(inner.calls.length);
+    expect(cache.queriesSent).toBe(inner.calls.length);
     return { sent: inner.calls.length, verdicts: rounds.map((r) => r.verdict) };
   }
 
@@ -159,10 +161,11 @@ describe('measurements and results', () => {
     expect(m.latency).toEqual({ p99: { ok: true, value: { canary: 180, stable: 120 } }, p50: { ok: true, value: { canary: 40, stable: 30 } } });
   });
 
-  test('run evaluates the gates, with the verdict and the injected clock', async () => {
+  test('run evaluates the gates at the round time, with the verdict and the window it measured', async () => {
     const { runner } = setup();
     const round = await runner.run(analysisSpec([ERRORS, P99]), target());
     expect(round.evaluatedAt).toEqual(NOW);
+    expect(round.measuredFrom).toEqual(new Date(NOW.getTime() - 60_000));
     expect(round.verdict).toBe(GateVerdict.Fail);
     expect(round.results.map((r) => [r.name, r.verdict, r.value])).toEqual([['errors', GateVerdict.Fail, 5], ['p99', GateVerdict.Pass, 180]]);
     expect(round.results[0]?.message).toContain('error rate 5% > 1%');
@@ -265,5 +268,29 @@ describe('Prometheus address', () => {
     const { fake, runner } = setup(ANSWERS, 'http://default-prometheus:9090');
     await runner.run(analysisSpec([ERRORS]), target());
     expect(fake.calls.map((c) => c.address)).toEqual([PROM]);
+  });
+});
+
+describe('preflight: checks made before any traffic moves', () => {
+  test('passes when Prometheus answers a test query and both subsets carry the version label', async () => {
+    const { fake, runner } = setup();
+    expect(await runner.preflight(analysisSpec([ERRORS]), target())).toEqual({ ok: true });
+    expect(fake.calls.map((c) => c.promql)).toEqual(['vector(1)']);
+  });
+
+  test('fails naming spec.analysis.versionLabel when a subset lacks it, without asking Prometheus', async () => {
+    const { fake, runner } = setup();
+    const r = await runner.preflight(analysisSpec([ERRORS], { versionLabel: 'track' }), target());
+    expect(r).toMatchObject({ ok: false });
+    expect(r.ok ? '' : r.message).toContain('spec.analysis.versionLabel');
+    expect(fake.calls).toEqual([]);
+  });
+
+  test('fails saying Prometheus did not answer, naming the address field', async () => {
+    const down: QueryResult = { ok: false, kind: 'unreachable', message: 'cannot reach Prometheus at http://x: ECONNREFUSED' };
+    const { runner } = setup({ custom: () => down });
+    const r = await runner.preflight(analysisSpec([ERRORS]), target());
+    expect(r.ok ? '' : r.message).toContain('spec.analysis.prometheus.address');
+    expect(r.ok ? '' : r.message).toContain('ECONNREFUSED');
   });
 });

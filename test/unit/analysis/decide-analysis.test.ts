@@ -7,7 +7,7 @@ import type { CanaryReleaseStatus, Condition } from '../../../src/api/status.js'
 import { errorRateQuery, latencyGateQuery } from '../../../src/analysis/release-queries.js';
 import { decide, type Decision, type Observations, type ReleaseSnapshot } from '../../../src/core/decide.js';
 import type { AnalysisRound } from '../../../src/core/analysis-rules.js';
-import { NOW, NS, at, baseSpec, iso, obs, pending, progressing, snap } from '../release-fixtures.js';
+import { AVAILABLE, NOW, NS, at, baseSpec, iso, obs, pending, planOf, progressing, snap, trafficAt } from '../release-fixtures.js';
 import { analysisSpec, measured, ok, roundOf } from './analysis-fixtures.js';
 
 const ERRORS: Gate = { name: 'errors', errorRate: { max: '1%' } };
@@ -44,19 +44,40 @@ describe('advancing with analysis', () => {
     expect(reasons(d)).toEqual([Reason.GatesPassed, Reason.StepAdvanced]);
   });
 
-  test('advances on a stored passing round evaluated at or after stepStartedAt', () => {
-    const stored = decide(snap({ spec: withAnalysis(), status: progressing(1, 10, iso(-60)) }), withRound(10, passAt(at(-60))), at(-60));
-    expect(stored.status.currentStep).toBe(1);
+  test('advances on a stored passing round whose whole window lies after the step began', () => {
+    // Step started 120s ago; the round at -30s measured [-90s, -30s]: all of it at 10%.
+    const stored = decide(snap({ spec: withAnalysis(), status: progressing(1, 10, iso(-120)) }), withRound(10, passAt(at(-30))), at(-30));
     const d = decide(snap({ spec: withAnalysis(), status: stored.status }), obs(10), NOW);
     expect(d.setCanaryPercent).toBe(50);
   });
 
+  test('holds on a passing round taken after the step began whose window reaches back before it (no evidence at this weight)', () => {
+    // Step started 60s ago (1m, elapsed); the round at -30s measured [-90s, -30s], partly at the previous weight.
+    const stored = decide(snap({ spec: withAnalysis(), status: progressing(1, 10, iso(-60)) }), withRound(10, passAt(at(-30))), at(-30));
+    expect(stored.status.analysis).toMatchObject({ verdict: GateVerdict.Pass, measuredFrom: iso(-90) });
+    const d = decide(snap({ spec: withAnalysis(), status: stored.status }), obs(10), NOW);
+    expect(d.setCanaryPercent).toBeUndefined();
+    expect(cond(d, ConditionType.Progressing)).toMatchObject({ reason: Reason.WaitingForAnalysis });
+    expect(d.status.message).toBe(`Step 1/3 held at 10% on v2: waiting for a passing round measured entirely at this step (due at ${iso(30)})`);
+  });
+
+  test('the round recorded in the reconcile that advances a step is not evidence for the next step', () => {
+    const s1 = snap({ spec: withAnalysis(), status: STEP1_DONE() });
+    const advanced = decide(s1, withRound(10, passAt(NOW)), NOW);
+    expect(advanced.status.currentStep).toBe(2);
+    // Step 2 is 2m; long after it, with no round measured at 50%, it still holds.
+    const d = decide(after(s1, advanced), obs(50), at(600));
+    expect(d.setCanaryPercent).toBeUndefined();
+    expect(d.status.phase).toBe(Phase.Progressing);
+    expect(cond(d, ConditionType.Progressing)).toMatchObject({ reason: Reason.WaitingForAnalysis });
+  });
+
   test('holds when the step elapsed but the last pass is from before the step began, and requeues at the next round', () => {
-    const status = STEP1_DONE({ analysis: { evaluatedAt: iso(-120), verdict: GateVerdict.Pass, consecutiveFailures: 0, gates: [] } });
+    const status = STEP1_DONE({ analysis: { evaluatedAt: iso(-120), measuredFrom: iso(-180), verdict: GateVerdict.Pass, consecutiveFailures: 0, gates: [] } });
     const d = decide(snap({ spec: withAnalysis(), status }), obs(10), at(10));
     expect(d.setCanaryPercent).toBeUndefined();
     expect(d.status.currentStep).toBe(1);
-    expect(d.status.message).toBe('Step 1/3 held at 10% on v2: waiting for an analysis round at this step');
+    expect(d.status.message).toBe(`Step 1/3 held at 10% on v2: waiting for a passing round measured entirely at this step (due at ${iso(30)})`);
     expect(cond(d, ConditionType.Progressing)).toMatchObject({ status: 'True', reason: Reason.WaitingForAnalysis });
     expect(d.requeueAfterMs).toBe(20_000);
     expect(d.events).toEqual([]);
@@ -65,8 +86,27 @@ describe('advancing with analysis', () => {
   test('holds when no round has been evaluated yet, saying so', () => {
     const d = decide(snap({ spec: withAnalysis(), status: STEP1_DONE() }), obs(10), NOW);
     expect(d.setCanaryPercent).toBeUndefined();
-    expect(d.status.message).toBe('Step 1/3 held at 10% on v2: waiting for the first analysis round');
+    expect(d.status.message).toContain('Step 1/3 held at 10% on v2: waiting for the first analysis round with fresh data');
     expect(d.requeueAfterMs).toBe(30_000);
+  });
+
+  test('a step with duration 0s still needs a passing round measured at its weight', () => {
+    const spec = withAnalysis(A(), { steps: [{ weight: 10, duration: '0s' }, { weight: 100 }] });
+    const d = decide(snap({ spec, status: { ...progressing(1, 10, iso(-5)), totalSteps: 2 } }), obs(10), NOW);
+    expect(d.setCanaryPercent).toBeUndefined();
+    expect(d.status.phase).toBe(Phase.Progressing);
+  });
+
+  test('a plan whose only step is 100 is judged at 100% before it is Succeeded', () => {
+    const spec = withAnalysis(A(), { steps: [{ weight: 100 }] });
+    const s = snap({ spec, status: { ...pending(), totalSteps: 1 } });
+    const moved = decide(s, { ...obs(undefined), preflight: { ok: true } }, NOW);
+    expect(moved.setCanaryPercent).toBe(100);
+    expect(moved.status).toMatchObject({ phase: Phase.Progressing, currentStep: 1, canaryWeight: 100 });
+    const failing = decide(after(s, moved), withRound(100, failAt(at(120))), at(120));
+    expect(failing.status.phase).toBe(Phase.Progressing);
+    const passing = decide(after(s, moved), withRound(100, passAt(at(120))), at(120));
+    expect(passing.status.phase).toBe(Phase.Succeeded);
   });
 
   test('a passing round does not shorten the step: it holds until the duration elapsed, requeueing by the next round', () => {
@@ -155,7 +195,7 @@ describe('failing rounds', () => {
     expect(d.setCanaryPercent).toBe(0);
   });
 
-  test('Inconclusive beyond inconclusiveTimeout takes onFailure (rollback) with reason AnalysisInconclusive', () => {
+  test('Inconclusive beyond inconclusiveTimeout takes onInconclusive (default rollback) with reason AnalysisInconclusive, saying there was no verdict', () => {
     const a = A({ inconclusiveTimeout: '1m' });
     const status = STEP1_DONE({ analysis: { evaluatedAt: iso(-60), verdict: GateVerdict.Inconclusive, consecutiveFailures: 0, inconclusiveSince: iso(-60), gates: [] } });
     const d = decide(snap({ spec: withAnalysis(a), status }), withRound(10, inconclusiveAt(NOW, a)), NOW);
@@ -163,14 +203,25 @@ describe('failing rounds', () => {
     expect(d.setCanaryPercent).toBe(0);
     expect(d.events.at(-1)).toMatchObject({ type: 'Warning', reason: Reason.AnalysisInconclusive });
     expect(d.events.at(-1)?.message).toContain('no conclusive data for 1m');
+    expect(d.events.at(-1)?.message).toContain('without a verdict');
+    expect(cond(d, ConditionType.Progressing)).toMatchObject({ reason: Reason.AnalysisInconclusive });
   });
 
-  test('Error beyond prometheusErrorTimeout with onFailure pause pauses the release', () => {
-    const a = A({ prometheusErrorTimeout: '1m', onFailure: 'pause' });
+  test('Error beyond prometheusErrorTimeout with onInconclusive pause pauses the release', () => {
+    const a = A({ prometheusErrorTimeout: '1m', onInconclusive: 'pause' });
     const status = STEP1_DONE({ analysis: { evaluatedAt: iso(-60), verdict: GateVerdict.Error, consecutiveFailures: 0, errorSince: iso(-60), gates: [] } });
     const d = decide(snap({ spec: withAnalysis(a), status }), withRound(10, errorAt(NOW, a)), NOW);
     expect(d.status).toMatchObject({ phase: Phase.Paused, pausedBy: 'analysis' });
+    expect(cond(d, ConditionType.Progressing)).toMatchObject({ reason: Reason.MetricsUnavailable });
     expect(d.setCanaryPercent).toBeUndefined();
+  });
+
+  test('onFailure does not decide what happens without a verdict, and onInconclusive does not decide a failure', () => {
+    const a = A({ inconclusiveTimeout: '1m', onFailure: 'pause' });
+    const status = STEP1_DONE({ analysis: { evaluatedAt: iso(-60), verdict: GateVerdict.Inconclusive, consecutiveFailures: 0, inconclusiveSince: iso(-60), gates: [] } });
+    expect(decide(snap({ spec: withAnalysis(a), status }), withRound(10, inconclusiveAt(NOW, a)), NOW).status.phase).toBe(Phase.RolledBack);
+    const b = A({ failureLimit: 1, onInconclusive: 'pause' });
+    expect(decide(snap({ spec: withAnalysis(b), status: STEP1_DONE() }), withRound(10, failAt(NOW, b)), NOW).status.phase).toBe(Phase.RolledBack);
   });
 });
 
@@ -188,7 +239,8 @@ describe('onFailure: pause', () => {
     expect(d.setCanaryPercent).toBeUndefined();
     const warn = d.events.find((e) => e.reason === Reason.AnalysisFailed);
     expect(warn).toMatchObject({ type: 'Warning', message: `${FAIL_MSG} on 1 consecutive checks: paused at 10% on v2` });
-    expect(d.status.message).toContain(RESUME);
+    expect(d.status.message).toContain('kubectl canary resume reviews -n bookinfo');
+    expect(d.status.message).toContain('kubectl canary abort reviews -n bookinfo');
     expect(cond(d, ConditionType.Progressing)).toMatchObject({ status: 'False', reason: Reason.AnalysisFailed });
   });
 
@@ -203,7 +255,7 @@ describe('onFailure: pause', () => {
 
   test('toggling spec.paused on and off does not resume it', () => {
     const s = pausedSnap();
-    const on = decide({ ...s, spec: snap({ spec: { ...spec, paused: true } }).spec }, obs(10), at(60));
+    const on = decide({ ...s, plan: snap({ spec: { ...spec, paused: true } }).plan }, obs(10), at(60));
     const off = decide({ ...s, status: on.status }, obs(10), at(120));
     expect(on.status).toMatchObject({ phase: Phase.Paused, pausedBy: 'analysis' });
     expect(off.status).toMatchObject({ phase: Phase.Paused, pausedBy: 'analysis' });
@@ -211,7 +263,7 @@ describe('onFailure: pause', () => {
   });
 
   test('still undoes drift on its route while analysis-paused', () => {
-    const d = decide(pausedSnap(), obs(40), at(60));
+    const d = decide(pausedSnap(), { ...obs(40), route: trafficAt(40, 'v1', 'v2', 8) }, at(60));
     expect(d.setCanaryPercent).toBe(10);
     expect(reasons(d)).toEqual([Reason.TrafficDrift]);
   });
@@ -237,10 +289,24 @@ describe('onFailure: pause', () => {
     s = after(s, decide(s, withRound(10, failAt(at(30), lenient)), at(30)));
     expect(s.status).toMatchObject({ phase: Phase.Paused, pausedBy: 'analysis' });
     s = after(s, decide({ ...s, annotations: { [RESUME]: 'r1' } }, obs(10), at(45)), { annotations: { [RESUME]: 'r1' } });
-    const d = decide(s, withRound(10, failAt(at(60), lenient)), at(60));
+    // A round whose window reaches back before the resume is not fresh data: it does not count.
+    const stale = decide(s, withRound(10, failAt(at(60), lenient)), at(60));
+    expect(stale.status.analysis).toBeUndefined();
+    expect(stale.events).toEqual([]);
+    const d = decide(s, withRound(10, failAt(at(120), lenient)), at(120));
     expect(d.status.phase).toBe(Phase.Progressing);
     expect(d.status.analysis?.consecutiveFailures).toBe(1);
     expect(d.events.map((e) => e.message)).toEqual([`Check 1/2 failed for v2: ${FAIL_MSG}`]);
+  });
+
+  test('one measurement is one check: the same round handed over twice counts once', () => {
+    const lenient = A({ failureLimit: 3 });
+    let s = snap({ spec: withAnalysis(lenient), status: STEP1_DONE() });
+    const round = failAt(at(0), lenient);
+    s = after(s, decide(s, withRound(10, round), at(0)));
+    const again = decide(s, withRound(10, round), at(2));
+    expect(again.status.analysis?.consecutiveFailures).toBe(1);
+    expect(again.events).toEqual([]);
   });
 
   test('a resumed release still needs a passing round before it advances', () => {
@@ -299,6 +365,7 @@ describe('the Healthy condition and status.analysis', () => {
     const d = decide(snap({ spec: withAnalysis(a), status: STEP1_DONE() }), withRound(10, roundOf(a, m, NOW)), NOW);
     expect(d.status.analysis).toEqual({
       evaluatedAt: NOW.toISOString(),
+      measuredFrom: iso(-60),
       verdict: GateVerdict.Fail,
       consecutiveFailures: 1,
       gates: [
@@ -330,7 +397,8 @@ describe('request annotations on an object seen for the first time', () => {
 
   test('stay unacted on the next call: the release starts its first step instead of promoting', () => {
     const s = snap({ spec: withAnalysis(), annotations: ALL });
-    const d2 = decide(after(s, decide(s, obs(undefined), NOW)), obs(undefined), at(1));
+    const ready = obs(undefined, AVAILABLE, { preflight: { ok: true } });
+    const d2 = decide(after(s, decide(s, obs(undefined), NOW)), ready, at(1));
     expect(d2.status).toMatchObject({ phase: Phase.Progressing, currentStep: 1, canaryWeight: 10 });
     expect(reasons(d2)).toEqual([Reason.StepAdvanced]);
   });
@@ -338,11 +406,13 @@ describe('request annotations on an object seen for the first time', () => {
   test('are not acted on once an initially invalid spec (analysis without a Prometheus address) is fixed', () => {
     const broken = { ...baseSpec(), analysis: { gates: [ERRORS] } };
     const s0 = snap({ spec: broken, annotations: { [PROMOTE]: 'p0' } });
-    expect(s0.spec.ok).toBe(false);
-    const d1 = decide(s0, obs(undefined), NOW);
-    const fixed = snap({ spec: withAnalysis() }).spec;
-    const d2 = decide(after(s0, d1, { spec: fixed }), obs(undefined), at(1));
-    const d3 = decide(after(s0, d2, { spec: fixed }), obs(undefined), at(2));
+    const noDefault = { ...s0, plan: planOf(broken) };
+    expect(noDefault.plan.ok).toBe(false);
+    const d1 = decide(noDefault, obs(undefined), NOW);
+    const fixed = snap({ spec: withAnalysis() }).plan;
+    const ready = obs(undefined, AVAILABLE, { preflight: { ok: true } });
+    const d2 = decide(after(noDefault, d1, { plan: fixed }), ready, at(1));
+    const d3 = decide(after(noDefault, d2, { plan: fixed }), ready, at(2));
     expect(d3.status.phase).not.toBe(Phase.Succeeded);
     expect(d3.setCanaryPercent).not.toBe(100);
     expect(d3.status.handledRequests).toEqual({ promote: 'p0' });
@@ -361,7 +431,7 @@ describe('a new release after a judged one', () => {
     let s = snap({ spec: withAnalysis(), status: STEP1_DONE() });
     s = after(s, decide(s, withRound(10, failAt(NOW)), NOW));
     expect(s.status.conditions?.some((c) => c.type === ConditionType.Healthy)).toBe(true);
-    const next = decide({ ...s, spec: snap({ spec: withAnalysis(A(), { stable: { subset: 'v2' }, canary: { subset: 'v3' } }) }).spec }, obs(10), at(5));
+    const next = decide({ ...s, plan: snap({ spec: withAnalysis(A(), { stable: { subset: 'v2' }, canary: { subset: 'v3' } }) }).plan }, obs(10), at(5));
     expect(next.status.phase).toBe(Phase.Pending);
     expect(next.status.analysis).toBeUndefined();
     expect(cond(next, ConditionType.Healthy)).toBeUndefined();

@@ -2,14 +2,14 @@ import { describe, expect, test } from '@jest/globals';
 import type { Gate } from '../../../src/api/analysis-spec.js';
 import { GateVerdict, type GateResult } from '../../../src/api/analysis-status.js';
 import { evaluateGates, roundVerdict, thresholdOf } from '../../../src/analysis/evaluate-gates.js';
-import { SUBSETS, analysisSpec, failed, measured, ok, type MeasureOptions } from './analysis-fixtures.js';
+import { SUBSETS, analysisPlan, analysisSpec, failed, measured, ok, type MeasureOptions } from './analysis-fixtures.js';
 
 const ERRORS: Gate = { name: 'errors', errorRate: { max: '1%' } };
 const P99: Gate = { name: 'p99', latency: { percentile: 99, maxMs: 500 } };
 
 /** The one result of evaluating a single gate. */
 function one(gate: Gate, m: MeasureOptions = {}, extra: Parameters<typeof analysisSpec>[1] = {}): GateResult {
-  const [r] = evaluateGates(analysisSpec([gate], extra), measured(m), SUBSETS);
+  const [r] = evaluateGates(analysisPlan([gate], extra), measured(m), SUBSETS);
   if (!r) throw new Error('no result');
   return r;
 }
@@ -225,7 +225,7 @@ describe('custom query gate', () => {
 
 describe('evaluateGates', () => {
   test('returns one result per gate, in spec order, each with its status query', () => {
-    const spec = analysisSpec([ERRORS, P99, { name: 'c', query: 'q', max: 1 }]);
+    const spec = analysisPlan([ERRORS, P99, { name: 'c', query: 'q', max: 1 }]);
     const results = evaluateGates(spec, measured({ latency: lat(100), custom: { c: ok(0) }, queries: { errors: 'E', p99: 'L', c: 'C' } }), SUBSETS);
     expect(results.map((r) => [r.name, r.query, r.verdict])).toEqual([
       ['errors', 'E', GateVerdict.Pass],

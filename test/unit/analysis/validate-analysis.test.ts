@@ -109,15 +109,31 @@ describe('analysisProblems', () => {
     });
   });
 
-  describe('durations', () => {
-    test('a zero window is a problem at spec.analysis.window (Prometheus rejects [0s])', () => {
-      expect(fields(problems([ERRORS], { window: '0s' }))).toEqual(['spec.analysis.window']);
+  describe('durations and numbers have bounds (the CRD schema states the same)', () => {
+    const problemsOf = (extra: Record<string, unknown>) => {
+      const v = validate({ prometheus: { address: PROM }, gates: [ERRORS], ...extra });
+      return v.ok ? [] : v.problems;
+    };
+    test.each([
+      ['window', { window: '0s' }, 'spec.analysis.window', 'between 1s and 24h'],
+      ['window', { window: '100000h' }, 'spec.analysis.window', 'between 1s and 24h'],
+      ['interval', { interval: '0ms' }, 'spec.analysis.interval', 'between 1s and 1h'],
+      ['interval', { interval: '1ms' }, 'spec.analysis.interval', 'between 1s and 1h'],
+      ['timeout', { prometheus: { address: PROM, timeout: '10m' } }, 'spec.analysis.prometheus.timeout', 'between 100ms and 1m'],
+      ['inconclusiveTimeout', { inconclusiveTimeout: '3000000000h' }, 'spec.analysis.inconclusiveTimeout', 'at most 720h'],
+      ['minRequests', { minRequests: 1e12 }, 'spec.analysis.minRequests', 'at most 1000000'],
+      ['failureLimit', { failureLimit: 1000 }, 'spec.analysis.failureLimit', 'at most 100'],
+    ])('%s out of bounds is refused at its field', (_, extra, field, text) => {
+      const ps = problemsOf(extra);
+      expect(fields(ps)).toEqual([field]);
+      expect(ps[0]?.problem).toContain(text);
     });
-    test('a zero interval is a problem at spec.analysis.interval', () => {
-      expect(fields(problems([ERRORS], { interval: '0ms' }))).toEqual(['spec.analysis.interval']);
+    test('windows and intervals within bounds are fine', () => {
+      expect(problemsOf({ window: '1m30s', interval: '1s', prometheus: { address: PROM, timeout: '60s' } })).toEqual([]);
     });
-    test('positive windows and intervals are fine', () => {
-      expect(problems([ERRORS], { window: '1m30s', interval: '500ms' })).toEqual([]);
+    test.each(['file:///etc/passwd', 'gopher://127.0.0.1:70/x', 'ftp://prometheus', 'http://'])('prometheus.address %s is refused: http(s) only', (address) => {
+      const ps = problemsOf({ prometheus: { address } });
+      expect(fields(ps)).toEqual(['spec.analysis.prometheus.address']);
     });
   });
 

@@ -15,6 +15,16 @@ describe('the outcome of a release and its exit code', () => {
     expect([ExitCode.Ok, ExitCode.ReleaseFailed, ExitCode.Error]).toEqual([0, 1, 2]);
   });
 
+  it('tells a release that ended without a verdict (exit 3) from one judged bad (exit 1)', () => {
+    const ended = (reason: string) => withStatus({
+      phase: 'RolledBack', message: 'ended without a verdict: no conclusive data for 30m',
+      conditions: [{ type: 'Progressing', status: 'False', reason, message: '', lastTransitionTime: '2026-01-01T00:00:00Z' }],
+    });
+    expect(releaseOutcome(ended('AnalysisInconclusive'))).toMatchObject({ ended: true, exitCode: ExitCode.NoVerdict, summary: expect.stringContaining('without a verdict') });
+    expect(releaseOutcome(ended('MetricsUnavailable'))).toMatchObject({ exitCode: 3 });
+    expect(releaseOutcome(ended('AnalysisFailed'))).toMatchObject({ exitCode: ExitCode.ReleaseFailed });
+  });
+
   it('is still running in Pending, Progressing and Paused, and says where it is', () => {
     expect(releaseOutcome(progressing())).toEqual({
       ended: false,

@@ -1,0 +1,129 @@
+// Analysis rounds run beside the reconcile workers, never inside them: a
+// reconcile asks for the round it needs and returns at once; when the round
+// has finished, the release is enqueued again and the next reconcile reads
+// the result. Rounds have their own concurrency limit, and each Prometheus
+// address its own smaller one, so a slow or dead Prometheus delays only the
+// releases that use it, and no tenant's gates can stall another's rollback.
+import type { AnalysisRound } from '../core/analysis-rules.js';
+import type { PreflightResult } from '../core/decide.js';
+import type { AnalysisPlan } from '../core/plan.js';
+import type { AnalysisProvider } from '../controller/ports.js';
+import type { AnalysisTarget } from './analysis-runner.js';
+
+export interface AnalysisRounds {
+  /** The finished round of `key` at `at`; otherwise starts it (once) and returns undefined. */
+  round(key: string, plan: AnalysisPlan, target: AnalysisTarget, at: Date): AnalysisRound | undefined;
+  /** The latest preflight of `key` (fresh for a few seconds); otherwise starts one and returns undefined. */
+  preflight(key: string, plan: AnalysisPlan, target: AnalysisTarget): PreflightResult | undefined;
+  /** Drops what is kept for a release that is gone. */
+  forget(key: string): void;
+}
+
+export interface RoundSchedulerOptions {
+  /** Rounds in flight at once, all addresses together. */
+  concurrency?: number;
+  /** Rounds in flight at once against one Prometheus address. */
+  perAddress?: number;
+  /** How long a preflight result is reused. */
+  preflightTtlMs?: number;
+  /** Told when a round or preflight of a release finished (the controller enqueues it). */
+  onReady: (key: string) => void;
+  now?: () => number;
+}
+
+interface Job {
+  key: string;
+  address: string;
+  run: () => Promise<void>;
+}
+
+export class RoundScheduler implements AnalysisRounds {
+  private readonly rounds = new Map<string, { at: number; result?: AnalysisRound }>();
+  private readonly preflights = new Map<string, { at: number; result?: PreflightResult }>();
+  private readonly waiting: Job[] = [];
+  private readonly busyByAddress = new Map<string, number>();
+  private busy = 0;
+  private readonly concurrency: number;
+  private readonly perAddress: number;
+  private readonly preflightTtlMs: number;
+  private readonly now: () => number;
+
+  constructor(private readonly provider: AnalysisProvider, private readonly opts: RoundSchedulerOptions) {
+    this.concurrency = opts.concurrency ?? 8;
+    this.perAddress = opts.perAddress ?? 2;
+    this.preflightTtlMs = opts.preflightTtlMs ?? 10_000;
+    this.now = opts.now ?? Date.now;
+  }
+
+  /** Rounds and preflights in flight or waiting (for metrics and tests). */
+  get pending(): number {
+    return this.busy + this.waiting.length;
+  }
+
+  round(key: string, plan: AnalysisPlan, target: AnalysisTarget, at: Date): AnalysisRound | undefined {
+    const t = at.getTime();
+    const entry = this.rounds.get(key);
+    if (entry && entry.at === t) return entry.result;
+    if (entry && entry.at > t) return undefined;
+    const slot: { at: number; result?: AnalysisRound } = { at: t };
+    this.rounds.set(key, slot);
+    this.submit(key, plan.address ?? '', async () => {
+      slot.result = await this.provider.run(plan, target, at);
+    });
+    return undefined;
+  }
+
+  preflight(key: string, plan: AnalysisPlan, target: AnalysisTarget): PreflightResult | undefined {
+    const entry = this.preflights.get(key);
+    const now = this.now();
+    if (entry && (entry.result === undefined || now - entry.at < this.preflightTtlMs)) return entry.result;
+    const slot: { at: number; result?: PreflightResult } = { at: now };
+    this.preflights.set(key, slot);
+    this.submit(key, plan.address ?? '', async () => {
+      slot.result = await this.provider.preflight(plan, target);
+      slot.at = this.now();
+    });
+    return entry?.result;
+  }
+
+  forget(key: string): void {
+    this.rounds.delete(key);
+    this.preflights.delete(key);
+  }
+
+  private submit(key: string, address: string, work: () => Promise<void>): void {
+    this.waiting.push({
+      key,
+      address,
+      run: async () => {
+        try {
+          await work();
+        } catch {
+          // The provider never throws by contract; a bug there must not wedge the slot.
+        }
+      },
+    });
+    this.pump();
+  }
+
+  private pump(): void {
+    for (let i = 0; i < this.waiting.length && this.busy < this.concurrency; ) {
+      const job = this.waiting[i] as Job;
+      if ((this.busyByAddress.get(job.address) ?? 0) >= this.perAddress) {
+        i++;
+        continue;
+      }
+      this.waiting.splice(i, 1);
+      this.busy++;
+      this.busyByAddress.set(job.address, (this.busyByAddress.get(job.address) ?? 0) + 1);
+      void job.run().finally(() => {
+        this.busy--;
+        const left = (this.busyByAddress.get(job.address) ?? 1) - 1;
+        if (left > 0) this.busyByAddress.set(job.address, left);
+        else this.busyByAddress.delete(job.address);
+        this.opts.onReady(job.key);
+        this.pump();
+      });
+    }
+  }
+}

@@ -1,0 +1,137 @@
+// Property-based tests of the release logic: thousands of random sequences of
+// time, mesh health, workload availability, spec edits, requests, GitOps
+// re-syncs, failed writes and deletions, driven through the real Reconciler
+// and decide() (see release-world.ts), checking after every step what must
+// never happen. PROPERTY_RUNS raises the number of sequences (CI uses the
+// default; run e.g. PROPERTY_RUNS=20000 before touching the release logic).
+import { afterAll, describe, expect, test } from '@jest/globals';
+import fc from 'fast-check';
+import { GateVerdict } from '../../../src/api/analysis-status.js';
+import { Phase, isTerminal } from '../../../src/api/conditions.js';
+import type { CanaryReleaseStatus } from '../../../src/api/status.js';
+import { MAX_DELAY_MS, MIN_DELAY_MS } from '../../../src/core/time.js';
+import { NOW } from '../release-fixtures.js';
+import { PLANS, RELEASES, ReleaseWorld, keyOf, type Action, type ReleaseName } from './release-world.js';
+
+const RUNS = Number(process.env.PROPERTY_RUNS ?? 400);
+let sequences = 0;
+let steps = 0;
+
+const release = fc.constantFrom<ReleaseName>(...RELEASES);
+const action: fc.Arbitrary<Action> = fc.oneof(
+  { weight: 6, arbitrary: fc.record({ kind: fc.constant('advance' as const), ms: fc.oneof(fc.constantFrom(0, 1, 999, 1000, 30_000, 60_000), fc.integer({ min: 0, max: 180_000 })) }) },
+  { weight: 6, arbitrary: fc.constant({ kind: 'runDue' as const }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('reconcile' as const), release }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('health' as const), subset: fc.constantFrom('v2' as const, 'v3' as const), health: fc.constantFrom('good' as const, 'bad' as const, 'quiet' as const, 'down' as const) }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('available' as const), subset: fc.constantFrom('v1' as const, 'v2' as const, 'v3' as const), up: fc.boolean() }) },
+  { weight: 1, arbitrary: fc.constant({ kind: 'gitopsRevert' as const }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('pause' as const), release, paused: fc.boolean() }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('plan' as const), release, plan: fc.integer({ min: 0, max: PLANS.length - 1 }) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('canary' as const), release, subset: fc.constantFrom('v2' as const, 'v3' as const) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('request' as const), release, request: fc.constantFrom('promote' as const, 'abort' as const, 'retry' as const, 'resume' as const) }) },
+  { weight: 1, arbitrary: fc.constant({ kind: 'failStatusWrite' as const }) },
+  { weight: 1, arbitrary: fc.constant({ kind: 'failTrafficWrite' as const }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('create' as const), release }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('delete' as const), release }) },
+);
+const scenario = fc.record({
+  second: fc.boolean(),
+  actions: fc.array(action, { minLength: 5, maxLength: 80 }),
+});
+
+const epoch = (s: CanaryReleaseStatus) => `${s.stableSubset}>${s.canarySubset}@${s.releaseStartedAt}#${JSON.stringify(s.target)}`;
+const t = (iso: string | undefined) => (iso === undefined ? Number.NaN : Date.parse(iso));
+const active = (s: CanaryReleaseStatus) => s.phase === Phase.Pending || s.phase === Phase.Progressing || s.phase === Phase.Paused;
+
+/** Every invariant over what the world recorded; throws naming the one broken. */
+function checkWrites(w: ReleaseWorld): void {
+  const rolledBack = new Set<string>();
+  for (const sw of w.statusWrites) {
+    const { before: b, after: a } = sw;
+    const same = b.releaseStartedAt !== undefined && epoch(b) === epoch(a);
+    // The canary weight never decreases while a release is active, except by ending it.
+    if (same && active(a)) expect({ at: sw.at, weight: a.canaryWeight ?? 0 }).toEqual({ at: sw.at, weight: Math.max(a.canaryWeight ?? 0, b.canaryWeight ?? 0) });
+    // No step advance or promotion without a passing round whose window lies after the step began.
+    const up = same && b.phase === Phase.Progressing && (b.canaryWeight ?? 0) > 0
+      && ((a.canaryWeight ?? 0) > (b.canaryWeight ?? 0) || (a.phase === Phase.Succeeded));
+    const manual = a.handledRequests?.promote !== b.handledRequests?.promote;
+    if (up && !manual) {
+      const round = a.analysis;
+      expect(round?.verdict).toBe(GateVerdict.Pass);
+      expect(t(round?.measuredFrom)).toBeGreaterThanOrEqual(t(b.stepStartedAt));
+      expect(t(round?.measuredFrom)).toBeGreaterThanOrEqual(t(b.measureFrom));
+    }
+    // Terminal phases stay terminal unless retried or the spec names a new release.
+    if (isTerminal(b.phase as Phase) && !isTerminal(a.phase as Phase)) {
+      const retried = a.handledRequests?.retry !== b.handledRequests?.retry;
+      const newRelease = a.stableSubset !== b.stableSubset || a.canarySubset !== b.canarySubset || JSON.stringify(a.target) !== JSON.stringify(b.target);
+      expect({ at: sw.at, from: b.phase, to: a.phase, retriedOrNew: retried || newRelease }).toMatchObject({ retriedOrNew: true });
+    }
+    if (a.phase === Phase.RolledBack) rolledBack.add(`${sw.key}|${epoch(a)}`);
+  }
+  // A decided rollback is never undone: no write after it gives the canary traffic again in that release.
+  for (const tw of w.trafficWrites) {
+    if (rolledBack.has(`${tw.key}|${epoch(tw.status)}`) && tw.status.phase === Phase.RolledBack) expect({ key: tw.key, percent: tw.percent }).toEqual({ key: tw.key, percent: 0 });
+  }
+  // Requeues stay within [1 s, 30 days].
+  for (const r of w.requeues) {
+    expect(r).toBeGreaterThanOrEqual(MIN_DELAY_MS);
+    expect(r).toBeLessThanOrEqual(MAX_DELAY_MS);
+  }
+}
+
+async function play(second: boolean, actions: Action[]): Promise<void> {
+  const w = new ReleaseWorld();
+  w.create('a');
+  if (second) w.create('b');
+  for (const a of actions) {
+    const lostBefore = new Map(RELEASES.map((r) => [r, (w.stored(r)?.status as CanaryReleaseStatus | undefined)?.canaryLostSince]));
+    await w.apply(a);
+    steps++;
+    // No two releases on one route ever both give their canary traffic.
+    const primary = w.primaryWeights();
+    expect({ v2: primary.v2 ?? 0, v3: primary.v3 ?? 0, both: (primary.v2 ?? 0) > 0 && (primary.v3 ?? 0) > 0 }).toMatchObject({ both: false });
+    if (a.kind === 'reconcile' || a.kind === 'runDue') {
+      for (const r of RELEASES) {
+        const obj = w.stored(r);
+        const st = (obj?.status ?? {}) as CanaryReleaseStatus;
+        // A canary that cannot serve loses its traffic by spec.canaryUnavailableTimeout (60s).
+        const since = lostBefore.get(r);
+        const looked = a.kind === 'runDue' ? w.due.get(keyOf(r)) !== undefined : a.release === r;
+        const stillDown = w.probe.down.has(st.canarySubset ?? '');
+        if (since && stillDown && looked && w.lastOk.get(keyOf(r)) && active(st) && !obj?.metadata?.deletionTimestamp && NOW.getTime() + w.time >= t(since) + 60_000) {
+          const share = w.canaryShareOf(st.stableSubset ?? 'v1', st.canarySubset ?? 'v2');
+          expect({ release: r, share, phase: st.phase }).toMatchObject({ share: 0 });
+        }
+      }
+      // No status-write loop: with nothing changed, looking again settles within a few passes and then writes nothing.
+      if (!w.failurePending) {
+        let quiet = false;
+        for (let pass = 0; pass < 6 && !quiet; pass++) {
+          let writes = 0;
+          for (const r of RELEASES) if (w.stored(r)) writes += (await w.reconcile(r)).writes;
+          quiet = writes === 0;
+        }
+        expect({ settled: quiet }).toEqual({ settled: true });
+      }
+    }
+  }
+  checkWrites(w);
+}
+
+afterAll(() => {
+  process.stdout.write(`[property] release invariants: ${sequences} random sequences, ${steps} steps\n`);
+});
+
+describe('release invariants over random sequences of time, observations, edits and failures', () => {
+  test('hold for every sequence', async () => {
+    await fc.assert(
+      fc.asyncProperty(scenario, async ({ second, actions }) => {
+        sequences++;
+        await play(second, actions);
+      }),
+      { numRuns: RUNS, seed: Number(process.env.PROPERTY_SEED ?? 20261201) },
+    );
+    expect(sequences).toBeGreaterThanOrEqual(RUNS);
+  }, 600_000);
+});

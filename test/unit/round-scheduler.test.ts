@@ -1,0 +1,92 @@
+import { describe, expect, test } from '@jest/globals';
+import { RoundScheduler } from '../../src/analysis/round-scheduler.js';
+import type { AnalysisTarget } from '../../src/analysis/analysis-runner.js';
+import type { AnalysisRound } from '../../src/core/analysis-rules.js';
+import type { AnalysisPlan } from '../../src/core/plan.js';
+import type { AnalysisProvider } from '../../src/controller/ports.js';
+import { NOW } from './release-fixtures.js';
+import { analysisPlan } from './analysis/analysis-fixtures.js';
+
+const T: AnalysisTarget = { namespace: 'ns', service: 's', stableSubset: 'v1', canarySubset: 'v2', stableLabels: { version: 'v1' }, canaryLabels: { version: 'v2' } };
+const plan = (address: string): AnalysisPlan => ({ ...analysisPlan([{ name: 'e', errorRate: { max: '1%' } }]), address });
+
+/** A provider whose rounds finish only when the test says so. */
+class Gated implements AnalysisProvider {
+  readonly started: string[] = [];
+  private readonly gates = new Map<string, () => void>();
+  run(p: AnalysisPlan, t: AnalysisTarget, at: Date): Promise<AnalysisRound> {
+    const id = `${p.address}|${t.service}|${at.getTime()}`;
+    this.started.push(id);
+    return new Promise((resolve) => this.gates.set(id, () => resolve({ evaluatedAt: at, measuredFrom: at, results: [], verdict: 'Pass' })));
+  }
+  preflight(): Promise<{ ok: true }> {
+    return Promise.resolve({ ok: true });
+  }
+  finish(id: string): void {
+    this.gates.get(id)?.();
+  }
+}
+const tick = () => new Promise((r) => setImmediate(r));
+
+describe('RoundScheduler', () => {
+  test('a round runs beside the caller: undefined first, the result once finished, and the release is enqueued', async () => {
+    const p = new Gated();
+    const ready: string[] = [];
+    const s = new RoundScheduler(p, { onReady: (k) => ready.push(k) });
+    expect(s.round('ns/r', plan('http://a'), T, NOW)).toBeUndefined();
+    expect(s.round('ns/r', plan('http://a'), T, NOW)).toBeUndefined();
+    expect(p.started).toHaveLength(1);
+    p.finish(`http://a|s|${NOW.getTime()}`);
+    await tick();
+    expect(ready).toEqual(['ns/r']);
+    expect(s.round('ns/r', plan('http://a'), T, NOW)).toMatchObject({ verdict: 'Pass' });
+  });
+
+  test('a dead Prometheus occupies only its own slots: another address still gets its rounds', async () => {
+    const p = new Gated();
+    const s = new RoundScheduler(p, { concurrency: 4, perAddress: 2, onReady: () => undefined });
+    for (let i = 0; i < 5; i++) s.round(`ns/dead-${i}`, plan('http://dead'), { ...T, service: `d${i}` }, NOW);
+    s.round('ns/alive', plan('http://alive'), { ...T, service: 'a' }, NOW);
+    await tick();
+    expect(p.started.filter((x) => x.startsWith('http://dead'))).toHaveLength(2);
+    expect(p.started.filter((x) => x.startsWith('http://alive'))).toHaveLength(1);
+    expect(s.pending).toBe(6);
+  });
+
+  test('the total limit holds across addresses', async () => {
+    const p = new Gated();
+    const s = new RoundScheduler(p, { concurrency: 2, perAddress: 2, onReady: () => undefined });
+    for (const a of ['http://a', 'http://b', 'http://c']) s.round(`ns/${a}`, plan(a), T, NOW);
+    await tick();
+    expect(p.started).toHaveLength(2);
+    p.finish(p.started[0] as string);
+    await tick();
+    expect(p.started).toHaveLength(3);
+  });
+
+  test('a newer round replaces an older one of the same release; forget drops it', async () => {
+    const p = new Gated();
+    const s = new RoundScheduler(p, { onReady: () => undefined });
+    s.round('ns/r', plan('http://a'), T, NOW);
+    const later = new Date(NOW.getTime() + 30_000);
+    expect(s.round('ns/r', plan('http://a'), T, later)).toBeUndefined();
+    expect(s.round('ns/r', plan('http://a'), T, NOW)).toBeUndefined();
+    p.finish(`http://a|s|${later.getTime()}`);
+    await tick();
+    expect(s.round('ns/r', plan('http://a'), T, later)).toBeDefined();
+    s.forget('ns/r');
+    expect(s.round('ns/r', plan('http://a'), T, later)).toBeUndefined();
+  });
+
+  test('a preflight result is reused for a while, then checked again', async () => {
+    let now = 0;
+    const p = new Gated();
+    const s = new RoundScheduler(p, { preflightTtlMs: 10_000, now: () => now, onReady: () => undefined });
+    expect(s.preflight('ns/r', plan('http://a'), T)).toBeUndefined();
+    await tick();
+    expect(s.preflight('ns/r', plan('http://a'), T)).toEqual({ ok: true });
+    now = 10_001;
+    // The old result is still given while the new check runs.
+    expect(s.preflight('ns/r', plan('http://a'), T)).toEqual({ ok: true });
+  });
+});

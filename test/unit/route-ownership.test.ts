@@ -1,0 +1,67 @@
+import { describe, expect, test } from '@jest/globals';
+import type { CanaryReleaseStatus } from '../../src/api/status.js';
+import type { CanaryReleaseObject } from '../../src/controller/ports.js';
+import { routeOwner, sameRoute } from '../../src/controller/route-ownership.js';
+import { NOW, NS, TARGET, iso, pending, progressing } from './release-fixtures.js';
+
+const obj = (name: string, status?: CanaryReleaseStatus, created = iso(-600)): CanaryReleaseObject => ({
+  apiVersion: 'canary-operator.dev/v1alpha1', kind: 'CanaryRelease',
+  metadata: { name, namespace: NS, creationTimestamp: new Date(created) },
+  status,
+});
+const holding = (since: number, extra: Partial<CanaryReleaseStatus> = {}) => progressing(1, 10, iso(since), { ownsRouteSince: iso(since), releaseStartedAt: iso(since), ...extra });
+const waiting = (started: number) => pending({ releaseStartedAt: iso(started) });
+
+describe('sameRoute', () => {
+  test('same VirtualService and service: the same route unless both name disjoint routes', () => {
+    const named = (routes?: string[]) => ({ ...TARGET, virtualService: routes ? { name: 'reviews', routes } : { name: 'reviews' } });
+    expect(sameRoute(named(), named())).toBe(true);
+    expect(sameRoute(named(['a']), named())).toBe(true);
+    expect(sameRoute(named(['a', 'b']), named(['b']))).toBe(true);
+    expect(sameRoute(named(['a']), named(['b']))).toBe(false);
+    expect(sameRoute(named(), { ...named(), virtualService: { name: 'other' } })).toBe(false);
+    expect(sameRoute(named(), { ...named(), service: 'ratings' })).toBe(false);
+  });
+});
+
+describe('routeOwner', () => {
+  test('nobody else: this release owns the route', () => {
+    expect(routeOwner(obj('me'), TARGET, [obj('me')], NOW)).toBeUndefined();
+  });
+
+  test('a release holding the route owns it; one about to start waits, whatever the clocks say', () => {
+    const owner = routeOwner(obj('me', undefined, iso(-9999)), TARGET, [obj('other', holding(-5))], NOW);
+    expect(owner).toMatchObject({ release: `${NS}/other`, route: `VirtualService ${NS}/reviews` });
+    expect(owner?.description).toBe(`v1 -> v2, started at ${iso(-5)}`);
+  });
+
+  test('a waiting release that started earlier does not take a route another one holds', () => {
+    expect(routeOwner(obj('me', waiting(-100)), TARGET, [obj('other', holding(-5))], NOW)?.release).toBe(`${NS}/other`);
+  });
+
+  test('with nobody holding it, the waiting release that started first takes it', () => {
+    expect(routeOwner(obj('me', waiting(-50)), TARGET, [obj('other', waiting(-100))], NOW)?.release).toBe(`${NS}/other`);
+    expect(routeOwner(obj('me', waiting(-100)), TARGET, [obj('other', waiting(-50))], NOW)).toBeUndefined();
+  });
+
+  test('ties go to the older object, then the name', () => {
+    expect(routeOwner(obj('b', waiting(-50), iso(-10)), TARGET, [obj('a', waiting(-50), iso(-10))], NOW)?.release).toBe(`${NS}/a`);
+    expect(routeOwner(obj('a', waiting(-50), iso(-10)), TARGET, [obj('b', waiting(-50), iso(-20))], NOW)?.release).toBe(`${NS}/b`);
+  });
+
+  test('finished releases do not hold a route, unless their last write has not reached it yet', () => {
+    const done = obj('other', holding(-60, { phase: 'Succeeded', canaryWeight: 100 }));
+    expect(routeOwner(obj('me'), TARGET, [done], NOW)).toBeUndefined();
+    expect(routeOwner(obj('me'), TARGET, [done], NOW, () => true)?.release).toBe(`${NS}/other`);
+  });
+
+  test('a replaced release still returning its old route to stable holds that route too', () => {
+    const moved = holding(-60, { target: { ...TARGET, virtualService: { name: 'reviews-b' } }, restore: { target: TARGET, stableSubset: 'v1', canarySubset: 'v2' } });
+    expect(routeOwner(obj('me'), TARGET, [obj('other', moved)], NOW)?.release).toBe(`${NS}/other`);
+  });
+
+  test('releases on other routes do not matter', () => {
+    const elsewhere = holding(-5, { target: { ...TARGET, virtualService: { name: 'ratings' } } });
+    expect(routeOwner(obj('me'), TARGET, [obj('other', elsewhere)], NOW)).toBeUndefined();
+  });
+});
