@@ -327,7 +327,9 @@ describe('WorkQueue: one worker per group (releases of one namespace)', () => {
 });
 
 describe('WorkQueue: delays beyond what a timer can hold', () => {
-  afterEach(() => jest.useRealTimers());
+  afterEach(() => {
+    jest.useRealTimers();
+  });
   test('a delay above 2^31-1 ms wakes the key after at most that, never after 1 ms', () => {
     jest.useFakeTimers();
     const q = new WorkQueue();
