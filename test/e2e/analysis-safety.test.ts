@@ -28,7 +28,7 @@ const ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
 
 function pluginWait(namespace: string): Promise<number | null> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(ROOT, 'dist', 'src', 'plugin', 'main.js'), 'wait', 'reviews', '-n', namespace, '--kubeconfig', kubeconfigPath(), '--timeout', '60s'], { stdio: 'ignore' });
+    const child = spawn(join(ROOT, 'bin', 'kubectl-canary'), ['wait', 'reviews', '-n', namespace, '--kubeconfig', kubeconfigPath(), '--timeout', '60s'], { stdio: 'ignore' });
     child.once('close', (code) => resolve(code));
   });
 }

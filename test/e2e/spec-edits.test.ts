@@ -33,7 +33,7 @@ describe('an edited plan', () => {
   it('cut below the current step while gates fail does not promote', async () => {
     await c.createRelease(gated, base({
       steps: [{ weight: 10, duration: '1s' }, { weight: 20, duration: '1s' }, { weight: 30, duration: '1h' }, { weight: 100 }],
-      analysis: { interval: '1s', window: '2s', minRequests: 1, failureLimit: 1000, gates: [{ name: 'errors', errorRate: { max: '5%' } }] },
+      analysis: { interval: '1s', window: '2s', minRequests: 1, failureLimit: 100, gates: [{ name: 'errors', errorRate: { max: '5%' } }] },
     }));
     await waitForRelease(c, gated, 'step 3', (r) => r.status?.currentStep === 3, 60_000);
     await behave(c, gated, 'v2', { errorRate: 0.5 });

@@ -765,9 +765,13 @@ describe('spec subsets changed (supersede)', () => {
     expect(cond(waiting, ConditionType.Progressing)).toMatchObject({ reason: Reason.WaitingForRestore });
     // Restored: the old route is at 0; the new release (v1 -> v3) sees v1 with all traffic and starts.
     const v3Route = trafficAt(undefined, 'v1', 'v3');
-    const started = decide(snap({ spec: v3, status: waiting.status }), { ...obs(undefined), route: v3Route, restoreRoute: trafficAt(0) }, at(2));
-    expect(started.status.restore).toBeUndefined();
-    expect(reasons(started)).toEqual([Reason.TrafficRestored, Reason.StepAdvanced]);
+    const restored = decide(snap({ spec: v3, status: waiting.status }), { ...obs(undefined), route: v3Route, restoreRoute: trafficAt(0) }, at(2));
+    expect(restored.status.restore).toBeUndefined();
+    expect(restored.status.ownsRouteSince).toBeUndefined();
+    expect(reasons(restored)).toEqual([Reason.TrafficRestored]);
+    // The next look: the new release takes its route like any other, and starts.
+    const started = decide(snap({ spec: v3, status: restored.status }), { ...obs(undefined), route: v3Route }, at(3));
+    expect(reasons(started)).toEqual([Reason.StepAdvanced]);
     expect(started.status).toMatchObject({ canarySubset: 'v3', currentStep: 1, canaryWeight: 10 });
   });
 
