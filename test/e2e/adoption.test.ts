@@ -38,7 +38,7 @@ describe('adopting the route as it is', () => {
     expect(r.status?.message).toContain('already');
     await sleep(2000);
     expect(await generation(ns)).toBe(gen0);
-    expect(await c.weights(ns)).toEqual({ v3: 100 });
+    expect(await c.settled(ns, { v3: 100 })).toEqual({ v3: 100 });
   }, 60_000);
 
   it('a route between stable and canary that is not a step of the plan holds, says what it sees, and moves nothing', async () => {
@@ -52,7 +52,7 @@ describe('adopting the route as it is', () => {
     expect(r.status?.message).toContain('spec.steps');
     await sleep(3000);
     expect(await generation(ns)).toBe(gen0);
-    expect(await c.weights(ns)).toEqual({ v1: 90, v2: 10 });
+    expect(await c.settled(ns, { v1: 90, v2: 10 })).toEqual({ v1: 90, v2: 10 });
     expect((await c.eventsWith(ns, ['RouteNotAtStart'])).filter((e) => e.reason === 'RouteNotAtStart')).toHaveLength(1);
   }, 60_000);
 
@@ -65,7 +65,7 @@ describe('adopting the route as it is', () => {
     expect(r.status).toMatchObject({ phase: 'Progressing', canaryWeight: 50 });
     expect(await generation(ns)).toBe(gen0);
     await waitForRelease(c, ns, 'Succeeded', (x) => x.status?.phase === 'Succeeded');
-    expect(await c.weights(ns)).toEqual({ v1: 0, v2: 100 });
+    expect(await c.settled(ns, { v1: 0, v2: 100 })).toEqual({ v1: 0, v2: 100 });
     expect((await generation(ns)) - gen0).toBe(1);
   }, 60_000);
 
@@ -84,7 +84,7 @@ describe('adopting the route as it is', () => {
     expect(condition(r, 'Promoted')?.reason).toBe('AlreadyPromoted');
     await sleep(2000);
     expect(await generation(ns)).toBe(gen0);
-    expect(await c.weights(ns)).toEqual({ v1: 0, v2: 100 });
+    expect(await c.settled(ns, { v1: 0, v2: 100 })).toEqual({ v1: 0, v2: 100 });
   }, 60_000);
 
   it('a finished release whose status is lost adopts the route instead of starting over', async () => {
@@ -101,7 +101,7 @@ describe('adopting the route as it is', () => {
     await waitForRelease(c, ns, 'Succeeded after the status was lost', (x) => x.status?.phase === 'Succeeded' && condition(x, 'Promoted')?.reason === 'AlreadyPromoted');
     await sleep(2000);
     expect(await generation(ns)).toBe(gen0);
-    expect(await c.weights(ns)).toEqual({ v1: 0, v2: 100 });
+    expect(await c.settled(ns, { v1: 0, v2: 100 })).toEqual({ v1: 0, v2: 100 });
   }, 60_000);
 
   it('waits for the stable workload too before the first traffic move', async () => {

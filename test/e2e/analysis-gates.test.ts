@@ -69,7 +69,7 @@ describe('analysis gates', () => {
   it('promote a healthy canary, with every gate value in status', async () => {
     await c.createRelease(ns.healthy, release(analysis({}, [ERRORS, P99])));
     const r = await waitForRelease(c, ns.healthy, 'Succeeded', (x) => x.status?.phase === 'Succeeded', 60_000);
-    expect(await c.weights(ns.healthy)).toEqual({ v1: 0, v2: 100 });
+    expect(await c.settled(ns.healthy, { v1: 0, v2: 100 })).toEqual({ v1: 0, v2: 100 });
     expect(gate(r, 'errors')).toMatchObject({ verdict: 'Pass', value: 0 });
     expect(gate(r, 'errors')?.query).toContain('destination_version="v2"');
     expect(gate(r, 'p99')?.verdict).toBe('Pass');
@@ -98,7 +98,7 @@ describe('analysis gates', () => {
     expect(gate(r, 'p99')?.verdict).toBe('Fail');
     expect(gate(r, 'errors')?.verdict).toBe('Pass');
     expect(r.status?.message).toMatch(/p99 latency [0-9.]+ms > 500ms/);
-    expect(await c.weights(ns.slow)).toEqual({ v1: 100, v2: 0 });
+    expect(await c.settled(ns.slow, { v1: 100, v2: 0 })).toEqual({ v1: 100, v2: 0 });
   }, 90_000);
 
   it('pause instead of rolling back with onFailure: pause, freezing the weights until a person decides', async () => {
@@ -108,11 +108,11 @@ describe('analysis gates', () => {
     expect(r.status?.pausedBy).toBe('analysis');
     expect(condition(r, 'Progressing')?.reason).toBe('AnalysisFailed');
     await new Promise((res) => setTimeout(res, 3000));
-    expect(await c.weights(ns.pause)).toEqual({ v1: 80, v2: 20 });
+    expect(await c.settled(ns.pause, { v1: 80, v2: 20 })).toEqual({ v1: 80, v2: 20 });
     expect((await c.release(ns.pause))?.status?.phase).toBe('Paused');
     await c.annotate(ns.pause, 'canary-operator.dev/abort', 'looked-bad');
     await waitForRelease(c, ns.pause, 'RolledBack after abort', (x) => x.status?.phase === 'RolledBack');
-    expect(await c.weights(ns.pause)).toEqual({ v1: 100, v2: 0 });
+    expect(await c.settled(ns.pause, { v1: 100, v2: 0 })).toEqual({ v1: 100, v2: 0 });
   }, 90_000);
 
   it('hold while Prometheus is down (no advance, no promotion) and continue once it is back', async () => {
@@ -124,7 +124,7 @@ describe('analysis gates', () => {
       await new Promise((res) => setTimeout(res, 4000));
       const still = await c.release(ns.outage);
       expect(still?.status).toMatchObject({ phase: 'Progressing', currentStep: 1, canaryWeight: 20 });
-      expect(await c.weights(ns.outage)).toEqual({ v1: 80, v2: 20 });
+      expect(await c.settled(ns.outage, { v1: 80, v2: 20 })).toEqual({ v1: 80, v2: 20 });
       expect(held.status?.message).toContain('metrics unavailable since');
       expect(still?.status?.message).toContain('metrics unavailable since');
       expect((await c.eventsWith(ns.outage, ['MetricsUnavailable'])).map((e) => e.reason)).toContain('MetricsUnavailable');

@@ -70,7 +70,7 @@ describe('evidence is tied to the step', () => {
     const r = await waitForRelease(c, n, 'ended', (x) => x.status?.phase === 'RolledBack' || x.status?.phase === 'Succeeded', 60_000);
     expect(r.status?.phase).toBe('RolledBack');
     expect(condition(r, 'Progressing')?.reason).toBe('AnalysisFailed');
-    expect(await c.weights(n)).toEqual({ v1: 100, v2: 0 });
+    expect(await c.settled(n, { v1: 100, v2: 0 })).toEqual({ v1: 100, v2: 0 });
   }, 90_000);
 
   it('a retry waits for fresh data: a canary fixed after a rollback is judged on what it does now', async () => {
@@ -137,7 +137,7 @@ describe('a quiet canary', () => {
     const r = await waitForRelease(c, n, 'Paused', (x) => x.status?.phase === 'Paused', 60_000);
     expect(r.status?.pausedBy).toBe('analysis');
     expect(condition(r, 'Progressing')?.reason).toBe('AnalysisInconclusive');
-    expect(await c.weights(n)).toEqual({ v1: 80, v2: 20 });
+    expect(await c.settled(n, { v1: 80, v2: 20 })).toEqual({ v1: 80, v2: 20 });
     await waitFor('still paused', async () => (await c.release(n))?.status?.phase === 'Paused');
   }, 90_000);
 });

@@ -28,7 +28,7 @@ describe('a finished release whose route is re-synced', () => {
     await c.bookinfo(ns);
     await c.createRelease(ns, spec);
     await waitForRelease(c, ns, 'Succeeded', (r) => r.status?.phase === 'Succeeded');
-    expect(await c.weights(ns)).toEqual({ v1: 0, v2: 100 });
+    expect(await c.settled(ns, { v1: 0, v2: 100 })).toEqual({ v1: 0, v2: 100 });
 
     // `kubectl apply` of the original VirtualService from git: all traffic back on v1.
     const vs = (await c.virtualService(ns)) as { metadata: Record<string, unknown>; spec: unknown };
@@ -47,7 +47,7 @@ describe('a finished release whose route is re-synced', () => {
     await waitFor('drift metric', async () => (await metric('canary_operator_route_drift', { namespace: ns, name: 'reviews' })) === 1);
     // No fight: the route keeps what was applied.
     await new Promise((res) => setTimeout(res, 3000));
-    expect(await c.weights(ns)).toEqual({ v1: 100 });
+    expect(await c.settled(ns, { v1: 100 })).toEqual({ v1: 100 });
 
     // Put back what the release left: in sync again.
     await c.patchVirtualService(ns, [

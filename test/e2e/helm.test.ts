@@ -159,7 +159,7 @@ describe('helm install', () => {
     });
     const done = await waitForRelease(c, app, 'Succeeded', (r) => r.status?.phase === 'Succeeded', 30_000);
     expect(done.status).toMatchObject({ canaryWeight: 100, stableSubset: 'v1', canarySubset: 'v2' });
-    expect(await c.weights(app)).toEqual({ v1: 0, v2: 100 });
+    expect(await c.settled(app, { v1: 0, v2: 100 })).toEqual({ v1: 0, v2: 100 });
 
     // It took the chart's Lease, as this pod.
     const lease = await c.kc.makeApiClient(CoordinationV1Api).readNamespacedLease({ namespace: ns, name: env.LEASE_NAME! });

@@ -115,7 +115,7 @@ describe('kubectl canary', () => {
     expect((await c.release(ns))?.spec.paused).toBe(true);
     await waitForRelease(c, ns, 'Paused', (r) => r.status?.phase === 'Paused');
     await new Promise((res) => setTimeout(res, 4000));
-    expect(await c.weights(ns)).toEqual({ v1: 80, v2: 20 });
+    expect(await c.settled(ns, { v1: 80, v2: 20 })).toEqual({ v1: 80, v2: 20 });
     expect((await canary('status', 'reviews', '-n', ns)).stdout).toContain('  Paused:      by spec.paused since ');
 
     const resumed = await canary('resume', 'reviews', '-n', ns);
@@ -124,7 +124,7 @@ describe('kubectl canary', () => {
     const done = await canary('wait', 'reviews', '-n', ns, '--timeout', '30s');
     expect(done.code).toBe(0);
     expect(done.stdout).toMatch(new RegExp(`^canaryrelease ${ns}/reviews Succeeded: Promoted: 100% of traffic to v2.*\\n$`));
-    expect(await c.weights(ns)).toEqual({ v1: 0, v2: 100 });
+    expect(await c.settled(ns, { v1: 0, v2: 100 })).toEqual({ v1: 0, v2: 100 });
     expect((await c.eventsWith(ns, ['Paused', 'Resumed'])).map((e) => e.reason)).toEqual(expect.arrayContaining(['Paused', 'Resumed']));
   }, 60_000);
 
@@ -142,7 +142,7 @@ describe('kubectl canary', () => {
     expect(condition(r!, 'Promoted')?.reason).toBe('ManualPromotion');
     const value = r?.metadata.annotations?.['canary-operator.dev/promote'];
     expect((r?.status?.handledRequests as Record<string, string>).promote).toBe(value);
-    expect(await c.weights(ns)).toEqual({ v1: 0, v2: 100 });
+    expect(await c.settled(ns, { v1: 0, v2: 100 })).toEqual({ v1: 0, v2: 100 });
   }, 60_000);
 
   it('abort rolls back and wait exits 1; retry runs the release again; wait times out with 2', async () => {
@@ -155,7 +155,7 @@ describe('kubectl canary', () => {
     const waited = await waiting;
     expect(waited.code).toBe(1);
     expect(waited.stdout).toMatch(new RegExp(`^canaryrelease ${ns}/reviews RolledBack: Aborted on request at 30%.*\\n$`));
-    expect(await c.weights(ns)).toEqual({ v1: 100, v2: 0 });
+    expect(await c.settled(ns, { v1: 100, v2: 0 })).toEqual({ v1: 100, v2: 0 });
 
     // Right after the retry request, the old RolledBack must not count as the outcome.
     const retried = await canary('retry', 'reviews', '-n', ns);

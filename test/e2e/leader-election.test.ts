@@ -42,6 +42,7 @@ describe('leader election', () => {
     const events = await c.eventsWith(ns, ['Promoted']);
     const advanced = events.filter((e) => e.reason === 'StepAdvanced').map((e) => e.message?.match(/Step (\d)\//)?.[1]);
     expect(advanced.sort()).toEqual(['1', '2', '3']);
+    await c.settled(ns, { v1: 0, v2: 100 });
     const vsGen1 = ((await c.virtualService(ns)).metadata as { generation?: number }).generation ?? 0;
     expect(vsGen1 - vsGen0).toBe(4);
     const lease = await waitFor('lease held by b', async () => {

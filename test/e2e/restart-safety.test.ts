@@ -53,7 +53,7 @@ describe('restart safety', () => {
       if (seen.at(-1) !== w) seen.push(w);
       return (await c.release(ns))?.status?.phase === 'Succeeded';
     }, 20_000, 100);
-    const last = (await c.weights(ns)).v2 ?? 0;
+    const last = (await c.settled(ns, { v1: 0, v2: 100 })).v2 ?? 0;
     if (seen.at(-1) !== last) seen.push(last);
     expect(seen).toEqual([10, 50, 100]);
     // One VirtualService write per transition (10, 50, 100), kill or not.

@@ -36,7 +36,7 @@ describe('two releases on one route', () => {
     expect(held.status?.message).toContain(`CanaryRelease ${ns}/first`);
     // Several seconds of both being reconciled: the route is written once (step 1 of the owner).
     await new Promise((r) => setTimeout(r, 5000));
-    expect(await c.weights(ns)).toEqual({ v1: 90, v2: 10 });
+    expect(await c.settled(ns, { v1: 90, v2: 10 })).toEqual({ v1: 90, v2: 10 });
     expect((await generation(ns)) - gen0).toBe(1);
     const secondEvents = await c.events(ns, 'second');
     expect(secondEvents.filter((e) => e.reason === 'RouteInUse')).toHaveLength(1);
@@ -48,7 +48,7 @@ describe('two releases on one route', () => {
     await waitForRelease(c, ns, 'first RolledBack', (r) => r.status?.phase === 'RolledBack', 30_000, 'first');
     const done = await waitForRelease(c, ns, 'second Succeeded', (r) => r.status?.phase === 'Succeeded', 40_000, 'second');
     expect(done.status).toMatchObject({ stableSubset: 'v1', canarySubset: 'v3', canaryWeight: 100 });
-    expect(await c.weights(ns)).toEqual({ v1: 0, v2: 0, v3: 100 });
+    expect(await c.settled(ns, { v1: 0, v2: 0, v3: 100 })).toEqual({ v1: 0, v2: 0, v3: 100 });
     const all = [...(await c.events(ns, 'second')), ...(await c.events(ns, 'first'))];
     expect(all.filter((e) => e.reason === 'TrafficDrift')).toEqual([]);
   }, 120_000);

@@ -43,7 +43,7 @@ describe('an edited plan', () => {
     const r = await c.release(gated);
     expect(r?.status?.phase).toBe('Progressing');
     expect(r?.status?.canaryWeight).toBe(30);
-    expect(await c.weights(gated)).toEqual({ v1: 70, v2: 30 });
+    expect(await c.settled(gated, { v1: 70, v2: 30 })).toEqual({ v1: 70, v2: 30 });
   }, 90_000);
 
   it('with a lower weight at the current position never moves traffic down', async () => {
@@ -58,7 +58,7 @@ describe('an edited plan', () => {
       return (await c.release(ns))?.status?.phase === 'Succeeded';
     }, 30_000, 100);
     expect(Math.min(...seen)).toBeGreaterThanOrEqual(50);
-    expect(await c.weights(ns)).toEqual({ v1: 0, v2: 100 });
+    expect(await c.settled(ns, { v1: 0, v2: 100 })).toEqual({ v1: 0, v2: 100 });
   }, 60_000);
 });
 
@@ -72,7 +72,7 @@ describe('a changed target', () => {
     });
     await c.createRelease(ns, base({ steps: [{ weight: 10, duration: '1h' }, { weight: 100 }] }));
     await waitForRelease(c, ns, 'step 1', (r) => r.status?.currentStep === 1);
-    expect(await c.weights(ns)).toEqual({ v1: 90, v2: 10 });
+    expect(await c.settled(ns, { v1: 90, v2: 10 })).toEqual({ v1: 90, v2: 10 });
     await c.patchRelease(ns, { spec: { virtualService: { name: 'reviews-b' } } });
     await waitFor('old route back on stable', async () => (await c.weights(ns)).v1 === 100);
     const weightsB = async () => {
@@ -83,12 +83,12 @@ describe('a changed target', () => {
       return Object.fromEntries(route.map((d) => [d.destination.subset, d.weight ?? (route.length === 1 ? 100 : 0)]));
     };
     await waitFor('new route at step 1', async () => (await weightsB()).v2 === 10);
-    expect(await c.weights(ns)).toEqual({ v1: 100, v2: 0 });
+    expect(await c.settled(ns, { v1: 100, v2: 0 })).toEqual({ v1: 100, v2: 0 });
     const events = await c.eventsWith(ns, ['Superseded']);
     expect(events.find((e) => e.reason === 'Superseded')?.message).toContain('reviews-b');
     await c.deleteRelease(ns);
     await waitFor('deleted', async () => (await c.release(ns)) === undefined);
     expect(await weightsB()).toEqual({ v1: 100, v2: 0 });
-    expect(await c.weights(ns)).toEqual({ v1: 100, v2: 0 });
+    expect(await c.settled(ns, { v1: 100, v2: 0 })).toEqual({ v1: 100, v2: 0 });
   }, 60_000);
 });

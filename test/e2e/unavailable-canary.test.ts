@@ -25,7 +25,7 @@ describe('a canary that loses its pods or its subset while it has traffic', () =
     await c.bookinfo(ns);
     await c.createRelease(ns, spec());
     await waitForRelease(c, ns, 'step 1', (r) => r.status?.currentStep === 1);
-    expect(await c.weights(ns)).toEqual({ v1: 90, v2: 10 });
+    expect(await c.settled(ns, { v1: 90, v2: 10 })).toEqual({ v1: 90, v2: 10 });
     await c.setAvailable(ns, 'reviews-v2', false);
     const lostAt = Date.now();
     const holding = await waitForRelease(c, ns, 'holding', (r) => condition(r, 'CanaryAvailable')?.status === 'False');

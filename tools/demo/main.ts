@@ -19,7 +19,7 @@ const NS = process.env.DEMO_NAMESPACE ?? 'bookinfo';
 const args = new Set(process.argv.slice(2));
 const keep = args.has('--keep');
 const plain = args.has('--plain') || !process.stdout.isTTY;
-/** Demo steps hold seconds, not minutes; analysis rounds every 2s over a 20s window. */
+/** Demo steps hold seconds, not minutes; analysis rounds every 2s over an 8s window, which fits in a step (a step advances only on a round measured entirely at its weight). */
 const STEP_SECONDS = Number(process.env.DEMO_STEP_SECONDS ?? 10);
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
@@ -108,7 +108,7 @@ async function applyRelease(kc: KubeConfig, file: string): Promise<void> {
   const [doc] = (await examples('bookinfo-reviews', file)) as (KubernetesObject & { spec: { steps: { duration?: string }[]; analysis: Record<string, unknown> } })[];
   if (!doc) throw new Error(`${file} is empty`);
   for (const s of doc.spec.steps) if (s.duration) s.duration = `${STEP_SECONDS}s`;
-  Object.assign(doc.spec.analysis, { interval: '2s', window: '20s', minRequests: 20 });
+  Object.assign(doc.spec.analysis, { interval: '2s', window: '8s', minRequests: 20 });
   const custom = kc.makeApiClient(CustomObjectsApi);
   const ids = { group: 'canary-operator.dev', version: 'v1alpha1', namespace: NS, plural: 'canaryreleases' };
   try {

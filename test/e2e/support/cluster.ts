@@ -151,6 +151,24 @@ export class Cluster {
     return Object.fromEntries(route.map((d) => [d.destination.subset ?? '', d.weight ?? (route.length === 1 ? 100 : 0)]));
   }
 
+  /**
+   * The route's weights once they equal `expected` (or what they are after 5s).
+   * The operator writes the status a moment before the route (intent first),
+   * so a test that saw the status must give the route that moment.
+   */
+  async settled(ns: string, expected: Record<string, number>, index = -1): Promise<Record<string, number>> {
+    const want = JSON.stringify(Object.entries(expected).sort());
+    let last: Record<string, number> = {};
+    try {
+      return await waitFor(`weights ${JSON.stringify(expected)}`, async () => {
+        last = await this.weights(ns, index);
+        return JSON.stringify(Object.entries(last).sort()) === want ? last : undefined;
+      }, 5000, 50);
+    } catch {
+      return last;
+    }
+  }
+
   async events(ns: string, name = 'reviews'): Promise<CoreV1Event[]> {
     const list = await this.core.listNamespacedEvent({ namespace: ns, fieldSelector: `involvedObject.name=${name}` });
     return list.items;
