@@ -26,7 +26,10 @@ export const RouteRefSchema = z.object({
 
 export const CanaryReleaseStatusSchema = z.object({
   phase: z.enum(Phase).optional(),
+  /** What the release is doing or waiting for, in full. */
   message: z.string().optional(),
+  /** The same in a few words, for the MESSAGE column of kubectl get. */
+  summary: z.string().optional(),
   observedGeneration: z.number().int().optional(),
   /** The subsets of the release in effect; a spec naming others starts a new release. */
   stableSubset: z.string().optional(),

@@ -11,6 +11,7 @@ import type { Observations, ReleaseSnapshot, RouteOwner } from './decide.js';
 import { formatDuration } from './duration.js';
 import type { AnalysisPlan, ReleasePlan } from './plan.js';
 import { positionOf, type PlanPosition, type PlannedStep } from './steps.js';
+import { summaryOf } from './summary.js';
 import { clampDelay, isoOf, timeOf } from './time.js';
 import type { RouteObservation, RouteView, WorkloadState } from './traffic.js';
 
@@ -79,6 +80,7 @@ export class DecisionBuilder {
   done(requeueAfterMs?: number): Decision {
     const kept = this.snap.status.conditions?.filter((c) => !this.dropped.has(c.type));
     this.status.conditions = setConditions(kept, this.updates, this.now, this.snap.generation);
+    this.status.summary = summaryOf(this.status);
     return {
       status: this.status,
       setCanaryPercent: this.setCanaryPercent,
