@@ -140,8 +140,9 @@ function decideActive(d: DecisionBuilder, plan: ReleasePlan, obs: Observations, 
   st.ownsRouteSince ??= d.nowIso;
   const route = obs.route;
   if (!route?.ok) {
-    // A canary with traffic whose subset vanished serves 503s: its traffic goes back within the deadline.
-    if ((st.canaryWeight ?? 0) > 0 && route?.view && route.reason !== Reason.VirtualServiceNotFound) {
+    // A canary with traffic whose subset vanished serves 503s: its traffic goes back within the deadline
+    // (not when stable cannot be reached either: that would send everything to a broken subset).
+    if ((st.canaryWeight ?? 0) > 0 && route?.view && route.unreachable === 'canary') {
       d.notRoutable(route);
       return d.canaryCannotServe(plan, route.view, route.message);
     }

@@ -23,7 +23,14 @@ export type RouteObservation =
    * can still be written, which is how a canary that lost its subset gets its
    * traffic back.
    */
-  | { ok: false; reason: Reason; message: string; view?: RouteView | undefined };
+  | {
+      ok: false;
+      reason: Reason;
+      message: string;
+      view?: RouteView | undefined;
+      /** Which subset the route can no longer reach (its subset or the whole DestinationRule is gone). */
+      unreachable?: 'stable' | 'canary' | 'both' | undefined;
+    };
 
 export interface WorkloadState {
   available: boolean;

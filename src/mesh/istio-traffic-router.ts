@@ -35,15 +35,18 @@ export class IstioTrafficRouter implements TrafficRouter {
     }
     const resolved = resolveManagedRoutes(vs, releaseTarget(t));
     const view = resolved.ok ? routeView(resolved.routes, releaseTarget(t), vs.metadata?.generation ?? 0) : undefined;
-    const fail = (reason: Reason, message: string): { route: RouteObservation } => ({ route: { ok: false, reason, message, view } });
+    const fail = (reason: Reason, message: string, unreachable: 'stable' | 'canary' | 'both'): { route: RouteObservation } =>
+      ({ route: { ok: false, reason, message, view, unreachable } });
     const dr = this.destinationRules.get(t.destinationRule, t.namespace);
-    if (!dr) return fail(Reason.DestinationRuleNotFound, `DestinationRule ${t.namespace}/${t.destinationRule} (spec.destinationRule.name) not found`);
+    if (!dr) return fail(Reason.DestinationRuleNotFound, `DestinationRule ${t.namespace}/${t.destinationRule} (spec.destinationRule.name) not found`, 'both');
     const subsets = subsetsOf(dr);
-    for (const [field, name] of [['spec.stable.subset', t.stableSubset], ['spec.canary.subset', t.canarySubset]] as const) {
-      if (!subsets.some((s) => s.name === name)) {
-        const known = subsets.map((s) => s.name).join(', ') || 'none';
-        return fail(Reason.SubsetNotFound, `${field}: subset "${name}" is not defined in DestinationRule ${t.namespace}/${t.destinationRule} (it has: ${known})`);
-      }
+    const missing = (['stable', 'canary'] as const).filter((role) => !subsets.some((s) => s.name === (role === 'stable' ? t.stableSubset : t.canarySubset)));
+    const first = missing[0];
+    if (first) {
+      const name = first === 'stable' ? t.stableSubset : t.canarySubset;
+      const known = subsets.map((s) => s.name).join(', ') || 'none';
+      return fail(Reason.SubsetNotFound, `spec.${first}.subset: subset "${name}" is not defined in DestinationRule ${t.namespace}/${t.destinationRule} (it has: ${known})`,
+        missing.length > 1 ? 'both' : first);
     }
     const labels = (name: string) => subsets.find((s) => s.name === name)?.labels ?? {};
     const subsetLabels = { stable: labels(t.stableSubset), canary: labels(t.canarySubset) };

@@ -646,7 +646,7 @@ describe('traffic not routable', () => {
   });
 
   test('a canary whose subset vanished while it has traffic is held with a deadline, then gets its traffic back', () => {
-    const route = { ...trafficAt(10), ok: false as const, reason: Reason.SubsetNotFound, message: 'subset "v2" is not defined' };
+    const route = { ...trafficAt(10), ok: false as const, reason: Reason.SubsetNotFound, message: 'subset "v2" is not defined', unreachable: 'canary' as const };
     const held = decide(snap({ status: progressing(1, 10, iso(-60)) }), { route, canary: AVAILABLE }, NOW);
     expect(held.setCanaryPercent).toBeUndefined();
     expect(held.status.canaryLostSince).toBe(NOW.toISOString());
@@ -687,6 +687,16 @@ describe('traffic not routable', () => {
     const d2 = decide(after(s, d1), obs(10), at(1));
     expect(cond(d2, ConditionType.TrafficRoutable)).toMatchObject({ status: 'True', reason: Reason.Routable });
     expect(d2.events).toEqual([expect.objectContaining({ type: 'Normal', reason: Reason.Routable })]);
+  });
+});
+
+describe('a subset that vanished', () => {
+  test('the stable subset gone while the canary has traffic: hold, never send everything to a subset that cannot be reached', () => {
+    const route = { ...trafficAt(10), ok: false as const, reason: Reason.SubsetNotFound, message: 'subset "v1" is not defined', unreachable: 'stable' as const };
+    const d = decide(snap({ status: progressing(1, 10, iso(-60), { canaryLostSince: iso(-120) }) }), { route, canary: AVAILABLE }, NOW);
+    expect(d.status.phase).toBe(Phase.Progressing);
+    expect(d.setCanaryPercent).toBeUndefined();
+    expect(cond(d, ConditionType.TrafficRoutable)).toMatchObject({ status: 'False', reason: Reason.SubsetNotFound });
   });
 });
 
