@@ -24,6 +24,8 @@ const ConfigSchema = z.object({
   /** Default: POD_NAMESPACE, else "default". */
   LEASE_NAMESPACE: z.string().optional(),
   LEASE_DURATION_SECONDS: z.coerce.number().int().min(2).max(300).default(15),
+  /** Timeout of every Kubernetes API request except watches (Lease calls get a shorter one under leader election). */
+  KUBE_API_TIMEOUT_SECONDS: z.coerce.number().min(1).max(300).default(10),
 });
 export type Config = z.infer<typeof ConfigSchema> & { namespaces: string[] };
 

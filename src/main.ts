@@ -2,13 +2,14 @@
 // The operator's entrypoint: configuration, logging, the controller, the
 // health/metrics server, and a clean shutdown on SIGTERM/SIGINT.
 import { hostname } from 'node:os';
-import { ApisApi, CoordinationV1Api, KubeConfig } from '@kubernetes/client-node';
+import { ApisApi, CoordinationV1Api } from '@kubernetes/client-node';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { AnalysisRunner } from './analysis/analysis-runner.js';
 import { CachedQuerier } from './analysis/prometheus/cached-querier.js';
 import { PrometheusClient } from './analysis/prometheus/client.js';
 import { loadConfig } from './config.js';
 import { Controller, type ControllerHooks } from './controller/controller.js';
+import { OperatorKubeConfig } from './kube/api-clients.js';
 import { LeaderElector } from './kube/leader-election.js';
 import { OperatorMetrics } from './metrics/operator-metrics.js';
 import { InstrumentedQuerier } from './analysis/prometheus/instrumented-querier.js';
@@ -19,7 +20,8 @@ import { createLogger } from './log.js';
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const log = createLogger(config.LOG_LEVEL);
-  const kc = new KubeConfig();
+  // Every client made from it: request timeout, one keep-alive agent, fieldManager=canary-operator.
+  const kc = new OperatorKubeConfig({ requestTimeoutMs: config.KUBE_API_TIMEOUT_SECONDS * 1000 });
   kc.loadFromDefault();
   const instance = config.POD_NAME ?? `${hostname()}-${process.pid}`;
   log.info({ server: kc.getCurrentCluster()?.server, instance }, 'canary-operator starting');
