@@ -9,7 +9,7 @@ import { CachedQuerier } from './analysis/prometheus/cached-querier.js';
 import { PrometheusClient } from './analysis/prometheus/client.js';
 import { loadConfig } from './config.js';
 import { Controller, type ControllerHooks } from './controller/controller.js';
-import { OperatorKubeConfig } from './kube/api-clients.js';
+import { OperatorKubeConfig, makeApiClient } from './kube/api-clients.js';
 import { LeaderElector } from './kube/leader-election.js';
 import { OperatorMetrics } from './metrics/operator-metrics.js';
 import { InstrumentedQuerier } from './analysis/prometheus/instrumented-querier.js';
@@ -88,14 +88,18 @@ async function main(): Promise<void> {
     return;
   }
   const leaseMs = config.LEASE_DURATION_SECONDS * 1000;
+  const renewDeadlineMs = Math.round(leaseMs * 2 / 3);
+  // Short enough that a hung Lease call leaves time for another try before the renew deadline.
+  const leaseCallTimeoutMs = Math.min(config.KUBE_API_TIMEOUT_SECONDS * 1000, Math.floor(renewDeadlineMs / 2));
   elector = new LeaderElector({
-    api: kc.makeApiClient(CoordinationV1Api),
+    api: makeApiClient(kc, CoordinationV1Api, { requestTimeoutMs: leaseCallTimeoutMs }),
     namespace: config.LEASE_NAMESPACE ?? config.POD_NAMESPACE ?? 'default',
     name: config.LEASE_NAME,
     identity: instance,
     leaseDurationMs: leaseMs,
-    renewDeadlineMs: Math.round(leaseMs * 2 / 3),
+    renewDeadlineMs,
     retryPeriodMs: Math.max(500, Math.round(leaseMs / 7.5)),
+    callTimeoutMs: leaseCallTimeoutMs,
     log,
     onStartedLeading: () => {
       metrics?.leader.set(1);
