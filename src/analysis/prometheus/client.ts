@@ -118,8 +118,9 @@ export class PrometheusClient implements MetricsQuerier {
     }
     const envelope = parsed.data;
     if (envelope.status === 'error') {
-      const type = KNOWN_ERROR_TYPES.has(envelope.errorType) ? envelope.errorType : 'unknown error type';
-      return fail(errorKind(envelope.errorType), `${at} rejected the query (HTTP ${status}, ${type}): ${ERROR_TYPE_TEXT[envelope.errorType] ?? 'see the Prometheus logs'}`);
+      const known = KNOWN_ERROR_TYPES.has(envelope.errorType);
+      const what = known ? `${envelope.errorType}): ${ERROR_TYPE_TEXT[envelope.errorType]}` : 'unknown error type): see the Prometheus logs';
+      return fail(errorKind(envelope.errorType), `${at} rejected the query (HTTP ${status}, ${what}`);
     }
     const data = envelope.data;
     switch (data.resultType) {

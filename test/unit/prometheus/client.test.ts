@@ -199,6 +199,7 @@ describe('PrometheusClient never quotes a response into its messages', () => {
     'html 200': { status: 200, body: `<html>${SECRET}</html>`, contentType: 'text/html' },
     'error envelope': { status: 400, body: JSON.stringify({ status: 'error', errorType: 'bad_data', error: `parse error near ${SECRET}` }) },
     'unknown errorType': { status: 422, body: JSON.stringify({ status: 'error', errorType: SECRET, error: 'x' }) },
+    'errorType constructor': { status: 422, body: JSON.stringify({ status: 'error', errorType: 'constructor', error: SECRET }) },
     'error envelope on 200': { status: 200, body: JSON.stringify({ status: 'error', errorType: 'execution', error: SECRET }) },
     'bad sample value': { status: 200, body: JSON.stringify({ status: 'success', data: { resultType: 'vector', result: [{ metric: {}, value: [1, SECRET] }] } }) },
     'bad label value': { status: 200, body: JSON.stringify({ status: 'success', data: { resultType: 'vector', result: [{ metric: { [SECRET]: 1 }, value: [1, '1'] }] } }) },
@@ -219,6 +220,7 @@ describe('PrometheusClient never quotes a response into its messages', () => {
     expect(r.message).not.toContain('eyJ');
     expect(r.message).toContain(`HTTP ${HOSTILE[name]!.status}`);
     expect(r.message.length).toBeLessThan(300);
+    expect(r.message).not.toContain('function');
   });
 
   test('an address with credentials is shown without them', async () => {
