@@ -1,5 +1,6 @@
 // Operator settings, from the environment (the Helm chart sets these).
 import { z } from 'zod';
+import { addressShapeProblem } from './api/prometheus-address.js';
 
 const ConfigSchema = z.object({
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
@@ -17,7 +18,12 @@ const ConfigSchema = z.object({
   /** How often every informer relists, so a dead watch cannot hide changes. */
   RELIST_SECONDS: z.coerce.number().int().min(10).default(600),
   /** Prometheus used by releases whose spec.analysis names none. */
-  PROMETHEUS_ADDRESS: z.url().optional(),
+  PROMETHEUS_ADDRESS: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
+  /**
+   * Comma-separated Prometheus base URLs that spec.analysis.prometheus.address
+   * may name (PROMETHEUS_ADDRESS is always allowed). Unset: only PROMETHEUS_ADDRESS.
+   */
+  PROMETHEUS_ALLOWED_ADDRESSES: z.string().optional(),
   /** Instance name for Events and leader election (the pod name in a cluster). */
   POD_NAME: z.string().optional(),
   POD_NAMESPACE: z.string().optional(),
@@ -27,8 +33,14 @@ const ConfigSchema = z.object({
   /** Default: POD_NAMESPACE, else "default". */
   LEASE_NAMESPACE: z.string().optional(),
   LEASE_DURATION_SECONDS: z.coerce.number().int().min(2).max(300).default(15),
+  /** Timeout of every Kubernetes API request except watches (Lease calls get a shorter one under leader election). */
+  KUBE_API_TIMEOUT_SECONDS: z.coerce.number().min(1).max(300).default(10),
 });
-export type Config = z.infer<typeof ConfigSchema> & { namespaces: string[] };
+export type Config = z.infer<typeof ConfigSchema> & {
+  namespaces: string[];
+  /** For AnalysisContext.allowedPrometheusAddresses: PROMETHEUS_ALLOWED_ADDRESSES plus PROMETHEUS_ADDRESS. */
+  allowedPrometheusAddresses: string[];
+};
 
 export function loadConfig(env: NodeJS.ProcessEnv): Config {
   // An empty variable (a Helm value left blank) means "unset", not an empty value.
@@ -39,5 +51,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     throw new Error(`invalid configuration: ${why}`);
   }
   const namespaces = parsed.data.WATCH_NAMESPACES.split(',').map((s) => s.trim()).filter(Boolean);
-  return { ...parsed.data, namespaces };
+  const listed = (parsed.data.PROMETHEUS_ALLOWED_ADDRESSES ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const bad = listed.map((a) => [a, addressShapeProblem(a)] as const).filter(([, p]) => p !== undefined);
+  if (bad.length) throw new Error(`invalid configuration: PROMETHEUS_ALLOWED_ADDRESSES: ${bad.map(([a, p]) => `${JSON.stringify(a)} ${p}`).join('; ')}`);
+  const allowedPrometheusAddresses = [...new Set([...listed, ...(parsed.data.PROMETHEUS_ADDRESS ? [parsed.data.PROMETHEUS_ADDRESS] : [])])];
+  return { ...parsed.data, namespaces, allowedPrometheusAddresses };
 }

@@ -2,13 +2,14 @@
 // The operator's entrypoint: configuration, logging, the controller, the
 // health/metrics server, and a clean shutdown on SIGTERM/SIGINT.
 import { hostname } from 'node:os';
-import { ApisApi, CoordinationV1Api, KubeConfig } from '@kubernetes/client-node';
+import { ApisApi, CoordinationV1Api } from '@kubernetes/client-node';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { AnalysisRunner } from './analysis/analysis-runner.js';
 import { CachedQuerier } from './analysis/prometheus/cached-querier.js';
 import { PrometheusClient } from './analysis/prometheus/client.js';
 import { loadConfig } from './config.js';
 import { Controller, type ControllerHooks } from './controller/controller.js';
+import { OperatorKubeConfig, makeApiClient } from './kube/api-clients.js';
 import { LeaderElector } from './kube/leader-election.js';
 import { OperatorMetrics } from './metrics/operator-metrics.js';
 import { InstrumentedQuerier } from './analysis/prometheus/instrumented-querier.js';
@@ -19,7 +20,8 @@ import { createLogger } from './log.js';
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const log = createLogger(config.LOG_LEVEL);
-  const kc = new KubeConfig();
+  // Every client made from it: request timeout, one keep-alive agent, fieldManager=canary-operator.
+  const kc = new OperatorKubeConfig({ requestTimeoutMs: config.KUBE_API_TIMEOUT_SECONDS * 1000 });
   kc.loadFromDefault();
   const instance = config.POD_NAME ?? `${hostname()}-${process.pid}`;
   log.info({ server: kc.getCurrentCluster()?.server, instance }, 'canary-operator starting');
@@ -68,6 +70,7 @@ async function main(): Promise<void> {
     analysis: new AnalysisRunner(querier),
     analysisConcurrency: { total: config.ANALYSIS_CONCURRENCY, perAddress: config.ANALYSIS_CONCURRENCY_PER_ADDRESS },
     defaultPrometheusAddress: config.PROMETHEUS_ADDRESS,
+    allowedPrometheusAddresses: config.allowedPrometheusAddresses,
     hooks,
   });
   controller = ctl;
@@ -82,14 +85,18 @@ async function main(): Promise<void> {
     return;
   }
   const leaseMs = config.LEASE_DURATION_SECONDS * 1000;
+  const renewDeadlineMs = Math.round(leaseMs * 2 / 3);
+  // Short enough that a hung Lease call leaves time for another try before the renew deadline.
+  const leaseCallTimeoutMs = Math.min(config.KUBE_API_TIMEOUT_SECONDS * 1000, Math.floor(renewDeadlineMs / 2));
   elector = new LeaderElector({
-    api: kc.makeApiClient(CoordinationV1Api),
+    api: makeApiClient(kc, CoordinationV1Api, { requestTimeoutMs: leaseCallTimeoutMs }),
     namespace: config.LEASE_NAMESPACE ?? config.POD_NAMESPACE ?? 'default',
     name: config.LEASE_NAME,
     identity: instance,
     leaseDurationMs: leaseMs,
-    renewDeadlineMs: Math.round(leaseMs * 2 / 3),
+    renewDeadlineMs,
     retryPeriodMs: Math.max(500, Math.round(leaseMs / 7.5)),
+    callTimeoutMs: leaseCallTimeoutMs,
     log,
     onStartedLeading: () => {
       metrics?.leader.set(1);

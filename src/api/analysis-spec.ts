@@ -3,6 +3,7 @@
 // duration has a bound (the CRD schema states the same ones).
 import { z } from 'zod';
 import { boundedDuration, durationString, DAY_MS } from './spec-primitives.js';
+import { addressShapeProblem } from './prometheus-address.js';
 
 export const PERCENT_PATTERN = '^[0-9]+(\\.[0-9]+)?%$';
 const percent = z
@@ -48,20 +49,17 @@ export const GateSchema = z.object({
 });
 export type Gate = z.infer<typeof GateSchema>;
 
-/** Only http and https: anything else (file:, gopher:, ...) is refused before any request is made. */
-export const PROMETHEUS_ADDRESS_PATTERN = '^https?://[^\\s]+$';
+/**
+ * Only http and https, no credentials, query or fragment (prometheus-address.ts, which also checks the
+ * operator's allowlist); the CRD refuses other schemes at admission with a pattern.
+ */
 export const prometheusAddress = z
   .string({ error: 'must be an http(s) URL such as http://prometheus.istio-system:9090' })
   .max(2048, 'must be at most 2048 characters')
-  .refine((s) => {
-    if (!new RegExp(PROMETHEUS_ADDRESS_PATTERN, 'i').test(s)) return false;
-    try {
-      const u = new URL(s);
-      return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '';
-    } catch {
-      return false;
-    }
-  }, 'must be an http:// or https:// URL such as http://prometheus.istio-system:9090');
+  .superRefine((s, ctx) => {
+    const problem = addressShapeProblem(s);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
 
 const onOutcome = (what: string) => z.enum(['rollback', 'pause'], { error: `must be "rollback" or "pause" (${what})` });
 

@@ -1,20 +1,36 @@
 // Cross-field rules of spec.analysis that the schema cannot express.
 import { renderQueryTemplate } from '../analysis/prometheus/queries.js';
 import type { AnalysisSpec } from './analysis-spec.js';
+import { prometheusAddressProblem } from './prometheus-address.js';
 import type { FieldProblem } from './validate.js';
 
 export interface AnalysisContext {
   /** The operator's PROMETHEUS_ADDRESS, used when the spec names none. */
   defaultPrometheusAddress?: string | undefined;
-  /** The Prometheus addresses a release may name (PROMETHEUS_ALLOWED_ADDRESSES). */
-  allowedPrometheusAddresses?: string[] | undefined;
+  /**
+   * The Prometheus base URLs a release may name in spec.analysis.prometheus.address
+   * (the operator's PROMETHEUS_ALLOWED_ADDRESSES, default [PROMETHEUS_ADDRESS]:
+   * see config.allowedPrometheusAddresses). Undefined: no allowlist check.
+   * Match rule (./prometheus-address.ts): normalised scheme, host and port
+   * equal, and the path equal to the allowed path or below it after a "/";
+   * the release's address may have no userinfo, query, fragment or
+   * percent-encoded path. Only http and https, with or without a list.
+   */
+  allowedPrometheusAddresses?: readonly string[] | undefined;
 }
+
+const ADDRESS_FIELD = 'spec.analysis.prometheus.address';
 
 export function analysisProblems(a: AnalysisSpec | undefined, ctx: AnalysisContext = {}): FieldProblem[] {
   if (!a) return [];
   const out: FieldProblem[] = [];
-  if (!a.prometheus?.address && !ctx.defaultPrometheusAddress) {
-    out.push({ field: 'spec.analysis.prometheus.address', problem: "is required: this operator has no default (its PROMETHEUS_ADDRESS is unset)" });
+  const address = a.prometheus?.address;
+  if (!address && !ctx.defaultPrometheusAddress) {
+    out.push({ field: ADDRESS_FIELD, problem: "is required: this operator has no default (its PROMETHEUS_ADDRESS is unset)" });
+  }
+  if (address) {
+    const problem = prometheusAddressProblem(address, ctx.allowedPrometheusAddresses, Boolean(ctx.defaultPrometheusAddress));
+    if (problem) out.push({ field: ADDRESS_FIELD, problem });
   }
   const seen = new Set<string>();
   a.gates.forEach((g, i) => {

@@ -7,7 +7,7 @@ import {
 } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { GROUP, PLURAL, VERSION } from '../api/names.js';
-import { DeploymentWorkloadProbe } from '../kube/deployment-workload-probe.js';
+import { DeploymentWorkloadProbe, cachedDeployment } from '../kube/deployment-workload-probe.js';
 import { KubeEventRecorder } from '../kube/event-recorder.js';
 import { KubeReleaseStore } from '../kube/release-store.js';
 import { ResilientInformer, type ChangeVerb } from '../kube/resilient-informer.js';
@@ -63,10 +63,10 @@ export class Controller {
     const custom = kc.makeApiClient(CustomObjectsApi);
     const core = kc.makeApiClient(CoreV1Api);
     const apps = kc.makeApiClient(AppsV1Api);
-    const watch = <T extends KubernetesObject>(name: string, path: (ns?: string) => string, list: (ns?: string) => Promise<unknown>, onChange: (o: T, verb: ChangeVerb) => void) =>
+    const watch = <T extends KubernetesObject>(name: string, path: (ns?: string) => string, list: (ns?: string) => Promise<unknown>, onChange: (o: T, verb: ChangeVerb) => void, transform?: (o: T) => T) =>
       new Watched<T>(opts.namespaces, (ns) =>
         new ResilientInformer<T>({
-          kubeConfig: kc, name, log: opts.log, path: path(ns), relistEveryMs: opts.relistMs, onChange,
+          kubeConfig: kc, name, log: opts.log, path: path(ns), relistEveryMs: opts.relistMs, onChange, transform,
           list: () => list(ns) as Promise<KubernetesListObject<T>>,
           onRestart: (name) => opts.hooks?.informerRestarted?.(name),
         }),
@@ -91,7 +91,7 @@ export class Controller {
     const deployments = watch<V1Deployment & KubernetesObject>('deployments',
       (ns) => (ns ? `/apis/apps/v1/namespaces/${ns}/deployments` : '/apis/apps/v1/deployments'),
       (ns) => (ns ? apps.listNamespacedDeployment({ namespace: ns }) : apps.listDeploymentForAllNamespaces()),
-      (o) => this.enqueueWaiting(o.metadata?.namespace));
+      (o) => this.enqueueWaiting(o.metadata?.namespace), cachedDeployment);
     const services = watch<V1Service & KubernetesObject>('services',
       (ns) => (ns ? `/api/v1/namespaces/${ns}/services` : '/api/v1/services'),
       (ns) => (ns ? core.listNamespacedService({ namespace: ns }) : core.listServiceForAllNamespaces()),

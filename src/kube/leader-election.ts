@@ -1,41 +1,79 @@
 // Leader election on a coordination.k8s.io Lease, as client-go does it: the
 // holder renews the lease every retry period; a candidate takes it over only
-// after leaseDuration without renewal, and every write is guarded by the
-// lease's resourceVersion, so two replicas never both believe they lead.
+// after leaseDuration without a change it saw itself, and every write is
+// guarded by the lease's resourceVersion.
+//
+// Why two leaders never act at once:
+// - The leader's renew deadline is its own timer, armed from the moment it
+//   *sent* its last successful renew and measured on the monotonic clock; it
+//   fires whatever a pending request does (each Lease call also gives up after
+//   callTimeoutMs), and firing stops leading at once (the operator exits).
+// - A candidate measures expiry from the moment it *received* a lease whose
+//   resourceVersion it had not seen, on its own monotonic clock, and waits a
+//   full leaseDuration. Any renew was sent before the candidate could see it,
+//   so the old leader stops at least leaseDuration - renewDeadline before the
+//   candidate may acquire.
+// - Wall-clock time is only written into the Lease (acquireTime, renewTime)
+//   for people and tools; a clock step changes no deadline.
 import { V1MicroTime, type CoordinationV1Api, type V1Lease } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { isConflict, isNotFound } from './errors.js';
 
+export type LeaseApi = Pick<CoordinationV1Api, 'readNamespacedLease' | 'createNamespacedLease' | 'replaceNamespacedLease'>;
+
 export interface LeaderElectionOptions {
-  api: CoordinationV1Api;
+  api: LeaseApi;
   namespace: string;
   name: string;
   identity: string;
   leaseDurationMs: number;
-  /** How long the leader keeps trying to renew before it gives up leadership. */
+  /** How long the leader may go without a successful renew before it stops leading; must be below leaseDuration. */
   renewDeadlineMs: number;
   retryPeriodMs: number;
+  /** Each Lease call is abandoned after this; must be below renewDeadline. Default renewDeadline / 2. */
+  callTimeoutMs?: number;
   log: Logger;
   onStartedLeading: () => void | Promise<void>;
+  /** Called once, at the renew deadline or when another holder is seen; the elector does nothing afterwards. */
   onStoppedLeading: () => void;
-  clock?: () => number;
+  /** Monotonic milliseconds for every deadline; default performance.now(). */
+  monotonicNow?: () => number;
+  /** Wall-clock milliseconds, only for the Lease's timestamps; default Date.now(). */
+  wallNow?: () => number;
+}
+
+/** A Lease call that got no answer within callTimeoutMs. */
+export class LeaseCallTimeout extends Error {
+  constructor(what: string, ms: number) {
+    super(`Lease ${what} got no answer within ${ms} ms`);
+  }
 }
 
 export class LeaderElector {
   private leading = false;
   private stopped = false;
+  /** Set once leadership was lost: answers that arrive later are ignored. */
+  private finished = false;
   private timer: NodeJS.Timeout | undefined;
-  private lastRenew = 0;
-  private observed: { holder?: string | undefined; rv?: string | undefined; seenAt: number } | undefined;
+  private deadlineTimer: NodeJS.Timeout | undefined;
+  /** Monotonic send time of the last successful acquire or renew. */
+  private lastRenewSentAt = 0;
+  private observed: { rv: string | undefined; seenAt: number } | undefined;
+  private readonly callTimeoutMs: number;
+  private readonly mono: () => number;
+  private readonly wall: () => number;
 
-  constructor(private readonly o: LeaderElectionOptions) {}
+  constructor(private readonly o: LeaderElectionOptions) {
+    this.callTimeoutMs = o.callTimeoutMs ?? Math.floor(o.renewDeadlineMs / 2);
+    this.mono = o.monotonicNow ?? (() => performance.now());
+    this.wall = o.wallNow ?? (() => Date.now());
+    if (!(o.renewDeadlineMs < o.leaseDurationMs)) throw new Error(`leader election: renewDeadline (${o.renewDeadlineMs} ms) must be below leaseDuration (${o.leaseDurationMs} ms)`);
+    if (!(this.callTimeoutMs < o.renewDeadlineMs)) throw new Error(`leader election: the Lease call timeout (${this.callTimeoutMs} ms) must be below renewDeadline (${o.renewDeadlineMs} ms)`);
+    if (!(o.retryPeriodMs * 1.2 < o.renewDeadlineMs)) throw new Error(`leader election: retryPeriod (${o.retryPeriodMs} ms, +20% jitter) must be below renewDeadline (${o.renewDeadlineMs} ms)`);
+  }
 
   get isLeader(): boolean {
     return this.leading;
-  }
-
-  private now(): number {
-    return this.o.clock?.() ?? Date.now();
   }
 
   start(): void {
@@ -47,78 +85,104 @@ export class LeaderElector {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    clearTimeout(this.deadlineTimer);
     if (!this.leading) return;
     this.leading = false;
     try {
-      const lease = await this.o.api.readNamespacedLease({ namespace: this.o.namespace, name: this.o.name });
+      const lease = await this.call('read', this.o.api.readNamespacedLease({ namespace: this.o.namespace, name: this.o.name }));
       if (lease.spec?.holderIdentity === this.o.identity) {
         lease.spec.holderIdentity = undefined;
-        lease.spec.renewTime = new V1MicroTime(this.now() - this.o.leaseDurationMs);
+        lease.spec.renewTime = new V1MicroTime(this.wall() - this.o.leaseDurationMs);
         lease.spec.leaseDurationSeconds = 1;
-        await this.o.api.replaceNamespacedLease({ namespace: this.o.namespace, name: this.o.name, body: lease });
+        await this.call('release', this.o.api.replaceNamespacedLease({ namespace: this.o.namespace, name: this.o.name, body: lease }));
         this.o.log.info('released leadership');
       }
     } catch (err) {
-      this.o.log.warn({ err: String(err) }, 'could not release the lease; the next leader waits for it to expire');
+      this.o.log.warn({ err: errText(err) }, 'could not release the lease; the next leader waits for it to expire');
     }
   }
 
   private schedule(): void {
-    if (this.stopped) return;
+    if (this.stopped || this.finished) return;
     this.timer = setTimeout(() => void this.tick(), this.o.retryPeriodMs * (this.leading ? 1 : 1 + Math.random() * 0.2));
   }
 
   private async tick(): Promise<void> {
+    const sentAt = this.mono();
     try {
       const won = await this.tryAcquireOrRenew();
-      if (won) this.lastRenew = this.now();
-      if (won && !this.leading && !this.stopped) {
-        this.leading = true;
-        this.o.log.info({ identity: this.o.identity }, 'became leader');
-        await this.o.onStartedLeading();
+      if (this.finished || this.stopped) return;
+      if (won) {
+        this.lastRenewSentAt = sentAt;
+        this.armDeadline();
+        if (!this.leading) {
+          this.leading = true;
+          this.o.log.info({ identity: this.o.identity }, 'became leader');
+          await this.o.onStartedLeading();
+        }
       }
     } catch (err) {
-      this.o.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'lease update failed');
-    }
-    if (this.leading && this.now() - this.lastRenew > this.o.renewDeadlineMs) {
-      this.leading = false;
-      this.o.log.error({ identity: this.o.identity }, 'lost leadership: could not renew the lease in time');
-      this.o.onStoppedLeading();
-      return;
+      if (this.finished) return;
+      this.o.log.warn({ err: errText(err) }, 'lease update failed');
     }
     this.schedule();
+  }
+
+  /** The renew deadline, on its own timer: a hung request cannot postpone it. */
+  private armDeadline(): void {
+    clearTimeout(this.deadlineTimer);
+    const left = this.lastRenewSentAt + this.o.renewDeadlineMs - this.mono();
+    this.deadlineTimer = setTimeout(() => {
+      if (this.mono() - this.lastRenewSentAt >= this.o.renewDeadlineMs) this.lose('could not renew the lease within the renew deadline');
+      else this.armDeadline();
+    }, Math.max(0, left));
+  }
+
+  private lose(why: string): void {
+    if (!this.leading || this.finished) return;
+    this.leading = false;
+    this.finished = true;
+    clearTimeout(this.timer);
+    clearTimeout(this.deadlineTimer);
+    this.o.log.error({ identity: this.o.identity, renewDeadlineMs: this.o.renewDeadlineMs }, `lost leadership: ${why}`);
+    this.o.onStoppedLeading();
   }
 
   /** One attempt; true when this instance holds the lease afterwards. */
   private async tryAcquireOrRenew(): Promise<boolean> {
     const { api, namespace, name, identity } = this.o;
-    const now = this.now();
     let lease: V1Lease;
     try {
-      lease = await api.readNamespacedLease({ namespace, name });
+      lease = await this.call('read', api.readNamespacedLease({ namespace, name }));
     } catch (err) {
       if (!isNotFound(err)) throw err;
       try {
-        await api.createNamespacedLease({ namespace, body: this.leaseBody(undefined, now, 0) });
+        await this.call('create', api.createNamespacedLease({ namespace, body: this.leaseBody(undefined, 0) }));
         return true;
       } catch (e) {
         if (isConflict(e)) return false;
         throw e;
       }
     }
+    if (this.finished) return false;
     const spec = lease.spec ?? {};
     const holder = spec.holderIdentity;
     const rv = lease.metadata?.resourceVersion;
-    // Expiry is judged by when *we* saw the lease change, not by the holder's clock.
-    if (!this.observed || this.observed.rv !== rv) this.observed = { holder, rv, seenAt: now };
-    const durationMs = (spec.leaseDurationSeconds ?? this.o.leaseDurationMs / 1000) * 1000;
-    const held = holder && holder !== identity && this.observed.seenAt + durationMs > now;
-    if (held) return false;
+    // Expiry is judged by when *we* received a change, on our monotonic clock, never by the holder's timestamps.
+    const receivedAt = this.mono();
+    if (!this.observed || this.observed.rv !== rv) this.observed = { rv, seenAt: receivedAt };
+    if (holder && holder !== identity) {
+      if (this.leading) {
+        this.lose(`the lease is held by ${holder}`);
+        return false;
+      }
+      const durationMs = (spec.leaseDurationSeconds ?? this.o.leaseDurationMs / 1000) * 1000;
+      if (receivedAt - this.observed.seenAt < durationMs) return false;
+    }
     const transitions = (spec.leaseTransitions ?? 0) + (holder === identity ? 0 : 1);
     const acquired = holder === identity && spec.acquireTime ? new Date(String(spec.acquireTime)) : undefined;
-    const body = this.leaseBody(lease, now, transitions, acquired);
     try {
-      await api.replaceNamespacedLease({ namespace, name, body });
+      await this.call('update', api.replaceNamespacedLease({ namespace, name, body: this.leaseBody(lease, transitions, acquired) }));
       return true;
     } catch (err) {
       if (isConflict(err)) return false;
@@ -126,7 +190,18 @@ export class LeaderElector {
     }
   }
 
-  private leaseBody(existing: V1Lease | undefined, now: number, transitions: number, acquireTime?: Date): V1Lease {
+  /** Gives up on a call after callTimeoutMs; its late answer, if any, is dropped. */
+  private call<T>(what: string, request: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new LeaseCallTimeout(what, this.callTimeoutMs)), this.callTimeoutMs);
+    });
+    request.catch(() => {});
+    return Promise.race([request, timedOut]).finally(() => clearTimeout(timer));
+  }
+
+  private leaseBody(existing: V1Lease | undefined, transitions: number, acquireTime?: Date): V1Lease {
+    const now = this.wall();
     return {
       apiVersion: 'coordination.k8s.io/v1',
       kind: 'Lease',
@@ -140,4 +215,8 @@ export class LeaderElector {
       },
     };
   }
+}
+
+function errText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }

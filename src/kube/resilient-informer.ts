@@ -3,7 +3,9 @@
 // backoff), and also does so on a timer, so a silently dead watch cannot hide
 // changes for long. The old cache keeps serving reads until the new one has
 // listed; objects that vanished in between are reported as deletes.
-import { makeInformer, type KubeConfig, type KubernetesListObject, type KubernetesObject, type Informer, type ObjectCache } from '@kubernetes/client-node';
+// Every object is passed through `transform` before it is cached (by default
+// metadata.managedFields, often the largest part of an object, is dropped).
+import { ListWatch, Watch, type KubeConfig, type KubernetesListObject, type KubernetesObject, type Informer, type ObjectCache } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 
 export type ChangeVerb = 'add' | 'update' | 'delete';
@@ -20,6 +22,28 @@ export interface InformerOptions<T extends KubernetesObject> {
   onRestart?: (name: string) => void;
   relistEveryMs?: number;
   maxBackoffMs?: number;
+  /** Applied to each listed and watched object before it is cached; default withoutManagedFields. */
+  transform?: ((obj: T) => T) | undefined;
+}
+
+/** The object without metadata.managedFields (the operator never reads them). */
+export function withoutManagedFields<T extends KubernetesObject>(obj: T): T {
+  if (obj.metadata?.managedFields) delete obj.metadata.managedFields;
+  return obj;
+}
+
+/** client-node's Watch, with each watched object transformed before the informer sees it. */
+class TransformingWatch<T extends KubernetesObject> extends Watch {
+  constructor(config: KubeConfig, private readonly transform: (obj: T) => T) {
+    super(config);
+  }
+
+  override watch(...[path, query, callback, done]: Parameters<Watch['watch']>): Promise<AbortController> {
+    return super.watch(path, query, (phase, obj: unknown, raw) => {
+      const isObject = phase === 'ADDED' || phase === 'MODIFIED' || phase === 'DELETED';
+      callback(phase, isObject && obj && typeof obj === 'object' ? this.transform(obj as T) : obj, raw);
+    }, done);
+  }
 }
 
 type Inner<T extends KubernetesObject> = Informer<T> & ObjectCache<T>;
@@ -84,7 +108,13 @@ export class ResilientInformer<T extends KubernetesObject> implements ObjectCach
 
   /** One informer instance; undefined when its first list failed. */
   private async startOne(): Promise<Inner<T> | undefined> {
-    const inf = makeInformer<T>(this.opts.kubeConfig, this.opts.path, this.opts.list);
+    const transform = this.opts.transform ?? withoutManagedFields;
+    const list = async () => {
+      const l = await this.opts.list();
+      return { ...l, items: l.items.map(transform) };
+    };
+    // What makeInformer builds, with the transform on both the list and the watch.
+    const inf = new ListWatch<T>(this.opts.path, new TransformingWatch(this.opts.kubeConfig, transform), list, false);
     let live = false;
     let listFailed: unknown;
     inf.on('add', (o) => live && this.opts.onChange(o, 'add'));

@@ -5,6 +5,7 @@ import { ExitCode } from './errors.js';
 import type { ReleaseObject } from './release-api.js';
 import { renderList } from './render-list.js';
 import { renderStatus } from './render-status.js';
+import { terminalSafe } from './terminal-text.js';
 import { pausePlan, requestPlan, resumePlan, uniqueRequestValue, type ActionPlan } from './requests.js';
 
 export type Action = 'pause' | 'resume' | 'promote' | 'abort' | 'retry';
@@ -12,7 +13,7 @@ export type Action = 'pause' | 'resume' | 'promote' | 'abort' | 'retry';
 export async function statusCommand(ctx: CommandContext, name: string): Promise<number> {
   const release = await ctx.api.get(ctx.namespace, name);
   const events = await ctx.api.events(release).catch((err: unknown) => {
-    ctx.io.err(`warning: cannot list the Events of canaryrelease ${name}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+    ctx.io.err(`warning: cannot list the Events of canaryrelease ${name}: ${terminalSafe(err instanceof Error ? err.message.split('\n')[0] ?? '' : String(err))}`);
     return [];
   });
   ctx.io.out(renderStatus(release, events, ctx.io.now()));

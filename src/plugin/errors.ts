@@ -1,5 +1,6 @@
 // Errors the plugin reports, and turning API failures into one clear line
 // that names the release and namespace.
+import { terminalSafe } from './terminal-text.js';
 
 /**
  * Exit codes: 0 done (or Succeeded), 1 the release RolledBack or Failed (the canary was judged bad, aborted or
@@ -53,6 +54,11 @@ export interface ErrorTarget {
 
 /** One line for the user about a failed API call. */
 export function describeError(err: unknown, target: ErrorTarget): string {
+  // The message quotes the API server (or whatever answered): no escape sequences, one line.
+  return terminalSafe(describeErrorText(err, target));
+}
+
+function describeErrorText(err: unknown, target: ErrorTarget): string {
   if (err instanceof PluginError) return err.message;
   const where = target.name ? `canaryrelease ${target.name} in namespace ${target.namespace}` : target.namespace ? `canaryreleases in namespace ${target.namespace}` : 'canaryreleases';
   const code = statusCode(err);

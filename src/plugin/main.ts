@@ -8,6 +8,7 @@ import { ExitCode, UsageError, describeError } from './errors.js';
 import { loadKubeConfig, resolveNamespace } from './kube-config.js';
 import { KubeReleaseApi } from './kube-release-api.js';
 import type { ReleaseApi } from './release-api.js';
+import { terminalSafeApi } from './terminal-text.js';
 import { USAGE } from './usage.js';
 import { waitCommand } from './wait.js';
 import { watchCommand } from './watch.js';
@@ -43,7 +44,8 @@ export async function main(argv: readonly string[], deps: MainDeps = {}): Promis
   try {
     const conn = (deps.connect ?? connect)(args);
     namespace = conn.namespace;
-    const ctx: CommandContext = { api: conn.api, io, namespace: conn.namespace };
+    // Every string read from the cluster is made terminal-safe before any renderer sees it.
+    const ctx: CommandContext = { api: terminalSafeApi(conn.api), io, namespace: conn.namespace };
     const name = args.name as string;
     switch (args.command) {
       case 'status':

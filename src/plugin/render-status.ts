@@ -55,6 +55,8 @@ export function renderStatus(r: ReleaseObject, events: readonly ReleaseEvent[], 
   }
   const stale = staleness(r);
   if (stale && r.status && !pending.length) lines.push(...field('Note', stale));
+  const next = nextCommands(r);
+  if (next) lines.push(...field(next.label, next.commands[0]), ...next.commands.slice(1).map((c) => `${' '.repeat(15)}${c}`));
 
   const conditions = st.conditions ?? [];
   lines.push('');
@@ -78,4 +80,15 @@ export function renderStatusLine(r: ReleaseObject): string {
   const w = weightsOf(r);
   const gates = st.analysis ? `  gates ${st.analysis.verdict}` : '';
   return `${(st.phase ?? 'NoStatus').padEnd(11)} step ${stepOf(r).padEnd(5)} ${w.stable.subset}=${w.stable.weight}% ${w.canary.subset}=${w.canary.weight}%${gates}  ${st.message ?? ''}`.trimEnd();
+}
+
+/** What a person would type next, one whole command per line, pasteable as is. */
+export function nextCommands(r: ReleaseObject): { label: string; commands: string[] } | undefined {
+  const st = r.status;
+  const cmd = (action: string) => `kubectl canary ${action} ${r.metadata.name} -n ${r.metadata.namespace}`;
+  if (pendingRequests(r).length) return undefined;
+  if (st?.phase === Phase.Paused && st.pausedBy === 'analysis') return { label: 'Decide', commands: ['resume', 'promote', 'abort'].map(cmd) };
+  if (st?.phase === Phase.Paused || r.spec?.paused === true) return { label: 'Resume', commands: [cmd('resume')] };
+  if (st?.phase === Phase.RolledBack || st?.phase === Phase.Failed) return { label: 'Retry', commands: [cmd('retry')] };
+  return undefined;
 }

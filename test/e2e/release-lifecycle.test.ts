@@ -51,6 +51,22 @@ describe('a release', () => {
     await expect(waitPromoted).resolves.toMatchObject({ stdout: expect.stringContaining('condition met') });
   }, 60_000);
 
+  it('writes as field manager canary-operator: managedFields of the VirtualService and the release name it, never node-fetch', async () => {
+    const ns = await c.namespace('manager');
+    // The test writes under its own name, so every other entry is the operator's.
+    await c.bookinfo(ns, { fieldManager: 'e2e-test' });
+    await c.createRelease(ns, spec({ stepWeight: 50, stepDuration: '1s' }), 'reviews', undefined, 'e2e-test');
+    await waitForRelease(c, ns, 'Succeeded', (r) => r.status?.phase === 'Succeeded');
+    type Managed = { metadata: { managedFields?: { manager?: string; subresource?: string }[] } };
+    const managers = (o: Managed) => o.metadata.managedFields?.map((f) => `${f.manager}${f.subresource ? `/${f.subresource}` : ''}`) ?? [];
+    const vs = (await c.virtualService(ns)) as unknown as Managed;
+    expect(managers(vs).sort()).toEqual(['canary-operator', 'e2e-test']);
+    const release = (await c.release(ns)) as unknown as Managed;
+    expect(managers(release)).toEqual(expect.arrayContaining(['canary-operator/status', 'e2e-test']));
+    expect(managers(release).filter((m) => !m.startsWith('canary-operator') && m !== 'e2e-test')).toEqual([]);
+    expect(JSON.stringify([vs.metadata.managedFields, release.metadata.managedFields])).not.toContain('node-fetch');
+  }, 60_000);
+
   it('leaves the header-match route and every other field byte-for-byte alone', async () => {
     const ns = await c.namespace('untouched');
     await c.bookinfo(ns);

@@ -61,7 +61,9 @@ describe('values.yaml', () => {
       replicas: 2,
       leaderElection: { enabled: true },
       watchNamespaces: [],
-      prometheus: { address: '' },
+      prometheus: { address: '', allowedAddresses: [] },
+      httpHost: '0.0.0.0',
+      networkPolicy: { enabled: false, metricsFrom: [], apiServer: { cidrs: [], ports: [443, 6443] } },
       logLevel: 'info',
       workers: 4,
       serviceMonitor: { enabled: false },
@@ -165,6 +167,51 @@ describe('the rendered chart', () => {
     const [sm] = ofKind<KubernetesObject & { spec?: { endpoints?: unknown[] } }>(one, 'ServiceMonitor');
     expect(sm?.metadata?.labels).toMatchObject({ release: 'kube-prometheus' });
     expect(sm?.spec?.endpoints).toEqual([expect.objectContaining({ port: 'http-metrics', path: '/metrics' })]);
+  }, 60_000);
+
+  it('passes httpHost and prometheus.allowedAddresses to the operator', async () => {
+    const env = envOf(await render({
+      httpHost: '127.0.0.1',
+      prometheus: { address: 'http://prometheus.istio-system:9090', allowedAddresses: ['http://thanos.monitoring:9090/tenant-a', 'https://prom.example'] },
+    }));
+    const config = loadConfig(env);
+    expect(config.HTTP_HOST).toBe('127.0.0.1');
+    expect(config.allowedPrometheusAddresses).toEqual(['http://thanos.monitoring:9090/tenant-a', 'https://prom.example', 'http://prometheus.istio-system:9090']);
+    expect(envOf(await render()).PROMETHEUS_ALLOWED_ADDRESSES).toBeUndefined();
+    await expect(render({ prometheus: { allowedAddresses: ['file:///etc/passwd'] } })).rejects.toThrow(/allowedAddresses/);
+  }, 60_000);
+
+  it('renders a NetworkPolicy only when asked: ingress to the metrics port from metricsFrom, egress to the API server, Prometheus and DNS only', async () => {
+    expect(ofKind(await render(), 'NetworkPolicy')).toHaveLength(0);
+    const monitoring = { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } };
+    const prometheus = { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'istio-system' } }, podSelector: { matchLabels: { app: 'prometheus' } } };
+    const objects = await render({
+      networkPolicy: { enabled: true, metricsFrom: [monitoring], apiServer: { cidrs: ['10.96.0.1/32', '172.18.0.2/32'] }, prometheus: { to: [prometheus] } },
+    });
+    type Np = KubernetesObject & { spec?: Record<string, any> };
+    const [np] = ofKind<Np>(objects, 'NetworkPolicy');
+    expect(np?.metadata?.namespace).toBe('ops');
+    expect(np?.spec?.podSelector).toEqual({ matchLabels: deploymentOf(objects).spec?.selector.matchLabels });
+    expect(np?.spec?.policyTypes).toEqual(['Ingress', 'Egress']);
+    // client-node's model names the peers of an ingress rule `_from`.
+    expect(np?.spec?.ingress).toEqual([{ _from: [monitoring], ports: [{ port: 'http-metrics', protocol: 'TCP' }] }]);
+    expect(np?.spec?.egress).toEqual([
+      { to: [{ ipBlock: { cidr: '10.96.0.1/32' } }, { ipBlock: { cidr: '172.18.0.2/32' } }], ports: [{ port: 443, protocol: 'TCP' }, { port: 6443, protocol: 'TCP' }] },
+      { to: [prometheus], ports: [{ port: 9090, protocol: 'TCP' }] },
+      {
+        to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }],
+        ports: [{ port: 53, protocol: 'UDP' }, { port: 53, protocol: 'TCP' }],
+      },
+    ]);
+    // No metricsFrom: no ingress at all (an empty from would admit everyone).
+    const closed = ofKind<Np>(await render({ networkPolicy: { enabled: true, apiServer: { cidrs: ['10.96.0.1/32'], ports: [6443] } } }), 'NetworkPolicy');
+    expect(closed[0]?.spec?.ingress).toEqual([]);
+    expect(closed[0]?.spec?.egress?.[0]?.ports).toEqual([{ port: 6443, protocol: 'TCP' }]);
+    expect(closed[0]?.spec?.egress).toHaveLength(2);
+  }, 60_000);
+
+  it('refuses networkPolicy.enabled without the API server addresses', async () => {
+    await expect(render({ networkPolicy: { enabled: true } })).rejects.toThrow(/networkPolicy.enabled needs networkPolicy.apiServer.cidrs/);
   }, 60_000);
 
   it('has no leader-election Role when leader election is off', async () => {

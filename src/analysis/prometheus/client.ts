@@ -2,6 +2,12 @@
 // network, HTTP and format problem comes back as a value, never as an
 // exception: a gate that cannot read its metric must report why, not crash
 // the reconcile loop.
+//
+// Error messages reach status and Events, which the release's author reads,
+// and the address may be theirs: so a message holds the error kind, the HTTP
+// status and our own words, never any part of a response body (nor Prometheus'
+// error text, nor series labels), or the operator would read back for them
+// whatever an in-cluster URL answers.
 import { z } from 'zod';
 
 export interface Sample {
@@ -77,9 +83,9 @@ export class PrometheusClient implements MetricsQuerier {
   async query(address: string, promql: string, timeoutMs: number, evaluationTime?: Date): Promise<QueryResult> {
     const url = queryUrl(address);
     if (url === undefined) {
-      return fail('unreachable', `invalid Prometheus address ${JSON.stringify(address)}: expected an http:// or https:// URL`);
+      return fail('unreachable', `invalid Prometheus address ${JSON.stringify(shown(address))}: expected an http:// or https:// URL`);
     }
-    const at = `Prometheus at ${address}`;
+    const at = `Prometheus at ${shown(address)}`;
     const ms = Math.max(1, Math.ceil(timeoutMs));
     // The timeout parameter lets Prometheus stop work we no longer wait for.
     const params = new URLSearchParams({ query: promql, timeout: `${ms}ms` });
@@ -96,25 +102,27 @@ export class PrometheusClient implements MetricsQuerier {
       body = await response.text();
     } catch (err) {
       if (isTimeout(err)) return fail('timeout', `${at} did not answer within ${ms}ms`);
-      return fail('unreachable', `cannot reach ${at}: ${describeNetworkError(err)}`);
+      return fail('unreachable', `cannot reach ${at}: ${networkErrorCode(err)}`);
     }
 
+    const notOk = status < 200 || status > 299;
     let json: unknown;
     try {
       json = JSON.parse(body);
     } catch {
-      if (status < 200 || status > 299) return fail('http', `${at} answered HTTP ${status}: ${snippet(body)}`);
-      return fail('bad-response', `${at} answered HTTP ${status} with a body that is not JSON: ${snippet(body)}`);
+      if (notOk) return fail('http', `${at} answered HTTP ${status} (not a Prometheus answer: is the address right?)`);
+      return fail('bad-response', `${at} answered HTTP ${status} with a body that is not JSON`);
     }
     const parsed = ResponseSchema.safeParse(json);
     if (!parsed.success) {
-      if (status < 200 || status > 299) return fail('http', `${at} answered HTTP ${status}: ${snippet(body)}`);
-      return fail('bad-response', `${at} answered with an unexpected body (${describeIssues(parsed.error)}): ${snippet(body)}`);
+      if (notOk) return fail('http', `${at} answered HTTP ${status} (not a Prometheus answer: is the address right?)`);
+      return fail('bad-response', `${at} answered HTTP ${status} with a body that is not a Prometheus query result`);
     }
     const envelope = parsed.data;
     if (envelope.status === 'error') {
-      const what = `${at} rejected the query (HTTP ${status}, ${envelope.errorType}): ${envelope.error}`;
-      return fail(errorKind(envelope.errorType), what);
+      const known = KNOWN_ERROR_TYPES.has(envelope.errorType);
+      const what = known ? `${envelope.errorType}): ${ERROR_TYPE_TEXT[envelope.errorType]}` : 'unknown error type): see the Prometheus logs';
+      return fail(errorKind(envelope.errorType), `${at} rejected the query (HTTP ${status}, ${what}`);
     }
     const data = envelope.data;
     switch (data.resultType) {
@@ -127,6 +135,19 @@ export class PrometheusClient implements MetricsQuerier {
     }
   }
 }
+
+// Prometheus' documented errorType values; anything else is not repeated.
+const ERROR_TYPE_TEXT: Record<string, string> = {
+  bad_data: 'the query is not valid PromQL or a parameter is wrong; run the query from status in Prometheus to see why',
+  execution: 'the query failed while running; run the query from status in Prometheus to see why',
+  timeout: 'Prometheus timed the query out',
+  canceled: 'Prometheus canceled the query',
+  internal: 'Prometheus had an internal error',
+  unavailable: 'Prometheus is not ready',
+  not_found: 'Prometheus has no such endpoint',
+  not_acceptable: 'Prometheus did not accept the request',
+};
+const KNOWN_ERROR_TYPES = new Set(Object.keys(ERROR_TYPE_TEXT));
 
 function fail(kind: QueryErrorKind, message: string): QueryResult {
   return { ok: false, kind, message };
@@ -165,27 +186,24 @@ function isTimeout(err: unknown): boolean {
   return name === 'TimeoutError' || name === 'AbortError';
 }
 
-/** fetch() says only "fetch failed"; the useful part (ECONNREFUSED, ENOTFOUND...) is in err.cause. */
-function describeNetworkError(err: unknown): string {
+/** fetch() says only "fetch failed"; the cause's code (ECONNREFUSED, ENOTFOUND...) says why, with no text from the peer. */
+function networkErrorCode(err: unknown): string {
   for (const e of [prop(err, 'cause'), err]) {
-    const message = prop(e, 'message');
-    if (typeof message !== 'string') continue;
     const code = prop(e, 'code');
-    return typeof code === 'string' && !message.includes(code) ? `${code} ${message}` : message;
+    if (typeof code === 'string' && /^[A-Z][A-Z0-9_]{1,40}$/.test(code)) return code;
   }
-  return String(err);
+  return 'network error';
 }
 
-function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .slice(0, 3)
-    .map((i) => `${i.message} at ${i.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') || 'top level'}`)
-    .join('; ');
-}
-
-/** The start of a body, on one line, for error messages. */
-function snippet(body: string): string {
-  const flat = body.replace(/\s+/g, ' ').trim();
-  if (flat === '') return '(empty body)';
-  return flat.length > 200 ? `${flat.slice(0, 200)}...` : flat;
+/** The address for messages: without user name and password. */
+function shown(address: string): string {
+  try {
+    const url = new URL(address);
+    if (!url.username && !url.password) return address;
+    url.username = '';
+    url.password = '';
+    return url.toString();
+  } catch {
+    return address.replace(/\/\/[^/@]*@/, '//');
+  }
 }

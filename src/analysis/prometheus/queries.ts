@@ -169,14 +169,10 @@ export function singleValue(samples: readonly Sample[]): SingleValue {
   const [first, ...rest] = samples;
   if (first === undefined) return { ok: false, reason: 'no-data', message: 'the query returned no series (no data for this window yet?)' };
   if (rest.length === 0) return { ok: true, value: first.value };
-  const shown = samples.slice(0, 3).map((s) => formatLabels(s.labels)).join(', ');
+  // No labels in the message: they come from Prometheus, and the message reaches status and Events.
   return {
     ok: false,
     reason: 'several-series',
-    message: `the query returned ${samples.length} series but must return exactly one (aggregate it, e.g. with sum()): ${shown}${samples.length > 3 ? ', ...' : ''}`,
+    message: `the query returned ${samples.length} series but must return exactly one (aggregate it, e.g. with sum())`,
   };
-}
-
-function formatLabels(labels: Record<string, string>): string {
-  return `{${Object.entries(labels).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ')}}`;
 }

@@ -50,8 +50,11 @@ export class Cluster {
     return name;
   }
 
-  /** The bookinfo reviews service: Service, Deployments v1..vN (available), DestinationRule, VirtualService. */
-  async bookinfo(ns: string, opts: { versions?: string[]; unavailable?: string[]; virtualService?: Record<string, unknown> } = {}): Promise<void> {
+  /**
+   * The bookinfo reviews service: Service, Deployments v1..vN (available), DestinationRule, VirtualService.
+   * `fieldManager` names the test as the writer of the DestinationRule and VirtualService (default: client-node's "node-fetch").
+   */
+  async bookinfo(ns: string, opts: { versions?: string[]; unavailable?: string[]; virtualService?: Record<string, unknown>; fieldManager?: string } = {}): Promise<void> {
     const versions = opts.versions ?? ['v1', 'v2', 'v3'];
     await this.core.createNamespacedService({
       namespace: ns,
@@ -61,14 +64,14 @@ export class Cluster {
       await this.deployment(ns, v, !(opts.unavailable ?? []).includes(v));
     }
     await this.custom.createNamespacedCustomObject({
-      group: ISTIO, version: 'v1', namespace: ns, plural: 'destinationrules',
+      group: ISTIO, version: 'v1', namespace: ns, plural: 'destinationrules', fieldManager: opts.fieldManager,
       body: {
         apiVersion: `${ISTIO}/v1`, kind: 'DestinationRule', metadata: { name: 'reviews' },
         spec: { host: 'reviews', subsets: versions.map((v) => ({ name: v, labels: { version: v } })) },
       },
     });
     await this.custom.createNamespacedCustomObject({
-      group: ISTIO, version: 'v1', namespace: ns, plural: 'virtualservices',
+      group: ISTIO, version: 'v1', namespace: ns, plural: 'virtualservices', fieldManager: opts.fieldManager,
       body: { apiVersion: `${ISTIO}/v1`, kind: 'VirtualService', metadata: { name: 'reviews' }, spec: opts.virtualService ?? bookinfoVirtualServiceSpec() },
     });
   }
@@ -98,9 +101,9 @@ export class Cluster {
     );
   }
 
-  async createRelease(ns: string, spec: Record<string, unknown>, name = 'reviews', annotations?: Record<string, string>): Promise<void> {
+  async createRelease(ns: string, spec: Record<string, unknown>, name = 'reviews', annotations?: Record<string, string>, fieldManager?: string): Promise<void> {
     await this.custom.createNamespacedCustomObject({
-      group: GROUP, version: VERSION, namespace: ns, plural: PLURAL,
+      group: GROUP, version: VERSION, namespace: ns, plural: PLURAL, fieldManager,
       body: { apiVersion: `${GROUP}/${VERSION}`, kind: 'CanaryRelease', metadata: { name, annotations }, spec },
     });
   }

@@ -93,6 +93,21 @@ describe('status rendering', () => {
     expect(renderStatus(requested, [], NOW)).toContain('spec.paused is true; the operator has not paused the release yet');
   });
 
+  it('tells what to type next, one whole command per line that pastes as is', () => {
+    const byAnalysis = renderStatus(withStatus({ phase: 'Paused', pausedBy: 'analysis', pausedAt: ago(20) }), [], NOW).split('\n');
+    const at = byAnalysis.findIndex((l) => l.startsWith('  Decide:'));
+    expect(byAnalysis.slice(at, at + 3)).toEqual([
+      '  Decide:      kubectl canary resume reviews -n bookinfo',
+      '               kubectl canary promote reviews -n bookinfo',
+      '               kubectl canary abort reviews -n bookinfo',
+    ]);
+    expect(renderStatus(withStatus({ phase: 'RolledBack' }), [], NOW)).toContain('  Retry:       kubectl canary retry reviews -n bookinfo');
+    expect(renderStatus(withStatus({ phase: 'Paused', pausedBy: 'spec' }), [], NOW)).toContain('  Resume:      kubectl canary resume reviews -n bookinfo');
+    expect(renderStatus(progressing(), [], NOW)).not.toMatch(/Decide:|Retry:|Resume:/);
+    // Nothing a shell would read differently: no $(...), no | alternatives, no <placeholders>.
+    for (const line of byAnalysis.filter((l) => l.includes('kubectl'))) expect(line).not.toMatch(/[$|<>`]/);
+  });
+
   it('points out pending requests and a status that lags the spec', () => {
     const r = progressing();
     r.metadata.annotations = { 'canary-operator.dev/promote': 'p-1' };

@@ -247,13 +247,14 @@ describe('singleValue', () => {
     expect(singleValue([])).toMatchObject({ ok: false, reason: 'no-data' });
   });
 
-  test('several series is an error naming the count and showing some', () => {
+  test('several series is an error naming the count, never the series labels (they come from Prometheus and reach status)', () => {
     expect(singleValue([s({ pod: 'a' }, 1), s({ pod: 'b' }, 2)])).toEqual({
       ok: false,
       reason: 'several-series',
-      message: 'the query returned 2 series but must return exactly one (aggregate it, e.g. with sum()): {pod="a"}, {pod="b"}',
+      message: 'the query returned 2 series but must return exactly one (aggregate it, e.g. with sum())',
     });
-    const r = singleValue([1, 2, 3, 4, 5].map((i) => s({ i: String(i) }, i)));
-    expect(r).toMatchObject({ ok: false, reason: 'several-series', message: expect.stringMatching(/returned 5 series.*\{i="3"\}, \.\.\.$/) });
+    const r = singleValue([1, 2, 3, 4, 5].map((i) => s({ secret: `token-${i}` }, i)));
+    expect(r).toMatchObject({ ok: false, reason: 'several-series', message: expect.stringContaining('returned 5 series') });
+    if (!r.ok) expect(r.message).not.toMatch(/secret|token/);
   });
 });

@@ -1,0 +1,105 @@
+// What the informers keep: objects listed and watched from a local HTTP
+// server standing in for the API server land in the cache without
+// managedFields, and Deployments with only what the workload probe reads.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { AppsV1Api, CoreV1Api, KubeConfig, type KubernetesObject, type V1Deployment, type V1Service } from '@kubernetes/client-node';
+import { pino } from 'pino';
+import { DeploymentWorkloadProbe, cachedDeployment } from '../../../src/kube/deployment-workload-probe.js';
+import { ResilientInformer } from '../../../src/kube/resilient-informer.js';
+import { Watched } from '../../../src/kube/watched.js';
+
+const managedFields = [{ manager: 'kubectl', operation: 'Update', fieldsType: 'FieldsV1', fieldsV1: { 'f:spec': { 'f:replicas': {} } } }];
+const deployment = (name: string, version: string, available: number, rv: string) => ({
+  metadata: { name, namespace: 'ns', uid: `uid-${name}`, resourceVersion: rv, labels: { app: 'reviews' }, annotations: { big: 'x'.repeat(1000) }, managedFields },
+  spec: {
+    replicas: 2,
+    selector: { matchLabels: { app: 'reviews', version } },
+    template: { metadata: { labels: { app: 'reviews', version } }, spec: { containers: [{ name: 'c', image: 'reviews', env: [{ name: 'SECRET_HINT', value: 'y'.repeat(1000) }] }] } },
+  },
+  status: { availableReplicas: available, replicas: 2, conditions: [{ type: 'Available', status: 'True' }] },
+});
+const service = { metadata: { name: 'reviews', namespace: 'ns', resourceVersion: '5', managedFields }, spec: { selector: { app: 'reviews' }, ports: [{ port: 9080 }] } };
+
+let server: Server;
+let kc: KubeConfig;
+const watches: ServerResponse[] = [];
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const json = (body: unknown) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    if (url.searchParams.get('watch') === 'true') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.flushHeaders();
+      if (url.pathname.endsWith('/deployments')) res.write(`${JSON.stringify({ type: 'ADDED', object: deployment('reviews-v2', 'v2', 1, '11') })}\n`);
+      watches.push(res); // stays open, like a real watch
+      return;
+    }
+    if (url.pathname === '/apis/apps/v1/namespaces/ns/deployments') return json({ kind: 'DeploymentList', apiVersion: 'apps/v1', metadata: { resourceVersion: '10' }, items: [deployment('reviews-v1', 'v1', 2, '9')] });
+    if (url.pathname === '/api/v1/namespaces/ns/services') return json({ kind: 'ServiceList', apiVersion: 'v1', metadata: { resourceVersion: '10' }, items: [service] });
+    res.writeHead(404).end();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: 'c', server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, skipTLSVerify: true }],
+    users: [{ name: 'u' }], contexts: [{ name: 'c', cluster: 'c', user: 'u' }], currentContext: 'c',
+  });
+});
+afterAll(async () => {
+  watches.forEach((w) => w.destroy());
+  server.closeAllConnections();
+  await new Promise((r) => server.close(r));
+});
+
+function informer<T extends KubernetesObject>(name: string, path: string, list: () => Promise<unknown>, transform?: (o: T) => T) {
+  return new ResilientInformer<T>({
+    kubeConfig: kc, name, path, log: pino({ level: 'silent' }), onChange: () => {}, transform,
+    list: list as () => Promise<{ items: T[]; metadata: object; apiVersion: string; kind: string }>,
+  });
+}
+
+async function until(what: string, check: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
+  if (!check()) throw new Error(`timed out waiting for ${what}`);
+}
+
+describe('informer caches', () => {
+  it('drop managedFields of listed objects by default', async () => {
+    const core = kc.makeApiClient(CoreV1Api);
+    const services = informer<V1Service & KubernetesObject>('services', '/api/v1/namespaces/ns/services', () => core.listNamespacedService({ namespace: 'ns' }));
+    await services.start();
+    const svc = services.get('reviews', 'ns');
+    expect(svc?.spec?.selector).toEqual({ app: 'reviews' });
+    expect(svc?.metadata?.managedFields).toBeUndefined();
+    await services.stop();
+  });
+
+  it('keep of Deployments, listed or watched, only what the workload probe reads, and the probe still answers', async () => {
+    const apps = kc.makeApiClient(AppsV1Api);
+    const core = kc.makeApiClient(CoreV1Api);
+    const deployments = informer<V1Deployment & KubernetesObject>('deployments', '/apis/apps/v1/namespaces/ns/deployments',
+      () => apps.listNamespacedDeployment({ namespace: 'ns' }), cachedDeployment);
+    const services = informer<V1Service & KubernetesObject>('services', '/api/v1/namespaces/ns/services', () => core.listNamespacedService({ namespace: 'ns' }));
+    await Promise.all([deployments.start(), services.start()]);
+    await until('the watched Deployment', () => deployments.get('reviews-v2', 'ns') !== undefined);
+
+    for (const name of ['reviews-v1', 'reviews-v2']) {
+      const d = JSON.parse(JSON.stringify(deployments.get(name, 'ns'))) as Record<string, unknown>;
+      const version = name.slice(-2);
+      expect(d).toEqual({
+        metadata: { name, namespace: 'ns', uid: `uid-${name}`, resourceVersion: name === 'reviews-v1' ? '9' : '11' },
+        spec: { replicas: 2, selector: { matchLabels: { app: 'reviews', version } }, template: { metadata: { labels: { app: 'reviews', version } } } },
+        status: { availableReplicas: name === 'reviews-v1' ? 2 : 1 },
+      });
+    }
+    const probe = new DeploymentWorkloadProbe(new Watched(['ns'], () => deployments), new Watched(['ns'], () => services));
+    expect(probe.check('ns', 'reviews', { version: 'v2' })).toEqual({ available: true, message: 'Deployment reviews-v2 1/2 available' });
+    await Promise.all([deployments.stop(), services.stop()]);
+  });
+});
