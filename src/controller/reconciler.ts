@@ -103,7 +103,10 @@ export class Reconciler {
       stableLabels: labels.stable, canaryLabels: labels.canary,
     };
     const due = roundDue(analysis, st, now);
-    if (due) obs.analysis = rounds.round(key, analysis, at, due);
+    if (due) {
+      obs.analysis = rounds.round(key, analysis, at, due);
+      this.deps.log.debug({ release: key, round: due.toISOString(), ready: obs.analysis !== undefined }, 'analysis round due');
+    }
     const beforeFirstMove = !terminal && (st.canaryWeight ?? 0) === 0 && (st.currentStep ?? 0) === 0;
     if (beforeFirstMove && seen.route.ok) obs.preflight = rounds.preflight(key, analysis, at);
     return obs;
