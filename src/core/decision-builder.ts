@@ -12,7 +12,7 @@ import { formatDuration } from './duration.js';
 import type { AnalysisPlan, ReleasePlan } from './plan.js';
 import { positionOf, type PlanPosition, type PlannedStep } from './steps.js';
 import { summaryOf } from './summary.js';
-import { clampDelay, isoOf, timeOf } from './time.js';
+import { MIN_DELAY_MS, clampDelay, isoOf, timeOf } from './time.js';
 import type { RouteObservation, RouteView, WorkloadState } from './traffic.js';
 
 export interface DecisionEvent {
@@ -297,7 +297,10 @@ export class DecisionBuilder {
     if (view.isAt(want)) return;
     this.setCanaryPercent = want;
     if (st.routeRevision !== undefined && view.revision === st.routeRevision) {
-      if (st.phase === Phase.Progressing) st.stepStartedAt = this.nowIso;
+      // The step starts when its traffic moves. Restamped at most once per look-again delay: a route write
+      // that keeps failing must not turn into a loop of status writes (each one an update event).
+      const started = timeOf(st.stepStartedAt, this.now) ?? 0;
+      if (st.phase === Phase.Progressing && this.now.getTime() - started >= MIN_DELAY_MS) st.stepStartedAt = this.nowIso;
       return;
     }
     st.routeRevision = view.revision;

@@ -238,7 +238,7 @@ describe('a release', () => {
     const { stdout: table } = await kubectl('get', 'canaryreleases', '-A');
     const [header, ...rows] = table.trim().split('\n');
     expect(header?.split(/\s{2,}/)).toEqual(expect.arrayContaining(['NAMESPACE', 'NAME', 'PHASE', 'WEIGHT', 'STEP', 'STABLE', 'CANARY', 'MESSAGE', 'AGE']));
-    expect(rows.find((l) => l.startsWith(ns))).toMatch(/reviews\s+Progressing\s+25\s+1\s+v1\s+v2\s+Step 1\/2/);
+    expect(rows.find((l) => l.startsWith(ns))).toMatch(/reviews\s+Progressing\s+25\s+1\s+v1\s+v2\s+step 1\/2 at 25%/);
     const { stdout: described } = await kubectl('describe', '-n', ns, 'crel/reviews');
     expect(described).toMatch(/Normal\s+StepAdvanced/);
   }, 30_000);

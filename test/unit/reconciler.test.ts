@@ -273,6 +273,19 @@ describe('Reconciler: conflicts and failed writes', () => {
     expect(events.recorded.map((e) => e.event.reason)).not.toContain(Reason.TrafficDrift);
   });
 
+  test('a route write that keeps failing does not become a loop of status writes', async () => {
+    store.put(release({ status: progressing(1, 10, iso(-60)) }));
+    router.vs = reviewsVs(10);
+    for (let i = 0; i < 6; i++) {
+      // Each of our own status writes comes back as an update event: reconciled again at once.
+      router.failNext = new Error('the API server keeps failing');
+      clock = at(i * 0.1);
+      await reconciler.reconcile(KEY).catch(() => undefined);
+    }
+    expect(log.filter((l) => l === 'writeStatus')).toHaveLength(1);
+    expect(log.filter((l) => l.startsWith('setCanaryPercent'))).toHaveLength(6);
+  });
+
   test('a decided rollback whose traffic write failed is finished by the retry, even if the release was paused meanwhile', async () => {
     store.put(release({ status: progressing(1, 10, iso(-20)), annotations: { [REQUEST_ANNOTATIONS.abort]: 'a1' } }));
     router.vs = reviewsVs(10);
