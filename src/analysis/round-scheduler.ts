@@ -11,7 +11,10 @@ import type { AnalysisProvider } from '../controller/ports.js';
 import type { AnalysisTarget } from './analysis-runner.js';
 
 export interface AnalysisRounds {
-  /** The finished round of `key` at `at`; otherwise starts it (once) and returns undefined. */
+  /**
+   * The finished round of `key` at `at`; otherwise starts it (once, and only when no earlier round of the
+   * release is still running) and returns the release's previous finished round, if any.
+   */
   round(key: string, plan: AnalysisPlan, target: AnalysisTarget, at: Date): AnalysisRound | undefined;
   /** The latest preflight of `key` (fresh for a few seconds); otherwise starts one and returns undefined. */
   preflight(key: string, plan: AnalysisPlan, target: AnalysisTarget): PreflightResult | undefined;
@@ -64,13 +67,16 @@ export class RoundScheduler implements AnalysisRounds {
     const t = at.getTime();
     const entry = this.rounds.get(key);
     if (entry && entry.at === t) return entry.result;
-    if (entry && entry.at > t) return undefined;
+    // One round per release at a time: a Prometheus that hangs gets one question per release per timeout,
+    // not a backlog of rounds that are stale before they start.
+    if (entry && (entry.at > t || entry.result === undefined)) return undefined;
     const slot: { at: number; result?: AnalysisRound } = { at: t };
     this.rounds.set(key, slot);
     this.submit(key, plan.address ?? '', async () => {
       slot.result = await this.provider.run(plan, target, at);
     });
-    return undefined;
+    // The previous round finished and may not have been seen yet: it is still evidence (decide checks).
+    return entry?.result;
   }
 
   preflight(key: string, plan: AnalysisPlan, target: AnalysisTarget): PreflightResult | undefined {

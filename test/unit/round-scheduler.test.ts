@@ -64,18 +64,34 @@ describe('RoundScheduler', () => {
     expect(p.started).toHaveLength(3);
   });
 
-  test('a newer round replaces an older one of the same release; forget drops it', async () => {
+  test('one round per release at a time: a later one starts only once the earlier has finished, which is handed over meanwhile', async () => {
     const p = new Gated();
     const s = new RoundScheduler(p, { onReady: () => undefined });
     s.round('ns/r', plan('http://a'), T, NOW);
     const later = new Date(NOW.getTime() + 30_000);
     expect(s.round('ns/r', plan('http://a'), T, later)).toBeUndefined();
-    expect(s.round('ns/r', plan('http://a'), T, NOW)).toBeUndefined();
+    await tick();
+    expect(p.started).toEqual([`http://a|s|${NOW.getTime()}`]);
+    p.finish(`http://a|s|${NOW.getTime()}`);
+    await tick();
+    // The earlier round finished: asking for the later one starts it and hands over the earlier result.
+    expect(s.round('ns/r', plan('http://a'), T, later)).toMatchObject({ evaluatedAt: NOW });
+    await tick();
+    expect(p.started).toHaveLength(2);
     p.finish(`http://a|s|${later.getTime()}`);
     await tick();
-    expect(s.round('ns/r', plan('http://a'), T, later)).toBeDefined();
+    expect(s.round('ns/r', plan('http://a'), T, later)).toMatchObject({ evaluatedAt: later });
     s.forget('ns/r');
     expect(s.round('ns/r', plan('http://a'), T, later)).toBeUndefined();
+  });
+
+  test('a Prometheus that hangs builds no backlog: rounds asked every second while one hangs start nothing new', async () => {
+    const p = new Gated();
+    const s = new RoundScheduler(p, { onReady: () => undefined });
+    for (let i = 0; i < 10; i++) s.round('ns/r', plan('http://dead'), T, new Date(NOW.getTime() + i * 1000));
+    await tick();
+    expect(p.started).toHaveLength(1);
+    expect(s.pending).toBe(1);
   });
 
   test('a preflight result is reused for a while, then checked again', async () => {
