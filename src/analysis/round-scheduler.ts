@@ -69,14 +69,15 @@ export class RoundScheduler implements AnalysisRounds {
     if (entry && entry.at === t) return entry.result;
     // One round per release at a time: a Prometheus that hangs gets one question per release per timeout,
     // not a backlog of rounds that are stale before they start.
-    if (entry && (entry.at > t || entry.result === undefined)) return undefined;
+    if (entry && entry.result === undefined) return undefined;
     const slot: { at: number; result?: AnalysisRound } = { at: t };
     this.rounds.set(key, slot);
     this.submit(key, plan.address ?? '', async () => {
       slot.result = await this.provider.run(plan, target, at);
-    });
+    }, () => this.rounds.get(key) === slot && this.rounds.delete(key));
     // The previous round finished and may not have been seen yet: it is still evidence (decide checks).
-    return entry?.result;
+    // One from a later time (the clock stepped back) is not handed over.
+    return entry && entry.at < t ? entry.result : undefined;
   }
 
   preflight(key: string, plan: AnalysisPlan, target: AnalysisTarget): PreflightResult | undefined {
@@ -88,7 +89,7 @@ export class RoundScheduler implements AnalysisRounds {
     this.submit(key, plan.address ?? '', async () => {
       slot.result = await this.provider.preflight(plan, target);
       slot.at = this.now();
-    });
+    }, () => this.preflights.get(key) === slot && this.preflights.delete(key));
     return entry?.result;
   }
 
@@ -97,7 +98,7 @@ export class RoundScheduler implements AnalysisRounds {
     this.preflights.delete(key);
   }
 
-  private submit(key: string, address: string, work: () => Promise<void>): void {
+  private submit(key: string, address: string, work: () => Promise<void>, dropSlot: () => void): void {
     this.waiting.push({
       key,
       address,
@@ -105,7 +106,8 @@ export class RoundScheduler implements AnalysisRounds {
         try {
           await work();
         } catch {
-          // The provider never throws by contract; a bug there must not wedge the slot.
+          // The provider never throws by contract; a bug there must not wedge the release: ask again next time.
+          dropSlot();
         }
       },
     });

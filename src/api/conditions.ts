@@ -11,6 +11,8 @@ export type Phase = (typeof Phase)[keyof typeof Phase];
 export const PHASES = Object.values(Phase);
 export const TERMINAL_PHASES: readonly Phase[] = [Phase.Succeeded, Phase.RolledBack, Phase.Failed];
 export const isTerminal = (p: Phase | undefined): boolean => p !== undefined && TERMINAL_PHASES.includes(p);
+/** Pending, Progressing or Paused: a release that may still move traffic. */
+export const isActive = (p: string | undefined): boolean => p === Phase.Pending || p === Phase.Progressing || p === Phase.Paused;
 
 export const ConditionType = {
   /** True once the canary has all traffic; `kubectl wait --for=condition=Promoted`. */

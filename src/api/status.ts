@@ -46,11 +46,15 @@ export const CanaryReleaseStatusSchema = z.object({
    * generation and other weights, the operator's own write is pending (not someone else's drift).
    */
   routeRevision: z.number().int().optional(),
+  /** The route object's metadata.uid when canaryWeight was decided. */
+  routeUid: z.string().optional(),
+  /** The canary weight the route had when canaryWeight was decided (what a route waiting for that write still shows). */
+  previousCanaryWeight: z.number().int().optional(),
   /** Since when this release holds its route: one release holds a route at a time (set before its first traffic move). */
   ownsRouteSince: z.string().optional(),
   /** A replaced release's route that must get all its traffic back on its stable subset. */
   restore: z
-    .object({ target: RouteRefSchema, stableSubset: z.string(), canarySubset: z.string(), routeRevision: z.number().int().optional() })
+    .object({ target: RouteRefSchema, stableSubset: z.string(), canarySubset: z.string() })
     .optional(),
   releaseStartedAt: z.string().optional(),
   stepStartedAt: z.string().optional(),

@@ -7,6 +7,7 @@ import {
 } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { GROUP, PLURAL, VERSION } from '../api/names.js';
+import { isActive } from '../api/conditions.js';
 import { DeploymentWorkloadProbe, cachedDeployment } from '../kube/deployment-workload-probe.js';
 import { KubeEventRecorder } from '../kube/event-recorder.js';
 import { KubeReleaseStore } from '../kube/release-store.js';
@@ -185,7 +186,7 @@ export class Controller {
     if (!this.workers.length) return;
     for (const r of this.releases.list(ns)) {
       const phase = (r.status as { phase?: string } | undefined)?.phase;
-      if (phase === undefined || phase === 'Pending' || phase === 'Progressing' || phase === 'Paused') this.queue.add(keyOf(r));
+      if (phase === undefined || isActive(phase)) this.queue.add(keyOf(r));
     }
   }
 }

@@ -7,7 +7,8 @@
 // nothing done, to be decided again on fresh state. Every write happens only
 // when something changed.
 import type { Logger } from 'pino';
-import { decide, effectiveTarget, isActive, type Decision, type Observations } from '../core/decide.js';
+import { isActive } from '../api/conditions.js';
+import { decide, effectiveTarget, type Decision, type Observations } from '../core/decide.js';
 import { roundDue } from '../core/analysis-rules.js';
 import { deepEqual } from '../util/deep-equal.js';
 import type { AnalysisRounds } from '../analysis/round-scheduler.js';
@@ -61,19 +62,28 @@ export class Reconciler {
       await this.writeTraffic(decision, target, namespace, log);
       await this.deps.store.removeFinalizer(release);
       log.info('finalizer removed');
-    } else {
-      if (!deepEqual(release.status ?? {}, decision.status)) {
-        release = await this.deps.store.writeStatus(release, decision.status);
-        log.info({ phase: decision.status.phase, step: decision.status.currentStep, canaryWeight: decision.status.canaryWeight }, decision.status.message ?? 'status updated');
-      }
-      await this.writeTraffic(decision, target, namespace, log);
+      await this.told(original, release, decision, log);
+      return { requeueAfterMs: decision.requeueAfterMs, decision };
     }
+    if (!deepEqual(release.status ?? {}, decision.status)) {
+      release = await this.deps.store.writeStatus(release, decision.status);
+      log.info({ phase: decision.status.phase, step: decision.status.currentStep, canaryWeight: decision.status.canaryWeight }, decision.status.message ?? 'status updated');
+    }
+    // The decision is recorded: its Events and metrics follow even if the route write fails (the next look finishes it).
+    try {
+      await this.writeTraffic(decision, target, namespace, log);
+    } finally {
+      await this.told(original, release, decision, log);
+    }
+    return { requeueAfterMs: decision.requeueAfterMs, decision };
+  }
+
+  private async told(original: CanaryReleaseObject, release: CanaryReleaseObject, decision: Decision, log: Logger): Promise<void> {
     this.deps.onDecision?.(original, decision);
     for (const e of decision.events) {
       log.info({ event: e.reason, type: e.type }, e.message);
       await this.deps.events.record(release, e);
     }
-    return { requeueAfterMs: decision.requeueAfterMs, decision };
   }
 
   private observe(key: string, release: CanaryReleaseObject, snap: ReturnType<typeof toSnapshot>, target: TrafficTarget | undefined, now: Date): Observations {
@@ -93,7 +103,7 @@ export class Reconciler {
     const ref = effectiveTarget(snap);
     const terminal = st.phase !== undefined && !isActive(st.phase);
     // Asked for a finished release too: a retry in this decision must not skip the check.
-    if (ref) obs.owner = routeOwner(release, ref, this.deps.store.list(target.namespace), now, (o, s) => this.finalWritePending(o, s));
+    if (ref) obs.owner = routeOwner(release, ref, this.deps.store.list(target.namespace), now);
     const plan = snap.plan.ok ? snap.plan.plan : undefined;
     const analysis = plan?.analysis;
     const rounds = this.deps.analysis;
@@ -110,14 +120,6 @@ export class Reconciler {
     const beforeFirstMove = !terminal && (st.canaryWeight ?? 0) === 0 && (st.currentStep ?? 0) === 0;
     if (beforeFirstMove && seen.route.ok) obs.preflight = rounds.preflight(key, analysis, at);
     return obs;
-  }
-
-  /** A finished release's last write is pending while its route still has the revision it was decided at, and other weights. */
-  private finalWritePending(o: CanaryReleaseObject, st: CanaryReleaseStatus): boolean {
-    if (!st.target || !st.stableSubset || !st.canarySubset || st.routeRevision === undefined) return false;
-    const seen = this.deps.router.observe(trafficTargetOf(o.metadata?.namespace ?? '', st.target, st.stableSubset, st.canarySubset)).route;
-    const view = seen.ok ? seen.view : seen.view;
-    return view !== undefined && view.revision === st.routeRevision && !view.isAt(st.canaryWeight ?? 0);
   }
 
   /**

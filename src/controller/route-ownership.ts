@@ -7,15 +7,17 @@
 // hold at 0 and start when the owner ends or is deleted. The work queue never
 // runs two releases of one namespace at once, and this process sees its own
 // status writes at once, so two releases cannot both take a route.
-import { isActive, type RouteOwner } from '../core/decide.js';
+import { Phase, isActive } from '../api/conditions.js';
+import { finalWriteSettled } from '../core/own-write.js';
+import type { RouteOwner } from '../core/decide.js';
 import type { RouteRef } from '../core/plan.js';
 import { CanaryReleaseStatusSchema, type CanaryReleaseStatus } from '../api/status.js';
 import type { CanaryReleaseObject } from './ports.js';
 
+/** A release's claim on one route. */
 interface Claim {
   key: string;
-  /** The routes it claims: its own, and a replaced release's route still being restored. */
-  targets: RouteRef[];
+  target: RouteRef;
   /** Since when it holds the route; undefined while it waits for it. */
   holdsSince: number | undefined;
   startedAt: number;
@@ -38,20 +40,22 @@ const time = (v: unknown, fallback: number) => {
   return Number.isFinite(t) ? Math.min(t, fallback) : fallback;
 };
 
-/** Whether a finished release's last traffic write has not reached its route yet (a crash or a failed write). */
-export type PendingFinalWrite = (release: CanaryReleaseObject, status: CanaryReleaseStatus) => boolean;
-
-function claimOf(o: CanaryReleaseObject, now: number, pending: PendingFinalWrite): Claim | undefined {
+/**
+ * The routes a release claims: its own, held once it took it; and a replaced
+ * release's route still being restored, held until that is done (its own
+ * route is then only waited for).
+ */
+function claimsOf(o: CanaryReleaseObject, now: number): Claim[] {
   const parsed = CanaryReleaseStatusSchema.safeParse(o.status ?? {});
-  if (!parsed.success) return undefined;
+  if (!parsed.success) return [];
   const st = parsed.data;
-  if (!st.target) return undefined;
+  if (!st.target) return [];
   // A finished release holds its route until its last write is there, so nobody starts on a route about to change.
-  if (!isActive(st.phase) && !(st.ownsRouteSince && pending(o, st))) return undefined;
-  return {
-    key: keyOf(o), targets: st.restore ? [st.target, st.restore.target] : [st.target], holdsSince: st.ownsRouteSince === undefined ? undefined : time(st.ownsRouteSince, now),
-    startedAt: time(st.releaseStartedAt, now), createdAt: time(o.metadata?.creationTimestamp, now), status: st,
-  };
+  if (!isActive(st.phase) && !(st.ownsRouteSince && st.phase !== Phase.Failed && !finalWriteSettled(st))) return [];
+  const holds = st.ownsRouteSince === undefined ? undefined : time(st.ownsRouteSince, now);
+  const base = { key: keyOf(o), startedAt: time(st.releaseStartedAt, now), createdAt: time(o.metadata?.creationTimestamp, now), status: st };
+  const own: Claim = { ...base, target: st.target, holdsSince: st.restore ? undefined : holds };
+  return st.restore ? [own, { ...base, target: st.restore.target, holdsSince: holds }] : [own];
 }
 
 /** Who comes first: a holder before a waiter, then the earlier hold, start, creation and name. */
@@ -69,17 +73,16 @@ function before(a: Claim, b: Claim): boolean {
  * A release about to start (no claim yet) comes after every existing one.
  */
 export function routeOwner(
-  self: CanaryReleaseObject, target: RouteRef, others: readonly CanaryReleaseObject[], now: Date, pending: PendingFinalWrite = () => false,
+  self: CanaryReleaseObject, target: RouteRef, others: readonly CanaryReleaseObject[], now: Date,
 ): RouteOwner | undefined {
   const t = now.getTime();
-  const own = claimOf(self, t, pending);
   const inf = Number.POSITIVE_INFINITY;
-  const mine: Claim = own ?? { key: keyOf(self), targets: [target], holdsSince: undefined, startedAt: inf, createdAt: inf, status: {} };
+  const mine: Claim = claimsOf(self, t).find((c) => sameRoute(c.target, target))
+    ?? { key: keyOf(self), target, holdsSince: undefined, startedAt: inf, createdAt: inf, status: {} };
   let owner: Claim = mine;
   for (const o of others) {
     if (keyOf(o) === mine.key) continue;
-    const c = claimOf(o, t, pending);
-    if (c && c.targets.some((x) => sameRoute(x, target)) && before(c, owner)) owner = c;
+    for (const c of claimsOf(o, t)) if (sameRoute(c.target, target) && before(c, owner)) owner = c;
   }
   if (owner === mine) return undefined;
   const routes = target.virtualService.routes;

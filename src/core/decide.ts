@@ -5,7 +5,8 @@
 // the route is written, so a crash or a failed write in between leaves a
 // status the next reconcile finishes (a write still pending), and the
 // operator never takes its own unfinished write for someone else's drift.
-import { Phase, Reason, isTerminal } from '../api/conditions.js';
+import { Phase, Reason, isActive, isTerminal } from '../api/conditions.js';
+import { ownWritePending } from './own-write.js';
 import { REQUEST_KINDS, REQUEST_ANNOTATIONS, type RequestKind } from '../api/names.js';
 import type { CanaryReleaseStatus } from '../api/status.js';
 import type { FieldProblem } from '../api/validate.js';
@@ -73,10 +74,6 @@ export function effectiveTarget(snapshot: ReleaseSnapshot): RouteRef | undefined
   return snapshot.status.target ?? (snapshot.plan.ok ? snapshot.plan.plan.target : undefined);
 }
 
-export function isActive(phase: string | undefined): boolean {
-  return phase === Phase.Pending || phase === Phase.Progressing || phase === Phase.Paused;
-}
-
 export function decide(snap: ReleaseSnapshot, obs: Observations, now: Date): Decision {
   const d = new DecisionBuilder(snap, now);
   if (snap.deleting) return d.deletion(obs);
@@ -92,8 +89,13 @@ export function decide(snap: ReleaseSnapshot, obs: Observations, now: Date): Dec
   const st = d.status;
   st.totalSteps = plan.steps.length;
 
-  // A spec naming other subsets or another route starts a new release; an active one gives its traffic back first.
   const inEffect = Boolean(st.stableSubset && st.canarySubset);
+  // A finished release whose last write has not reached its route yet finishes it before anything else
+  // (a retry or the next release in the spec would otherwise forget it).
+  const seen = obs.route?.ok ? obs.route.view : obs.route?.view;
+  if (inEffect && isTerminal(st.phase as Phase) && seen && ownWritePending(st, seen, true)) return d.finished(obs.route);
+
+  // A spec naming other subsets or another route starts a new release; an active one gives its traffic back first.
   if (inEffect && !sameRelease(st, plan)) {
     if (isActive(st.phase) && (st.canaryWeight ?? 0) > 0) d.supersede(plan, obs.route);
     d.startRelease(plan);
@@ -134,11 +136,18 @@ export function decide(snap: ReleaseSnapshot, obs: Observations, now: Date): Dec
 /** Pending, Progressing and Paused. */
 function decideActive(d: DecisionBuilder, plan: ReleasePlan, obs: Observations, requests: Set<RequestKind>): Decision {
   const st = d.status;
-  if (st.restore) return d.waitForRestore();
+  if (st.restore) return d.waitForRestore(obs.restoreRoute);
   if (obs.owner) return d.holdForOwner(obs.owner, requests);
   // No other release holds the route: this one takes it, in the status written before any traffic move.
   st.ownsRouteSince ??= d.nowIso;
   const route = obs.route;
+  if (!route?.ok && requests.has('abort')) {
+    // Abort always works: through the route when it can be read (deferred while stable cannot serve),
+    // else in status with a warning that says what to set by hand.
+    d.handled('abort');
+    if (requests.has('promote')) d.handled('promote');
+    return d.abort(route?.view, route?.message, route?.unreachable === 'stable');
+  }
   if (!route?.ok) {
     // A canary with traffic whose subset vanished serves 503s: its traffic goes back within the deadline
     // (not when stable cannot be reached either: that would send everything to a broken subset).
@@ -159,7 +168,7 @@ function decideActive(d: DecisionBuilder, plan: ReleasePlan, obs: Observations, 
   if (requests.has('abort')) {
     d.handled('abort');
     if (requests.has('promote')) d.handled('promote');
-    return d.rollBack(view, Reason.Aborted, `Aborted on request at ${st.canaryWeight ?? 0}%: traffic back to 100% ${st.stableSubset}`);
+    return d.abort(view, undefined);
   }
   if (requests.has('promote')) {
     d.handled('promote');

@@ -2,7 +2,7 @@
 // step, roll back, ...) that edits the status, the traffic to write and the
 // Events, and done() returns the result with its requeue time clamped.
 import { GateVerdict, type GateResult } from '../api/analysis-status.js';
-import { ConditionType, Phase, Reason } from '../api/conditions.js';
+import { ConditionType, Phase, Reason, isActive } from '../api/conditions.js';
 import { REQUEST_ANNOTATIONS, type RequestKind } from '../api/names.js';
 import type { CanaryReleaseStatus } from '../api/status.js';
 import { holdMessage, summarize, untilNextRound, type RoundOutcome } from './analysis-rules.js';
@@ -13,6 +13,7 @@ import type { AnalysisPlan, ReleasePlan } from './plan.js';
 import { positionOf, type PlanPosition, type PlannedStep } from './steps.js';
 import { summaryOf } from './summary.js';
 import { MIN_DELAY_MS, clampDelay, isoOf, timeOf } from './time.js';
+import { finalWriteSettled, ownWritePending } from './own-write.js';
 import type { RouteObservation, RouteView, WorkloadState } from './traffic.js';
 
 export interface DecisionEvent {
@@ -28,7 +29,7 @@ export interface Decision {
   /** Return the route of status.restore (a replaced release) to 100% stable. */
   restoreStable?: boolean | undefined;
   events: DecisionEvent[];
-  /** When to look again, within [1 s, 30 days]; undefined: only on a change. */
+  /** When to look again, within [1 s, 24 days]; undefined: only on a change. */
   requeueAfterMs?: number | undefined;
   finalizer?: 'add' | 'remove' | undefined;
 }
@@ -114,8 +115,7 @@ export class DecisionBuilder {
     if (!this.snap.hasFinalizer) return { status: this.snap.status, events: [] };
     this.finalizer = 'remove';
     this.restorePrevious(obs.restoreRoute);
-    const active = st.phase === Phase.Pending || st.phase === Phase.Progressing || st.phase === Phase.Paused;
-    if (active && (st.canaryWeight ?? 0) > 0) {
+    if (isActive(st.phase) && (st.canaryWeight ?? 0) > 0) {
       const route = obs.route;
       const view = route?.ok ? route.view : route?.view;
       if (view) {
@@ -133,7 +133,7 @@ export class DecisionBuilder {
 
   invalidSpec(problems: string): Decision {
     const st = this.status;
-    const active = st.phase === Phase.Pending || st.phase === Phase.Progressing || st.phase === Phase.Paused;
+    const active = isActive(st.phase);
     const held = active ? ` Traffic is held at ${st.canaryWeight ?? 0}% canary until the spec is fixed.` : '';
     if (this.changed(ConditionType.SpecValid, 'False', problems)) this.event('Warning', Reason.InvalidSpec, `Invalid spec, nothing was changed: ${problems}`);
     this.condition(ConditionType.SpecValid, 'False', Reason.InvalidSpec, problems);
@@ -180,13 +180,7 @@ export class DecisionBuilder {
   /** The spec names another release while this one has traffic: its route goes back to stable first. */
   supersede(plan: ReleasePlan, route: RouteObservation | undefined): void {
     const st = this.status;
-    const view = route?.ok ? route.view : route?.view;
-    st.restore = {
-      target: structuredClone(st.target ?? plan.target),
-      stableSubset: st.stableSubset as string,
-      canarySubset: st.canarySubset as string,
-      ...(view ? { routeRevision: view.revision } : {}),
-    };
+    st.restore = { target: structuredClone(st.target ?? plan.target), stableSubset: st.stableSubset as string, canarySubset: st.canarySubset as string };
     this.restoreStable = true;
     const where = st.target && st.target.virtualService.name !== plan.target.virtualService.name
       ? ` (VirtualService ${st.target.virtualService.name} -> ${plan.target.virtualService.name})` : '';
@@ -204,8 +198,13 @@ export class DecisionBuilder {
     if (!r) return false;
     const view = route?.ok ? route.view : route?.view;
     if (!view) {
-      // The old route is gone (or unusable): there is nothing left to give back.
-      if (route && !route.ok && route.reason === Reason.VirtualServiceNotFound) return this.restored();
+      // The old route is gone, or no longer sends anything to the replaced release's subsets: nothing is left to give back.
+      const gone: string[] = [Reason.VirtualServiceNotFound, Reason.RouteNotFound, Reason.NoTrafficBudget];
+      if (route && !route.ok && gone.includes(route.reason)) {
+        this.event('Normal', Reason.TrafficRestored,
+          `The replaced release's route (VirtualService ${r.target.virtualService.name}) has nothing left to return: ${route.message}`);
+        return this.restored();
+      }
       return false;
     }
     if (view.isAt(0)) {
@@ -222,9 +221,10 @@ export class DecisionBuilder {
     return true;
   }
 
-  waitForRestore(): Decision {
+  waitForRestore(route: RouteObservation | undefined): Decision {
     const r = this.status.restore;
-    const text = `Waiting for the replaced release (${r?.stableSubset} -> ${r?.canarySubset}) to return its traffic to ${r?.stableSubset} before starting`;
+    const why = route && !route.ok && !route.view ? `; its route cannot be changed yet: ${route.message}` : '';
+    const text = `Waiting for the replaced release (${r?.stableSubset} -> ${r?.canarySubset}) to return its traffic to ${r?.stableSubset} before starting${why}`;
     this.phaseConditions(Reason.WaitingForRestore, text);
     this.message(text);
     return this.done(UNROUTABLE_RETRY_MS / 6);
@@ -239,7 +239,8 @@ export class DecisionBuilder {
     if (this.changed(ConditionType.TrafficRoutable, 'False', text)) this.event('Normal', Reason.RouteInUse, text);
     this.condition(ConditionType.TrafficRoutable, 'False', Reason.RouteInUse, text);
     this.phaseConditions(Reason.RouteInUse, text);
-    this.message(`Holding at ${this.status.canaryWeight ?? 0}%: ${text}`);
+    const w = this.status.canaryWeight ?? 0;
+    this.message(w > 0 ? `Holding, writing nothing, with ${w}% still on ${this.status.canarySubset}: ${text}` : `Holding at 0%: ${text}`);
     return this.done();
   }
 
@@ -279,9 +280,24 @@ export class DecisionBuilder {
 
   /** Sets the release's canary weight; the route is written (after the status) unless it is there already. */
   setTraffic(view: RouteView, percent: number): void {
+    this.recordDecidedAt(view, this.routeWeight(view));
     this.status.canaryWeight = percent;
-    this.status.routeRevision = view.revision;
     this.setCanaryPercent = view.isAt(percent) ? undefined : percent;
+  }
+
+  /** The weight the route has now: the release's own number when the route is at it. */
+  private routeWeight(view: RouteView): number {
+    const w = this.status.canaryWeight ?? 0;
+    return view.isAt(w) ? w : view.canaryPercent;
+  }
+
+  /** The route as it was when the weight to write was decided (see own-write.ts). */
+  private recordDecidedAt(view: RouteView, previous: number | undefined): void {
+    const st = this.status;
+    st.routeRevision = view.revision;
+    st.routeUid = view.uid;
+    if (previous === undefined) delete st.previousCanaryWeight;
+    else st.previousCanaryWeight = previous;
   }
 
   /**
@@ -296,23 +312,48 @@ export class DecisionBuilder {
     if ((st.currentStep ?? 0) === 0 && want === 0) return;
     if (view.isAt(want)) return;
     this.setCanaryPercent = want;
-    if (st.routeRevision !== undefined && view.revision === st.routeRevision) {
+    if (ownWritePending(st, view)) {
       // The step starts when its traffic moves. Restamped at most once per look-again delay: a route write
       // that keeps failing must not turn into a loop of status writes (each one an update event).
       const started = timeOf(st.stepStartedAt, this.now) ?? 0;
       if (st.phase === Phase.Progressing && this.now.getTime() - started >= MIN_DELAY_MS) st.stepStartedAt = this.nowIso;
       return;
     }
-    st.routeRevision = view.revision;
+    this.recordDecidedAt(view, view.canaryPercent);
     this.event('Warning', Reason.TrafficDrift,
       `The managed route's weights were changed outside the operator (${view.describe}); re-applied ${want}% to ${st.canarySubset}. Stop other tools from writing these weights (see the GitOps notes)`);
+  }
+
+  /** A person aborts: all traffic this release moved goes back to stable; through the route if it can be written. */
+  abort(view: RouteView | undefined, routeProblem: string | undefined, stableCannotServe = false): Decision {
+    const st = this.status;
+    const w = st.canaryWeight ?? 0;
+    if (w === 0) return this.rollBack(undefined, Reason.Aborted, `Aborted on request before any traffic moved to ${st.canarySubset}`);
+    if (!view) {
+      return this.rollBack(undefined, Reason.Aborted,
+        `Aborted on request at ${w}%, but the route cannot be changed (${routeProblem ?? 'no route'}): fix it and set ${st.canarySubset}'s weight to 0 by hand`);
+    }
+    if (stableCannotServe) {
+      // Recorded now, written by finished() once the stable subset can take the traffic (never onto nothing).
+      this.recordDecidedAt(view, this.routeWeight(view));
+      st.canaryWeight = 0;
+      const text = `Aborted on request at ${w}%; ${st.stableSubset} cannot take the traffic yet (${routeProblem ?? 'subset missing'}), `
+        + `so it goes back to 100% ${st.stableSubset} as soon as the DestinationRule defines ${st.stableSubset} again`;
+      this.finish(Phase.RolledBack, Reason.Aborted, text);
+      this.event('Warning', Reason.Aborted, text);
+      return this.done(UNROUTABLE_RETRY_MS);
+    }
+    return this.rollBack(view, Reason.Aborted, `Aborted on request at ${w}%: traffic back to 100% ${st.stableSubset}`);
   }
 
   rollBack(view: RouteView | undefined, reason: Reason, text: string): Decision {
     const st = this.status;
     // Only traffic this release moved is taken back: a release that never moved any writes nothing.
     if (view && (st.canaryWeight ?? 0) > 0) this.setTraffic(view, 0);
-    else st.canaryWeight = 0;
+    else {
+      st.canaryWeight = 0;
+      for (const k of ['routeRevision', 'routeUid', 'previousCanaryWeight'] as const) delete st[k];
+    }
     this.finish(Phase.RolledBack, reason, text);
     this.event('Warning', reason, text);
     return this.done();
@@ -343,11 +384,23 @@ export class DecisionBuilder {
    */
   finished(route: RouteObservation | undefined): Decision {
     const st = this.status;
-    if (st.phase === Phase.Failed || !route?.ok) return this.done();
-    const view = route.view;
+    // A route whose DestinationRule or subset is gone can still be read and written.
+    const view = route?.ok ? route.view : route?.view;
+    if (st.phase === Phase.Failed) return this.done();
+    if (!view) {
+      // No route left to write: nothing is pending any more (and the route is free for others).
+      for (const k of ['routeRevision', 'routeUid', 'previousCanaryWeight'] as const) delete st[k];
+      return this.done();
+    }
     const want = st.canaryWeight ?? 0;
     const expected = want >= 100 ? `100% ${st.canarySubset}` : `100% ${st.stableSubset}`;
+    // Once nothing of ours is pending, that is recorded (see finalWriteSettled): others may take the
+    // route, and a later change back to the old weight is never taken for our write.
+    const settle = () => {
+      if (!finalWriteSettled(st) || st.routeRevision !== view.revision || st.routeUid !== view.uid) this.recordDecidedAt(view, want);
+    };
     if (view.isAt(want)) {
+      settle();
       // The condition appears only once the route was changed; back in sync it says so.
       const prev = findCondition(this.snap.status.conditions, ConditionType.RouteInSync);
       if (prev?.status === 'False') {
@@ -357,10 +410,15 @@ export class DecisionBuilder {
       }
       return this.done();
     }
-    if (st.routeRevision !== undefined && view.revision === st.routeRevision) {
+    if (ownWritePending(st, view, true)) {
+      // The last decision's write, not done yet; never onto a subset the DestinationRule lacks.
+      const target = want >= 100 ? 'canary' : 'stable';
+      // The message the decision wrote still says what is awaited.
+      if (route && !route.ok && route.unreachable === target) return this.done(UNROUTABLE_RETRY_MS);
       this.setCanaryPercent = want;
       return this.done();
     }
+    settle();
     const text = `The route was changed after the release ended (${view.describe}; the release left ${expected})`;
     if (this.changed(ConditionType.RouteInSync, 'False', text)) {
       this.event('Warning', Reason.TrafficDrift, `${text}. The operator does not change the route of a finished release; if this was not intended, put the weights back, or start a new release from the spec`);
@@ -388,6 +446,9 @@ export class DecisionBuilder {
     const shift = (t: string | undefined) => (t === undefined ? undefined : isoOf((timeOf(t, this.now) ?? this.now.getTime()) + heldFor));
     if (st.stepStartedAt) st.stepStartedAt = shift(st.stepStartedAt);
     if (st.canaryWaitingSince) st.canaryWaitingSince = shift(st.canaryWaitingSince);
+    // Nor does it count toward inconclusiveTimeout or prometheusErrorTimeout.
+    if (st.analysis?.inconclusiveSince) st.analysis.inconclusiveSince = shift(st.analysis.inconclusiveSince);
+    if (st.analysis?.errorSince) st.analysis.errorSince = shift(st.analysis.errorSince);
     // What was measured during the hold says little about the canary now.
     st.measureFrom = this.nowIso;
     delete st.heldSince;
@@ -464,8 +525,8 @@ export class DecisionBuilder {
   begin(plan: ReleasePlan, view: RouteView, obs: Observations): Decision {
     const st = this.status;
     if (view.isAt(100)) {
+      this.recordDecidedAt(view, 100);
       st.canaryWeight = 100;
-      st.routeRevision = view.revision;
       st.currentStep = plan.steps.length;
       const text = `The route already sends 100% to ${st.canarySubset}: nothing to move, the release is Succeeded`;
       this.finish(Phase.Succeeded, Reason.AlreadyPromoted, text);
@@ -496,8 +557,8 @@ export class DecisionBuilder {
     }
     if (adopted > 0) {
       const step = plan.steps[adopted - 1] as PlannedStep;
+      this.recordDecidedAt(view, step.weight);
       st.canaryWeight = step.weight;
-      st.routeRevision = view.revision;
       st.currentStep = adopted;
       st.phase = Phase.Progressing;
       st.stepStartedAt = this.nowIso;
@@ -632,14 +693,21 @@ const ROUND_TIME_FIELDS = ['evaluatedAt', 'measuredFrom', 'inconclusiveSince', '
  */
 function pullFutureTimesToNow(st: CanaryReleaseStatus, now: Date): void {
   const t = now.getTime();
-  const fix = <K extends string>(o: Partial<Record<K, string>>, keys: readonly K[]) => {
+  const fix = <K extends string>(o: Partial<Record<K, string>>, keys: readonly K[]): boolean => {
+    let moved = false;
     for (const k of keys) {
       const v = o[k];
-      if (v !== undefined && Date.parse(v) > t) o[k] = isoOf(t);
+      if (v !== undefined && Date.parse(v) > t) {
+        o[k] = isoOf(t);
+        moved = true;
+      }
     }
+    return moved;
   };
   fix(st, TIME_FIELDS);
-  if (st.analysis) fix(st.analysis, ROUND_TIME_FIELDS);
+  // A round stamped in the future was measured on a clock we cannot place: its window might
+  // cover an earlier step. It stays on show but is no evidence (it never lets a step end).
+  if (st.analysis && fix(st.analysis, ROUND_TIME_FIELDS)) delete st.analysis.measuredFrom;
 }
 
 function stepText(index: number, steps: PlannedStep[], canary: string | undefined): string {

@@ -11,6 +11,8 @@ export interface RouteView {
   canaryPercent: number;
   /** Bumped by every change to the route object's spec (metadata.generation). */
   revision: number;
+  /** The route object's identity (metadata.uid): a re-created object starts its revisions again. */
+  uid: string;
   /** How the route splits its traffic now, for messages, e.g. 'route "primary": v1 90%, v2 10%'. */
   describe: string;
 }

@@ -34,7 +34,7 @@ export class IstioTrafficRouter implements TrafficRouter {
       return { route: { ok: false, reason: Reason.VirtualServiceNotFound, message: `VirtualService ${t.namespace}/${t.virtualService} (spec.virtualService.name) not found` } };
     }
     const resolved = resolveManagedRoutes(vs, releaseTarget(t));
-    const view = resolved.ok ? routeView(resolved.routes, releaseTarget(t), vs.metadata?.generation ?? 0) : undefined;
+    const view = resolved.ok ? routeView(resolved.routes, releaseTarget(t), vs.metadata?.generation ?? 0, vs.metadata?.uid ?? '') : undefined;
     const fail = (reason: Reason, message: string, unreachable: 'stable' | 'canary' | 'both'): { route: RouteObservation } =>
       ({ route: { ok: false, reason, message, view, unreachable } });
     const dr = this.destinationRules.get(t.destinationRule, t.namespace);

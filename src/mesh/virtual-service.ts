@@ -202,12 +202,13 @@ function describeManaged(r: ManagedRoute, t: ReleaseTarget): string {
 }
 
 /** The mesh-neutral view of the managed route(s) that the decision function reads. */
-export function routeView(routes: ManagedRoute[], t: ReleaseTarget, revision: number): RouteView {
+export function routeView(routes: ManagedRoute[], t: ReleaseTarget, revision: number, uid: string): RouteView {
   const first = routes[0];
   return {
     isAt: (percent: number) => routesAt(routes, percent),
     canaryPercent: first && first.budget > 0 ? Math.round((first.canaryWeight * 100) / first.budget) : 0,
     revision,
+    uid,
     describe: routes.map((r) => describeManaged(r, t)).join('; '),
   };
 }

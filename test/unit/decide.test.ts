@@ -1,7 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { ConditionType, Phase, Reason } from '../../src/api/conditions.js';
 import { REQUEST_ANNOTATIONS } from '../../src/api/names.js';
-import type { Condition } from '../../src/api/status.js';
+import type { CanaryReleaseStatus, Condition } from '../../src/api/status.js';
 import { decide, effectiveSubsets, type Decision, type Observations, type ReleaseSnapshot } from '../../src/core/decide.js';
 import { resolveManagedRoutes, routeView } from '../../src/mesh/virtual-service.js';
 import { deepEqual } from '../../src/util/deep-equal.js';
@@ -251,14 +251,15 @@ describe('Progressing', () => {
     expect(d.requeueAfterMs).toBeUndefined();
   });
 
-  test('a Succeeded release stays as it is', () => {
+  test('a Succeeded release records once that its last write landed, then stays as it is', () => {
     const d1 = decide(snap({ status: progressing(2, 50, iso(-120)) }), obs(50), NOW);
-    const s = snap({ status: d1.status });
-    const d2 = decide(s, obs(100), at(3600));
-    expect(d2.status).toEqual(d1.status);
-    expect(d2.events).toEqual([]);
-    expect(d2.setCanaryPercent).toBeUndefined();
-    expect(d2.requeueAfterMs).toBeUndefined();
+    const d2 = decide(snap({ status: d1.status }), obs(100), at(60));
+    expect(d2.status).toEqual({ ...d1.status, routeRevision: expect.any(Number), previousCanaryWeight: 100, routeUid: expect.any(String) });
+    const d3 = decide(snap({ status: d2.status }), obs(100), at(3600));
+    expect(d3.status).toEqual(d2.status);
+    expect(d3.events).toEqual([]);
+    expect(d3.setCanaryPercent).toBeUndefined();
+    expect(d3.requeueAfterMs).toBeUndefined();
   });
 
   test('a canary that cannot serve while it has traffic holds, says so with a deadline, and stops the step clock', () => {
@@ -445,7 +446,8 @@ describe('requests', () => {
     const d2 = decide(after(s, d1), obs(100), at(10));
     expect(d2.events).toEqual([]);
     expect(d2.setCanaryPercent).toBeUndefined();
-    expect(d2.status).toEqual(d1.status);
+    // Only the record that the promotion's write landed.
+    expect(d2.status).toEqual({ ...d1.status, previousCanaryWeight: 100, routeRevision: expect.any(Number), routeUid: expect.any(String) });
   });
 
   test('an already-handled promote value does not promote a release that is still progressing', () => {
@@ -560,11 +562,31 @@ describe('requests', () => {
     expect(d.setCanaryPercent).toBeUndefined();
   });
 
-  test('requests wait while the route cannot be used', () => {
+  test('abort while the route cannot be read ends the release, writes nothing and says what to set by hand', () => {
     const s = snap({ status: progressing(1, 10, iso(-20)), annotations: { [ABORT]: 'a1' } });
     const d = decide(s, { route: { ok: false, reason: Reason.VirtualServiceNotFound, message: 'VirtualService bookinfo/reviews not found' }, canary: AVAILABLE }, NOW);
-    expect(d.status.phase).toBe(Phase.Progressing);
-    expect(d.status.handledRequests).toBeUndefined();
+    expect(d.status.phase).toBe(Phase.RolledBack);
+    expect(d.status.handledRequests).toEqual({ abort: 'a1' });
+    expect(d.setCanaryPercent).toBeUndefined();
+    expect(d.status.message).toContain("set v2's weight to 0 by hand");
+  });
+
+  /** Abort at 10% while the DestinationRule lacks one subset (the route itself is readable). */
+  const abortWithout = (subset: 'v1' | 'v2') => {
+    const seen = obs(10).route;
+    const route = { ok: false as const, reason: Reason.SubsetNotFound, message: `subset ${subset} is gone`,
+      unreachable: subset === 'v1' ? 'stable' as const : 'canary' as const, view: seen?.ok ? seen.view : undefined };
+    return decide(snap({ status: progressing(1, 10, iso(-20)), annotations: { [ABORT]: 'a1' } }), { route, canary: AVAILABLE }, NOW);
+  };
+
+  test('abort while the stable subset is unreachable never sends everything to it (recorded, written later)', () => {
+    const d = abortWithout('v1');
+    expect({ phase: d.status.phase, set: d.setCanaryPercent, weight: d.status.canaryWeight }).toEqual({ phase: Phase.RolledBack, set: undefined, weight: 0 });
+  });
+
+  test('abort while only the canary is unreachable takes its traffic back through the route', () => {
+    const d = abortWithout('v2');
+    expect({ phase: d.status.phase, set: d.setCanaryPercent }).toEqual({ phase: Phase.RolledBack, set: 0 });
   });
 });
 
@@ -674,7 +696,7 @@ describe('traffic not routable', () => {
   test('an unresolvable VirtualService (no route to the subsets) holds a Pending release', () => {
     const vs = reviewsVs(undefined, { stable: 'v9' });
     const resolved = resolveManagedRoutes(vs, target());
-    const route = resolved.ok ? { ok: true as const, view: routeView(resolved.routes, target(), 7) } : resolved;
+    const route = resolved.ok ? { ok: true as const, view: routeView(resolved.routes, target(), 7, 'uid-vs') } : resolved;
     const d = decide(snap({ status: pending() }), { route, canary: AVAILABLE }, NOW);
     expect(d.status.phase).toBe(Phase.Pending);
     expect(cond(d, ConditionType.TrafficRoutable)).toMatchObject({ status: 'False', reason: Reason.RouteNotFound });
@@ -760,7 +782,7 @@ describe('spec subsets changed (supersede)', () => {
     expect(d.status).toMatchObject({
       phase: Phase.Pending, stableSubset: 'v1', canarySubset: 'v3', currentStep: 0, canaryWeight: 0,
       releaseStartedAt: NOW.toISOString(), handledRequests: { promote: 'p0' },
-      restore: { target: TARGET, stableSubset: 'v1', canarySubset: 'v2', routeRevision: 7 },
+      restore: { target: TARGET, stableSubset: 'v1', canarySubset: 'v2' },
     });
     expect(d.status.stepStartedAt).toBeUndefined();
     expect(d.requeueAfterMs).toBe(1000);
@@ -912,5 +934,20 @@ describe('timestamps from a clock that ran ahead', () => {
     const status = progressing(1, 10, iso(-600), { analysis: { evaluatedAt: iso(3600), measuredFrom: iso(3540), verdict: 'Pass', consecutiveFailures: 0, gates: [] } });
     const d = decide(snap({ spec: withA, status }), obs(10), NOW);
     expect(d.status.analysis?.evaluatedAt).toBe(NOW.toISOString());
+  });
+});
+
+describe('a replaced release returning its old route', () => {
+  test('ends the restore when the old route no longer resolves (renamed route), and says so', () => {
+    let st: CanaryReleaseStatus = { ...pending(), restore: { target: { ...TARGET, virtualService: { name: 'reviews', routes: ['primary'] } }, stableSubset: 'v1', canarySubset: 'v2' } };
+    const restoreRoute = { ok: false as const, reason: Reason.RouteNotFound, message: 'spec.virtualService.routes: the VirtualService has no HTTP route named "primary"' };
+    const told: string[] = [];
+    for (let k = 0; k < 3; k++) {
+      const d = decide(snap({ status: st }), { ...obs(0), restoreRoute }, at(k * 3600));
+      told.push(...d.events.map((e) => e.message));
+      st = d.status;
+    }
+    expect(st.restore).toBeUndefined();
+    expect(told.filter((m) => m.includes('"primary"'))).toHaveLength(1);
   });
 });

@@ -153,16 +153,38 @@ describe('Reconciler: writes only what changed', () => {
     expect(t).toBe(180);
   });
 
-  test('a Succeeded release writes nothing on later reconciles', async () => {
+  test('a Succeeded release records once that its last write landed, then writes nothing on later reconciles', async () => {
     store.put(release({ status: progressing(2, 50, iso(-120)) }));
     router.vs = reviewsVs(50);
     await reconciler.reconcile(KEY);
     expect(status().phase).toBe(Phase.Succeeded);
     log.length = 0;
+    clock = at(60);
+    await reconciler.reconcile(KEY);
+    expect(log).toEqual(['writeStatus']);
+    expect(status()).toMatchObject({ routeRevision: router.vs.metadata.generation, previousCanaryWeight: 100 });
+    log.length = 0;
     clock = at(3600);
     const r = await reconciler.reconcile(KEY);
     expect(log).toEqual([]);
     expect(r.requeueAfterMs).toBeUndefined();
+  });
+
+  test('after its last write landed, a finished release does not take a revert to the old weight for its own write', async () => {
+    store.put(release({ status: progressing(2, 50, iso(-120)) }));
+    router.vs = reviewsVs(50);
+    await reconciler.reconcile(KEY);
+    clock = at(60);
+    await reconciler.reconcile(KEY);
+    const vs = reviewsVs(50);
+    vs.metadata = { ...router.vs.metadata };
+    router.write(vs);
+    log.length = 0;
+    clock = at(120);
+    await reconciler.reconcile(KEY);
+    expect(router.canaryPercent()).toBe(50);
+    expect(log.filter((l) => l.startsWith('setCanaryPercent'))).toEqual([]);
+    expect(events.recorded.map((e) => e.event.reason)).toContain(Reason.TrafficDrift);
   });
 
   test('a missing release is not an error and writes nothing', async () => {
@@ -260,9 +282,10 @@ describe('Reconciler: conflicts and failed writes', () => {
     router.vs = reviewsVs(10);
     router.failNext = new Error('connection reset');
     await expect(reconciler.reconcile(KEY)).rejects.toThrow('connection reset');
-    expect(log).toEqual(['writeStatus', 'setCanaryPercent:50']);
+    // The decision is recorded in status, so its Event is told even though the route write failed:
+    // the retry finishes the write as our own and would not tell it again.
+    expect(log).toEqual(['writeStatus', 'setCanaryPercent:50', 'event:StepAdvanced']);
     expect(status()).toMatchObject({ currentStep: 2, canaryWeight: 50 });
-    expect(events.recorded).toEqual([]);
     log.length = 0;
     clock = at(2);
     await reconciler.reconcile(KEY);
@@ -270,7 +293,9 @@ describe('Reconciler: conflicts and failed writes', () => {
     expect(log).toEqual(['writeStatus', 'setCanaryPercent:50']);
     // The step starts when its traffic moved.
     expect(status().stepStartedAt).toBe(iso(2));
-    expect(events.recorded.map((e) => e.event.reason)).not.toContain(Reason.TrafficDrift);
+    const reasons = events.recorded.map((e) => e.event.reason);
+    expect(reasons.filter((r) => r === Reason.StepAdvanced)).toHaveLength(1);
+    expect(reasons).not.toContain(Reason.TrafficDrift);
   });
 
   test('a route write that keeps failing does not become a loop of status writes', async () => {

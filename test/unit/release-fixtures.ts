@@ -54,7 +54,7 @@ export function reviewsVs(canary?: number, opts: { stable?: string; canarySubset
   return {
     apiVersion: 'networking.istio.io/v1',
     kind: 'VirtualService',
-    metadata: { name: 'reviews', namespace: NS, resourceVersion: '4711', generation: 7 },
+    metadata: { name: 'reviews', namespace: NS, resourceVersion: '4711', generation: 7, uid: 'uid-vs' as string | undefined },
     spec: {
       hosts: ['reviews'],
       http: [
@@ -73,7 +73,7 @@ export function reviewsVs(canary?: number, opts: { stable?: string; canarySubset
 export function trafficAt(canary?: number, stable = 'v1', canarySubset = 'v2', revision = 7): RouteObservation {
   const r = resolveManagedRoutes(reviewsVs(canary, { stable, canarySubset }), target(stable, canarySubset));
   if (!r.ok) throw new Error(`fixture VS did not resolve: ${r.message}`);
-  return { ok: true, view: routeView(r.routes, target(stable, canarySubset), revision) };
+  return { ok: true, view: routeView(r.routes, target(stable, canarySubset), revision, 'uid-vs') };
 }
 
 export const AVAILABLE = { available: true, message: 'Deployment reviews-v2: 2/2 replicas available' };

@@ -106,3 +106,37 @@ describe('RoundScheduler', () => {
     expect(s.preflight('ns/r', plan('http://a'), T)).toEqual({ ok: true });
   });
 });
+
+describe('RoundScheduler under a clock step and a Prometheus that never answers', () => {
+  const failing = (started: number[]): AnalysisProvider => ({
+    run: (_p, _t, at) => {
+      started.push(at.getTime());
+      return Promise.resolve({ evaluatedAt: at, measuredFrom: at, results: [], verdict: 'Fail' as const });
+    },
+    preflight: () => Promise.resolve({ ok: true as const }),
+  });
+
+  test('after the clock steps back an hour, each new round is run and answered', async () => {
+    const started: number[] = [];
+    const s = new RoundScheduler(failing(started), { onReady: () => undefined });
+    const p = plan('http://a');
+    s.round('ns/r', p, T, NOW);
+    await tick();
+    let answered = 0;
+    for (let k = 1; k <= 20; k++) {
+      const t = new Date(NOW.getTime() - 3_600_000 + k * 30_000);
+      s.round('ns/r', p, T, t);
+      await tick();
+      if (s.round('ns/r', p, T, t)) answered++;
+    }
+    expect({ started: started.length, answered }).toEqual({ started: 21, answered: 20 });
+  });
+
+  test('a Prometheus that never answers gets one round per release, not one per boundary', () => {
+    const hanging: AnalysisProvider = { run: () => new Promise<AnalysisRound>(() => undefined), preflight: () => Promise.resolve({ ok: true as const }) };
+    const s = new RoundScheduler(hanging, { onReady: () => undefined });
+    const p = { ...plan('http://a'), intervalMs: 1000 };
+    for (let k = 0; k < 600; k++) s.round('ns/r', p, T, new Date(NOW.getTime() + k * 1000));
+    expect(s.pending).toBe(1);
+  });
+});

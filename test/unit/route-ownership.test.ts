@@ -49,10 +49,15 @@ describe('routeOwner', () => {
     expect(routeOwner(obj('a', waiting(-50), iso(-10)), TARGET, [obj('b', waiting(-50), iso(-20))], NOW)?.release).toBe(`${NS}/b`);
   });
 
-  test('finished releases do not hold a route, unless their last write has not reached it yet', () => {
-    const done = obj('other', holding(-60, { phase: 'Succeeded', canaryWeight: 100 }));
-    expect(routeOwner(obj('me'), TARGET, [done], NOW)).toBeUndefined();
-    expect(routeOwner(obj('me'), TARGET, [done], NOW, () => true)?.release).toBe(`${NS}/other`);
+  test('finished releases do not hold a route, unless their last write is not settled yet', () => {
+    const settled = obj('other', holding(-60, { phase: 'Succeeded', canaryWeight: 100, previousCanaryWeight: 100 }));
+    expect(routeOwner(obj('me'), TARGET, [settled], NOW)).toBeUndefined();
+    const writing = obj('other', holding(-60, { phase: 'Succeeded', canaryWeight: 100, previousCanaryWeight: 50 }));
+    expect(routeOwner(obj('me'), TARGET, [writing], NOW)?.release).toBe(`${NS}/other`);
+    const noRoute = obj('other', holding(-60, { phase: 'RolledBack', canaryWeight: 0, routeRevision: undefined }));
+    expect(routeOwner(obj('me'), TARGET, [noRoute], NOW)).toBeUndefined();
+    const failed = obj('other', holding(-60, { phase: 'Failed', canaryWeight: 0, previousCanaryWeight: 10 }));
+    expect(routeOwner(obj('me'), TARGET, [failed], NOW)).toBeUndefined();
   });
 
   test('a replaced release still returning its old route to stable holds that route too', () => {
@@ -63,5 +68,24 @@ describe('routeOwner', () => {
   test('releases on other routes do not matter', () => {
     const elsewhere = holding(-5, { target: { ...TARGET, virtualService: { name: 'ratings' } } });
     expect(routeOwner(obj('me'), TARGET, [obj('other', elsewhere)], NOW)).toBeUndefined();
+  });
+});
+
+describe('a release that moved to another VirtualService (restore pending on its old one)', () => {
+  const other = { ...TARGET, virtualService: { name: 'reviews2' } };
+  test('holds its old route only; the release already progressing on the new one keeps it', () => {
+    // A held reviews since -1h; its spec now names reviews2, where C has been progressing since -10m.
+    const a = obj('a', { ...pending({ releaseStartedAt: iso(0) }), target: other, ownsRouteSince: iso(-3600),
+      restore: { target: TARGET, stableSubset: 'v1', canarySubset: 'v2' } });
+    const c = obj('c', progressing(2, 50, iso(-300), { target: other, ownsRouteSince: iso(-600), releaseStartedAt: iso(-600) }));
+    expect(routeOwner(c, other, [a, c], NOW)).toBeUndefined();
+    expect(routeOwner(a, other, [a, c], NOW)?.release).toBe(`${NS}/c`);
+  });
+
+  test('still holds the old route while its restore is pending, against a newer release there', () => {
+    const a = obj('a', { ...pending({ releaseStartedAt: iso(0) }), target: other, ownsRouteSince: iso(-3600),
+      restore: { target: TARGET, stableSubset: 'v1', canarySubset: 'v2' } });
+    const b = obj('b', waiting(-60));
+    expect(routeOwner(b, TARGET, [a, b], NOW)?.release).toBe(`${NS}/a`);
   });
 });

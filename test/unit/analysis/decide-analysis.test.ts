@@ -437,3 +437,46 @@ describe('a new release after a judged one', () => {
     expect(cond(next, ConditionType.Healthy)).toBeUndefined();
   });
 });
+
+describe('a round stamped in the future (a leader whose clock ran fast)', () => {
+  const spec = { ...baseSpec(), analysis: { prometheus: { address: 'http://prom:9090' }, interval: '30s', window: '60s', gates: [{ name: 'errors', errorRate: { max: '1%' } }] } };
+  const fastLeaderStatus = (steps = spec) => ({
+    spec: steps,
+    // Step 2 (50%) began at +1h on the fast clock; its last Pass round measured [+59m, +1h], i.e. at 10%.
+    status: progressing(2, 50, iso(3600), {
+      measureFrom: iso(-600),
+      analysis: { evaluatedAt: iso(3600), measuredFrom: iso(3540), verdict: GateVerdict.Pass, consecutiveFailures: 0, gates: [] },
+    }),
+  });
+
+  test('is no evidence for the current step: the 2m step at 50% does not end without a round at 50%', () => {
+    const { spec: s, status } = fastLeaderStatus();
+    const d1 = decide(snap({ spec: s, status }), obs(50), at(0));
+    expect(d1.setCanaryPercent).toBeUndefined();
+    const d2 = decide(snap({ spec: s, status: d1.status }), obs(50), at(120));
+    expect({ phase: d2.status.phase, weight: d2.status.canaryWeight, set: d2.setCanaryPercent }).toEqual({ phase: 'Progressing', weight: 50, set: undefined });
+  });
+
+  test("nor with a 30s step: the new leader's first looks do not promote", () => {
+    const short = { ...spec, steps: [{ weight: 10, duration: '1m' }, { weight: 50, duration: '30s' }, { weight: 100 }] };
+    const { status } = fastLeaderStatus(short);
+    const d1 = decide(snap({ spec: short, status }), obs(50), at(0));
+    const d2 = decide(snap({ spec: short, status: d1.status }), obs(50), at(30));
+    expect({ phase: d2.status.phase, weight: d2.status.canaryWeight }).toEqual({ phase: 'Progressing', weight: 50 });
+  });
+});
+
+test('an hour paused by spec does not count toward inconclusiveTimeout: the first thin round after the resume holds', () => {
+  const spec = { ...baseSpec(), analysis: { prometheus: { address: 'http://prom:9090' }, interval: '30s', window: '60s', inconclusiveTimeout: '30m', gates: [{ name: 'errors', errorRate: { max: '1%' } }] } };
+  const paused = progressing(1, 10, iso(-3700), {
+    phase: Phase.Paused, pausedBy: 'spec', pausedAt: iso(-3600), heldSince: iso(-3600),
+    analysis: { evaluatedAt: iso(-3600), measuredFrom: iso(-3660), verdict: GateVerdict.Inconclusive, inconclusiveSince: iso(-3630), consecutiveFailures: 0, gates: [] },
+  });
+  const d1 = decide(snap({ spec, status: paused }), obs(10), at(0));
+  expect(d1.status.phase).toBe(Phase.Progressing);
+  const round: AnalysisRound = { evaluatedAt: at(60), measuredFrom: at(0), verdict: GateVerdict.Inconclusive,
+    results: [{ name: 'errors', query: 'q', threshold: '<= 1%', verdict: GateVerdict.Inconclusive, message: 'only 12 v2 requests' }] };
+  const d2 = decide(snap({ spec, status: d1.status }), { ...obs(10), analysis: round }, at(61));
+  expect(d2.status.phase).toBe(Phase.Progressing);
+  expect(d2.setCanaryPercent).toBeUndefined();
+});

@@ -2,6 +2,7 @@
 // resourceVersion conflicts, a traffic router over one VirtualService patched
 // with the real weightPatch (every write bumps its generation), a workload
 // probe and an event recorder. Every write is logged in order.
+import { Reason } from '../../../src/api/conditions.js';
 import { FINALIZER } from '../../../src/api/names.js';
 import type { CanaryReleaseStatus } from '../../../src/api/status.js';
 import type { DecisionEvent } from '../../../src/core/decide.js';
@@ -77,6 +78,8 @@ export class MemoryReleaseStore implements ReleaseStore {
 export class MemoryTrafficRouter implements TrafficRouter {
   vs: ReturnType<typeof reviewsVs> = reviewsVs(undefined);
   unroutable: RouteObservation | undefined;
+  /** Subsets the DestinationRule does not define (any more). */
+  readonly missingSubsets = new Set<string>();
   failNext: Error | undefined;
   readonly observed: TrafficTarget[] = [];
   constructor(private readonly log: Log) {}
@@ -85,8 +88,15 @@ export class MemoryTrafficRouter implements TrafficRouter {
     this.observed.push(t);
     if (this.unroutable) return { route: this.unroutable };
     const r = resolveManagedRoutes(this.vs, releaseTarget(t));
+    const lost = [t.stableSubset, t.canarySubset].filter((s) => this.missingSubsets.has(s));
+    if (lost.length > 0) {
+      // As the Istio router does: the route is still read (and writable), the DestinationRule lacks a subset.
+      const unreachable = lost.length === 2 ? 'both' : lost[0] === t.stableSubset ? 'stable' : 'canary';
+      const view = r.ok ? routeView(r.routes, releaseTarget(t), this.vs.metadata.generation, this.vs.metadata.uid ?? 'uid-vs') : undefined;
+      return { route: { ok: false, reason: Reason.SubsetNotFound, message: `subset "${lost[0]}" is not defined in DestinationRule reviews`, unreachable, view } };
+    }
     return {
-      route: r.ok ? { ok: true, view: routeView(r.routes, releaseTarget(t), this.vs.metadata.generation) } : r,
+      route: r.ok ? { ok: true, view: routeView(r.routes, releaseTarget(t), this.vs.metadata.generation, this.vs.metadata.uid ?? 'uid-vs') } : r,
       subsetLabels: { stable: { version: t.stableSubset }, canary: { version: t.canarySubset } },
     };
   }

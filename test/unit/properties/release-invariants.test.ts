@@ -1,6 +1,7 @@
 // Property-based tests of the release logic: thousands of random sequences of
 // time, mesh health, workload availability, spec edits, requests, GitOps
-// re-syncs, failed writes and deletions, driven through the real Reconciler
+// re-syncs and re-creates, failed writes, deletions, late Prometheus answers,
+// clock jumps and vanishing DestinationRule subsets, driven through the real Reconciler
 // and decide() (see release-world.ts), checking after every step what must
 // never happen. PROPERTY_RUNS raises the number of sequences (CI uses the
 // default; run e.g. PROPERTY_RUNS=20000 before touching the release logic).
@@ -16,27 +17,35 @@ import { PLANS, RELEASES, ReleaseWorld, keyOf, type Action, type ReleaseName } f
 const RUNS = Number(process.env.PROPERTY_RUNS ?? 400);
 let sequences = 0;
 let steps = 0;
+let rollbackChecks = 0;
+const reached: Record<string, number> = {};
 
 const release = fc.constantFrom<ReleaseName>(...RELEASES);
 const action: fc.Arbitrary<Action> = fc.oneof(
   { weight: 6, arbitrary: fc.record({ kind: fc.constant('advance' as const), ms: fc.oneof(fc.constantFrom(0, 1, 999, 1000, 30_000, 60_000), fc.integer({ min: 0, max: 180_000 })) }) },
   { weight: 6, arbitrary: fc.constant({ kind: 'runDue' as const }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('reconcile' as const), release }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('health' as const), subset: fc.constantFrom('v2' as const, 'v3' as const), health: fc.constantFrom('good' as const, 'bad' as const, 'quiet' as const, 'down' as const) }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('health' as const), subset: fc.constantFrom('v2' as const, 'v3' as const), health: fc.constantFrom('good' as const, 'bad' as const, 'quiet' as const, 'down' as const) }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('available' as const), subset: fc.constantFrom('v1' as const, 'v2' as const, 'v3' as const), up: fc.boolean() }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'gitopsRevert' as const }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('pause' as const), release, paused: fc.boolean() }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('plan' as const), release, plan: fc.integer({ min: 0, max: PLANS.length - 1 }) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('canary' as const), release, subset: fc.constantFrom('v2' as const, 'v3' as const) }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('request' as const), release, request: fc.constantFrom('promote' as const, 'abort' as const, 'retry' as const, 'resume' as const) }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('request' as const), release, request: fc.constantFrom('promote' as const, 'abort' as const, 'retry' as const, 'resume' as const) }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'failStatusWrite' as const }) },
-  { weight: 1, arbitrary: fc.constant({ kind: 'failTrafficWrite' as const }) },
+  { weight: 2, arbitrary: fc.constant({ kind: 'failTrafficWrite' as const }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('create' as const), release }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('delete' as const), release }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('clockJump' as const), ms: fc.constantFrom(-3_600_000, -30_000, 30_000, 3_600_000) }) },
+  { weight: 1, arbitrary: fc.constant({ kind: 'recreateRoute' as const }) },
+  { weight: 1, arbitrary: fc.constant({ kind: 'unrelatedEdit' as const }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('subset' as const), subset: fc.constantFrom('v1' as const, 'v2' as const, 'v3' as const), defined: fc.boolean() }) },
 );
 const scenario = fc.record({
   second: fc.boolean(),
-  actions: fc.array(action, { minLength: 5, maxLength: 80 }),
+  // How late Prometheus answers a round: at once, within the interval, or later than it (interval 30s).
+  roundLatencyMs: fc.constantFrom(0, 5_000, 45_000),
+  actions: fc.array(action, { minLength: 40, maxLength: 160 }),
 });
 
 const epoch = (s: CanaryReleaseStatus) => `${s.stableSubset}>${s.canarySubset}@${s.releaseStartedAt}#${JSON.stringify(s.target)}`;
@@ -80,12 +89,31 @@ function checkWrites(w: ReleaseWorld): void {
   }
 }
 
-async function play(second: boolean, actions: Action[]): Promise<void> {
-  const w = new ReleaseWorld();
+/** A rolled-back release's canary gets no traffic once the world has settled (its rollback was applied). */
+function checkRollbacksApplied(w: ReleaseWorld): void {
+  for (const r of RELEASES) {
+    const o = w.stored(r);
+    const st = (o?.status ?? {}) as CanaryReleaseStatus;
+    if (st.phase !== Phase.RolledBack || o?.metadata?.deletionTimestamp || !st.stableSubset || !st.canarySubset) continue;
+    // Not while the DestinationRule lacks the stable subset (the rollback waits for it), nor when
+    // another release, not rolled back, uses the same canary subset.
+    if (w.router.missingSubsets.has(st.stableSubset)) continue;
+    const shared = RELEASES.some((x) => x !== r && (w.stored(x)?.status as CanaryReleaseStatus | undefined)?.canarySubset === st.canarySubset
+      && (w.stored(x)?.status as CanaryReleaseStatus | undefined)?.phase !== Phase.RolledBack);
+    if (shared) continue;
+    rollbackChecks++;
+    expect({ release: r, canaryShare: w.canaryShareOf(st.stableSubset, st.canarySubset) }).toEqual({ release: r, canaryShare: 0 });
+  }
+}
+
+async function play(second: boolean, roundLatencyMs: number, actions: Action[]): Promise<void> {
+  const w = new ReleaseWorld(roundLatencyMs);
   w.create('a');
   if (second) w.create('b');
   for (const a of actions) {
     const lostBefore = new Map(RELEASES.map((r) => [r, (w.stored(r)?.status as CanaryReleaseStatus | undefined)?.canaryLostSince]));
+    // Which releases this step looks at: named, or due (before the step, not the new due it sets).
+    const dueBefore = new Set(RELEASES.filter((r) => { const at = w.due.get(keyOf(r)); return at !== undefined && at <= w.time; }));
     await w.apply(a);
     steps++;
     // No two releases on one route ever both give their canary traffic.
@@ -97,15 +125,17 @@ async function play(second: boolean, actions: Action[]): Promise<void> {
         const st = (obj?.status ?? {}) as CanaryReleaseStatus;
         // A canary that cannot serve loses its traffic by spec.canaryUnavailableTimeout (60s).
         const since = lostBefore.get(r);
-        const looked = a.kind === 'runDue' ? w.due.get(keyOf(r)) !== undefined : a.release === r;
-        const stillDown = w.probe.down.has(st.canarySubset ?? '');
-        if (since && stillDown && looked && w.lastOk.get(keyOf(r)) && active(st) && !obj?.metadata?.deletionTimestamp && NOW.getTime() + w.time >= t(since) + 60_000) {
+        const looked = a.kind === 'runDue' ? dueBefore.has(r) : a.release === r;
+        const stillDown = w.probe.down.has(st.canarySubset ?? '') || w.router.missingSubsets.has(st.canarySubset ?? '');
+        const stableDefined = !w.router.missingSubsets.has(st.stableSubset ?? '');
+        if (since && stillDown && stableDefined && looked && w.lastOk.get(keyOf(r)) && active(st) && !obj?.metadata?.deletionTimestamp && w.clockMs() >= t(since) + 60_000) {
           const share = w.canaryShareOf(st.stableSubset ?? 'v1', st.canarySubset ?? 'v2');
           expect({ release: r, share, phase: st.phase }).toMatchObject({ share: 0 });
         }
       }
       // No status-write loop: with nothing changed, looking again settles within a few passes and then writes nothing.
-      if (!w.failurePending) {
+      // (Not while a failed reconcile waits for its retry: the world may change before it comes.)
+      if (!w.failurePending && RELEASES.every((r) => !w.stored(r) || w.lastOk.get(keyOf(r)) !== false)) {
         let quiet = false;
         for (let pass = 0; pass < 6 && !quiet; pass++) {
           let writes = 0;
@@ -113,22 +143,26 @@ async function play(second: boolean, actions: Action[]): Promise<void> {
           quiet = writes === 0;
         }
         expect({ settled: quiet }).toEqual({ settled: true });
+        checkRollbacksApplied(w);
       }
     }
   }
   checkWrites(w);
+  for (const sw of w.statusWrites) if (sw.after.phase && sw.before.phase !== sw.after.phase) reached[sw.after.phase] = (reached[sw.after.phase] ?? 0) + 1;
 }
 
 afterAll(() => {
-  process.stdout.write(`[property] release invariants: ${sequences} random sequences, ${steps} steps\n`);
+  // What the sequences reached, so a change that stops them reaching rollbacks or promotions shows.
+  process.stdout.write(`[property] release invariants: ${sequences} random sequences, ${steps} steps; `
+    + `phases entered ${JSON.stringify(reached)}; rolled-back releases checked at rest: ${rollbackChecks}\n`);
 });
 
 describe('release invariants over random sequences of time, observations, edits and failures', () => {
   test('hold for every sequence', async () => {
     await fc.assert(
-      fc.asyncProperty(scenario, async ({ second, actions }) => {
+      fc.asyncProperty(scenario, async ({ second, roundLatencyMs, actions }) => {
         sequences++;
-        await play(second, actions);
+        await play(second, roundLatencyMs, actions);
       }),
       { numRuns: RUNS, seed: Number(process.env.PROPERTY_SEED ?? 20261201) },
     );

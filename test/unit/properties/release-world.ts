@@ -2,18 +2,20 @@
 // and decide() over in-memory ports, two releases that may name the same
 // route, a mesh whose subsets can be healthy, failing, quiet or unmeasurable,
 // workloads that come and go, people and GitOps tools that edit things, and
-// writes that fail. Each step of a random sequence is one of these actions;
-// the world records every write so the invariants can be checked afterwards.
+// writes that fail, a Prometheus that answers late (rounds run through the real
+// RoundScheduler), an operator clock that jumps, VirtualServices re-created or
+// edited elsewhere and DestinationRule subsets that vanish. Each step of a
+// random sequence is one of these actions; the world records every write so
+// the invariants can be checked afterwards.
 import { pino } from 'pino';
 import { GateVerdict, type GateResult } from '../../../src/api/analysis-status.js';
 import { REQUEST_ANNOTATIONS, type RequestKind } from '../../../src/api/names.js';
 import type { CanaryReleaseStatus } from '../../../src/api/status.js';
-import type { AnalysisRounds } from '../../../src/analysis/round-scheduler.js';
+import { RoundScheduler } from '../../../src/analysis/round-scheduler.js';
 import type { AnalysisTarget } from '../../../src/analysis/analysis-runner.js';
 import type { AnalysisRound } from '../../../src/core/analysis-rules.js';
-import type { PreflightResult } from '../../../src/core/decide.js';
 import type { AnalysisPlan } from '../../../src/core/plan.js';
-import { ConflictError, type CanaryReleaseObject } from '../../../src/controller/ports.js';
+import { ConflictError, type AnalysisProvider, type CanaryReleaseObject } from '../../../src/controller/ports.js';
 import { Reconciler } from '../../../src/controller/reconciler.js';
 import { FINALIZER } from '../../../src/api/names.js';
 import { resolveManagedRoutes } from '../../../src/mesh/virtual-service.js';
@@ -46,7 +48,15 @@ export type Action =
   | { kind: 'failStatusWrite' }
   | { kind: 'failTrafficWrite' }
   | { kind: 'create'; release: ReleaseName }
-  | { kind: 'delete'; release: ReleaseName };
+  | { kind: 'delete'; release: ReleaseName }
+  /** The operator's clock is stepped (NTP, a VM resumed): later timestamps come from the new clock. */
+  | { kind: 'clockJump'; ms: number }
+  /** GitOps deletes and re-creates the VirtualService from git: a new uid, generation 1, 100% stable. */
+  | { kind: 'recreateRoute' }
+  /** Someone edits another route of the VirtualService (a timeout on the "jason" route). */
+  | { kind: 'unrelatedEdit' }
+  /** The DestinationRule loses, or gets back, one subset. */
+  | { kind: 'subset'; subset: 'v1' | 'v2' | 'v3'; defined: boolean };
 
 export interface StatusWrite {
   key: string;
@@ -67,20 +77,35 @@ export interface TrafficWrite {
 
 const keyOf = (r: ReleaseName) => `${NS}/${r}`;
 
-/** Rounds answer at once, with the verdict the canary subset's health gives. */
-class MeshRounds implements AnalysisRounds {
-  constructor(private readonly world: ReleaseWorld) {}
-  round(_key: string, plan: AnalysisPlan, t: AnalysisTarget, at: Date): AnalysisRound {
+/**
+ * Rounds with the verdict the canary subset's health gives when they start,
+ * answered `latencyMs` of world time later (0: at the next step of the world).
+ */
+class MeshProvider implements AnalysisProvider {
+  private pending: { due: number; resolve: () => void }[] = [];
+  constructor(private readonly world: ReleaseWorld, private readonly latencyMs: number) {}
+  run(plan: AnalysisPlan, t: AnalysisTarget, at: Date): Promise<AnalysisRound> {
     const health = this.world.health[t.canarySubset as 'v2' | 'v3'] ?? 'good';
     const verdict = { good: GateVerdict.Pass, bad: GateVerdict.Fail, quiet: GateVerdict.Inconclusive, down: GateVerdict.Error }[health];
     const result: GateResult = { name: 'errors', query: 'q', threshold: '<= 1%', verdict, message: `errors ${verdict} (${health})` };
-    return { evaluatedAt: at, measuredFrom: new Date(at.getTime() - plan.windowMs), results: [result], verdict };
+    const round = { evaluatedAt: at, measuredFrom: new Date(at.getTime() - plan.windowMs), results: [result], verdict };
+    return new Promise((resolve) => this.pending.push({ due: this.world.time + this.latencyMs, resolve: () => resolve(round) }));
   }
-  preflight(): PreflightResult {
-    return this.world.prometheusUp ? { ok: true } : { ok: false, message: 'Prometheus did not answer' };
+  preflight(): Promise<{ ok: true } | { ok: false; message: string }> {
+    return Promise.resolve(this.world.prometheusUp ? { ok: true } : { ok: false, message: 'Prometheus did not answer' });
   }
-  forget(): void {}
+  /** Answers the rounds due by now; true when any was. */
+  answer(): boolean {
+    const ready = this.pending.filter((p) => p.due <= this.world.time);
+    this.pending = this.pending.filter((p) => p.due > this.world.time);
+    for (const p of ready) p.resolve();
+    return ready.length > 0;
+  }
 }
+
+const settleMicrotasks = async () => {
+  for (let i = 0; i < 4; i++) await new Promise((r) => setImmediate(r));
+};
 
 export class ReleaseWorld {
   time = 0;
@@ -96,6 +121,10 @@ export class ReleaseWorld {
   readonly requeues: number[] = [];
   /** When each release asked to be looked at again (world ms). */
   readonly due = new Map<string, number>();
+  /** How far the operator's clock is off the world's (clockJump). */
+  skewMs = 0;
+  private recreated = 0;
+  private readonly provider: MeshProvider;
   private readonly specs = new Map<ReleaseName, { canary: 'v2' | 'v3'; plan: number; paused: boolean }>();
   private requestCount = 0;
   private failStatus = false;
@@ -110,8 +139,9 @@ export class ReleaseWorld {
   private current = '';
   private readonly reconciler: Reconciler;
 
-  constructor() {
+  constructor(roundLatencyMs = 0) {
     this.router.vs = reviewsVs(undefined);
+    this.provider = new MeshProvider(this, roundLatencyMs);
     const realWrite = this.store.writeStatus.bind(this.store);
     this.store.writeStatus = async (release: CanaryReleaseObject, status: CanaryReleaseStatus) => {
       if (this.failStatus) {
@@ -142,8 +172,18 @@ export class ReleaseWorld {
     };
     this.reconciler = new Reconciler({
       store: this.store, router: this.router, probe: this.probe, events: this.events, log: pino({ enabled: false }),
-      analysis: new MeshRounds(this), clock: () => new Date(NOW.getTime() + this.time),
+      analysis: new RoundScheduler(this.provider, {
+        // A finished round enqueues its release at once, as the controller does.
+        onReady: (key) => this.due.set(key, Math.min(this.due.get(key) ?? this.time, this.time)),
+        now: () => this.clockMs(),
+      }),
+      clock: () => new Date(this.clockMs()),
     });
+  }
+
+  /** The operator's clock (epoch ms). */
+  clockMs(): number {
+    return NOW.getTime() + this.time + this.skewMs;
   }
 
   spec(name: ReleaseName): Record<string, unknown> {
@@ -191,7 +231,7 @@ export class ReleaseWorld {
     if (this.stored(name)) return;
     this.store.put({
       apiVersion: 'canary-operator.dev/v1alpha1', kind: 'CanaryRelease',
-      metadata: { name, namespace: NS, generation: 1, uid: `uid-${name}-${this.time}`, creationTimestamp: new Date(NOW.getTime() + this.time) },
+      metadata: { name, namespace: NS, generation: 1, uid: `uid-${name}-${this.time}`, creationTimestamp: new Date(this.clockMs()) },
       spec: this.spec(name),
     });
     this.due.set(keyOf(name), this.time);
@@ -220,9 +260,32 @@ export class ReleaseWorld {
   }
 
   async apply(a: Action): Promise<void> {
+    if (this.provider.answer()) await settleMicrotasks();
     switch (a.kind) {
       case 'advance':
         this.time += a.ms;
+        if (this.provider.answer()) await settleMicrotasks();
+        return;
+      case 'clockJump':
+        this.skewMs += a.ms;
+        return;
+      case 'recreateRoute': {
+        const vs = reviewsVs(undefined);
+        vs.metadata = { ...vs.metadata, uid: `uid-vs-recreated-${++this.recreated}`, generation: 1,
+          resourceVersion: String(Number(this.router.vs.metadata.resourceVersion) + 1) };
+        this.router.vs = vs;
+        return;
+      }
+      case 'unrelatedEdit': {
+        const vs = structuredClone(this.router.vs);
+        const jason = vs.spec.http[0] as Record<string, unknown>;
+        jason.timeout = jason.timeout === '5s' ? '10s' : '5s';
+        this.router.write(vs);
+        return;
+      }
+      case 'subset':
+        if (a.defined) this.router.missingSubsets.delete(a.subset);
+        else this.router.missingSubsets.add(a.subset);
         return;
       case 'reconcile':
         await this.reconcile(a.release);
@@ -275,7 +338,7 @@ export class ReleaseWorld {
         const o = this.stored(a.release);
         if (!o || o.metadata?.deletionTimestamp) return;
         if (!(o.metadata?.finalizers ?? []).includes(FINALIZER)) this.store.objects.delete(keyOf(a.release));
-        else this.mutate(a.release, (x) => (x.metadata = { ...x.metadata, deletionTimestamp: new Date(NOW.getTime() + this.time) }), false);
+        else this.mutate(a.release, (x) => (x.metadata = { ...x.metadata, deletionTimestamp: new Date(this.clockMs()) }), false);
         return;
       }
     }

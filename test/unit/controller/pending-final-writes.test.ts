@@ -1,0 +1,143 @@
+// A decision is recorded in status before its route write; these are the cases where that write failed
+// or the world moved between the two, found in review. Each asserts what the retry must do.
+import { beforeEach, describe, expect, test } from '@jest/globals';
+import { pino } from 'pino';
+import { Reason } from '../../../src/api/conditions.js';
+import { FINALIZER, REQUEST_ANNOTATIONS } from '../../../src/api/names.js';
+import type { CanaryReleaseStatus } from '../../../src/api/status.js';
+import type { CanaryReleaseObject } from '../../../src/controller/ports.js';
+import { Reconciler } from '../../../src/controller/reconciler.js';
+import { resolveManagedRoutes, routeView } from '../../../src/mesh/virtual-service.js';
+import { NOW, NS, baseSpec, iso, progressing, reviewsVs, target } from '../release-fixtures.js';
+import { FakeProbe, KEY, MemoryEventRecorder, MemoryReleaseStore, MemoryTrafficRouter } from '../fakes/memory-ports.js';
+
+function release(status: CanaryReleaseStatus, spec: unknown = baseSpec(), annotations?: Record<string, string>): CanaryReleaseObject {
+  return {
+    apiVersion: 'canary-operator.dev/v1alpha1', kind: 'CanaryRelease',
+    metadata: { name: 'reviews-canary', namespace: NS, generation: 1, uid: 'u', finalizers: [FINALIZER], annotations }, spec, status,
+  };
+}
+
+let log: string[];
+let store: MemoryReleaseStore;
+let router: MemoryTrafficRouter;
+let events: MemoryEventRecorder;
+let reconciler: Reconciler;
+beforeEach(() => {
+  log = [];
+  store = new MemoryReleaseStore(log);
+  router = new MemoryTrafficRouter(log);
+  events = new MemoryEventRecorder(log);
+  reconciler = new Reconciler({ store, router, probe: new FakeProbe(), events, log: pino({ enabled: false }), clock: () => NOW });
+});
+
+const weights = () => Object.fromEntries(
+  (router.vs.spec.http[1]?.route ?? []).map((d: { destination: { subset: string }; weight?: number }) => [d.destination.subset, d.weight]));
+const stored = () => store.stored().status as CanaryReleaseStatus;
+const reasons = () => events.recorded.map((e) => e.event.reason);
+const attempt = async (): Promise<string> => {
+  try { await reconciler.reconcile(KEY); return 'ok'; } catch (e) { return (e as Error).message; }
+};
+/** The route as seen while one of its subsets is missing from the DestinationRule. */
+function unroutable(reason: Reason, unreachable: 'stable' | 'canary' | 'both', message: string) {
+  const r = resolveManagedRoutes(router.vs, target());
+  if (!r.ok) throw new Error('fixture');
+  router.unroutable = { ok: false, reason, message, unreachable, view: routeView(r.routes, target(), router.vs.metadata.generation, router.vs.metadata.uid ?? 'uid-vs') };
+}
+const abortRequested = () => ({ [REQUEST_ANNOTATIONS.abort]: '1' });
+
+describe('a final route write that failed is finished by the retry', () => {
+  test('a rollback because the canary subset vanished, whose write failed', async () => {
+    router.vs = reviewsVs(10);
+    unroutable(Reason.SubsetNotFound, 'canary', 'spec.canary.subset: subset "v2" is not defined');
+    store.put(release(progressing(1, 10, iso(-300), { canaryLostSince: iso(-61), heldSince: iso(-61) })));
+    router.failNext = new Error('connection reset');
+    expect(await attempt()).toBe('connection reset');
+    expect(stored().phase).toBe('RolledBack');
+    for (let i = 0; i < 3; i++) await attempt();
+    expect({ route: weights(), phase: stored().phase }).toEqual({ route: { v1: 100, v2: 0 }, phase: 'RolledBack' });
+  });
+
+  test('an abort whose write failed, then a spec edit to a new canary: the old canary loses its traffic first', async () => {
+    router.vs = reviewsVs(50);
+    store.put(release(progressing(2, 50, iso(-30)), baseSpec(), abortRequested()));
+    router.failNext = new Error('connection reset');
+    expect(await attempt()).toBe('connection reset');
+    expect(stored().phase).toBe('RolledBack');
+    const o = store.stored();
+    store.put({ ...o, metadata: { ...o.metadata, generation: 2 }, spec: { ...baseSpec(), canary: { subset: 'v3' } } });
+    for (let i = 0; i < 4; i++) await attempt();
+    expect(weights()).toMatchObject({ v2: 0 });
+  });
+
+  test('an abort whose write failed, while someone else edited another route of the VirtualService', async () => {
+    router.vs = reviewsVs(50);
+    store.put(release(progressing(2, 50, iso(-30)), baseSpec(), abortRequested()));
+    router.failNext = new Error('connection reset');
+    expect(await attempt()).toBe('connection reset');
+    const vs = structuredClone(router.vs);
+    (vs.spec.http[0] as Record<string, unknown>).timeout = '5s';
+    router.write(vs);
+    for (let i = 0; i < 3; i++) await attempt();
+    expect({ route: weights(), phase: stored().phase }).toEqual({ route: { v1: 100, v2: 0 }, phase: 'RolledBack' });
+    expect(reasons()).not.toContain(Reason.TrafficDrift);
+  });
+
+  test('the Aborted Event is told once, even though the write after the status failed', async () => {
+    router.vs = reviewsVs(50);
+    store.put(release(progressing(2, 50, iso(-30)), baseSpec(), abortRequested()));
+    router.failNext = new Error('connection reset');
+    await attempt();
+    await attempt();
+    expect(weights()).toEqual({ v1: 100, v2: 0 });
+    expect(reasons().filter((r) => r === Reason.Aborted)).toHaveLength(1);
+  });
+});
+
+describe('abort while the route cannot be fully used', () => {
+  test('with the DestinationRule gone (both subsets unreachable) the route is still set back to stable', async () => {
+    router.vs = reviewsVs(50);
+    unroutable(Reason.DestinationRuleNotFound, 'both', 'DestinationRule bookinfo/reviews not found');
+    store.put(release(progressing(2, 50, iso(-30)), baseSpec(), abortRequested()));
+    await attempt();
+    expect({ phase: stored().phase, handled: stored().handledRequests, route: weights(), events: reasons() })
+      .toMatchObject({ phase: 'RolledBack', handled: { abort: '1' }, route: { v1: 100, v2: 0 }, events: [Reason.Aborted] });
+  });
+
+  test('with only the stable subset gone, nothing is sent to it until the DestinationRule defines it again', async () => {
+    router.vs = reviewsVs(50);
+    unroutable(Reason.SubsetNotFound, 'stable', 'spec.stable.subset: subset "v1" is not defined');
+    store.put(release(progressing(2, 50, iso(-30)), baseSpec(), abortRequested()));
+    await attempt();
+    await attempt();
+    expect({ phase: stored().phase, route: weights() }).toEqual({ phase: 'RolledBack', route: { v1: 50, v2: 50 } });
+    expect(stored().message).toContain('as soon as the DestinationRule defines v1 again');
+    router.unroutable = undefined;
+    await attempt();
+    expect({ phase: stored().phase, route: weights() }).toEqual({ phase: 'RolledBack', route: { v1: 100, v2: 0 } });
+    expect(reasons()).not.toContain(Reason.TrafficDrift);
+  });
+});
+
+describe('a finished release and a route re-created or re-synced by GitOps', () => {
+  test('a re-created VirtualService whose generation equals the recorded one is drift, not our pending write', async () => {
+    const done = { ...progressing(3, 100, iso(-600)), phase: 'Succeeded' as const, currentStep: 3, routeRevision: 3, routeUid: 'uid-old',
+      completedAt: iso(-600), ownsRouteSince: iso(-3600) };
+    store.put(release(done));
+    router.vs = reviewsVs(0);
+    router.vs.metadata.generation = 3;
+    router.vs.metadata.uid = 'uid-new';
+    await attempt();
+    expect({ route: weights(), events: reasons() }).toEqual({ route: { v1: 100, v2: 0 }, events: [Reason.TrafficDrift] });
+  });
+
+  test('the original VirtualService and a DestinationRule without the canary subset re-synced after Succeeded: reported as drift', async () => {
+    const done = { ...progressing(3, 100, iso(-600)), phase: 'Succeeded' as const, currentStep: 3, routeRevision: 6, completedAt: iso(-600) };
+    store.put(release(done));
+    router.vs = reviewsVs(0);
+    unroutable(Reason.SubsetNotFound, 'canary', 'spec.canary.subset: subset "v2" is not defined');
+    await attempt();
+    expect({ inSync: stored().conditions?.find((c) => c.type === 'RouteInSync')?.status, events: reasons() })
+      .toEqual({ inSync: 'False', events: [Reason.TrafficDrift] });
+  });
+});
