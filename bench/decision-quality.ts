@@ -3,7 +3,7 @@
 // the sequential gates, with false rollbacks on healthy canaries, detections
 // of bad ones (how fast, after how many canary requests), and releases left
 // inconclusive. Prints tables and the goals beside the figures; not a test.
-//   npm run bench:judge            (full: 100 releases per kind and traffic level)
+//   npm run bench:judge            (full: 200 releases per kind and traffic level)
 //   npm run bench:judge -- --quick (12 per kind and level)
 //   npm run bench:judge -- --tune  (adds the variants the sequential defaults were chosen from)
 import type { AnalysisSpec, Gate } from '../src/api/analysis-spec.js';
@@ -20,7 +20,7 @@ import { count, pct, secs, textTable } from './judge/text-table.js';
 
 const quick = process.argv.includes('--quick');
 const tune = process.argv.includes('--tune');
-const REPS = quick ? 12 : 100;
+const REPS = quick ? 12 : 200;
 
 interface Row {
   name: string;
