@@ -58,7 +58,7 @@ const ROWS: Row[] = [
         sequential('tune: errors x1', { errors: { maxRatio: 1 } }),
         sequential('tune: errors x1.5', { errors: { maxRatio: 1.5 } }),
         sequential('tune: errors x2', { errors: { maxRatio: 2 } }),
-        sequential('tune: errors passRatio = maxRatio', { errors: { ...seqErrors, passRatio: seqErrors.maxRatio } }),
+        sequential('tune: errors passRatio x1.25', { errors: { ...seqErrors, passRatio: seqErrors.maxRatio * 1.25 } }),
         sequential('tune: errors passRatio x2', { errors: { ...seqErrors, passRatio: seqErrors.maxRatio * 2 } }),
         sequential('tune: errors holdAbove 1', { errors: seqErrors, holdAbove: 1 }),
         sequential('tune: errors holdAbove 10', { errors: seqErrors, holdAbove: 10 }),

@@ -29,8 +29,12 @@ export const SEQUENTIAL_DEFAULTS = {
   errorMaxRatio: 1.2,
   /** Tolerated canary/stable ratio of the shares of requests slower than stable's pXX boundary. */
   latencyMaxRatio: 1.2,
-  /** The evidence for rules out this multiple of the tolerated ratio (1.5 for 1.2). */
-  passRatioOverMax: 1.25,
+  /**
+   * The evidence for rules out this multiple of the tolerated ratio: 1, so an
+   * early pass needs evidence that the canary is within tolerance (1.25 and 2
+   * caught fewer 2x canaries in the benchmark, for no faster healthy releases).
+   */
+  passRatioOverMax: 1,
 } as const;
 
 /** The ratio the evidence for rules out when none is configured. */

@@ -40,6 +40,10 @@ describe('mixture evidence against reference values', () => {
     { name: 'healthy, two batches: + 9 of 1,000 vs 95 of 9,000', batches: [batch(10, 1000, 90, 9000), batch(9, 1000, 95, 9000)], maxRatio: 1.2, passRatio: 1.5, against: 0.0295357003831119, inFavour: 3.53542977855191 },
     { name: 'canary-only errors: 4 of 50 vs 0 of 450', batches: [batch(4, 50, 0, 450)], maxRatio: 1.2, passRatio: 1.5, against: 664.319426058901, inFavour: 0.132636782571651 },
     { name: 'better canary at 50%: 200 of 20,000 vs 300 of 20,000', batches: [batch(200, 20000, 300, 20000)], maxRatio: 1.2, passRatio: 1.5, against: 6.00123505456029e-10, inFavour: 4.23144550816587e16 },
+    // The defaults: passRatio = maxRatio = 1.2.
+    { name: 'defaults, one batch at 10%: 17 of 67 vs 31 of 2,210', batches: [batch(17, 67, 31, 2210)], maxRatio: 1.2, passRatio: 1.2, against: 27224793554.1581, inFavour: 0.00638263610912326 },
+    { name: 'defaults, healthy, two batches', batches: [batch(10, 1000, 90, 9000), batch(9, 1000, 95, 9000)], maxRatio: 1.2, passRatio: 1.2, against: 0.0295357003831119, inFavour: 0.61493880406018 },
+    { name: 'defaults, better canary at 50%', batches: [batch(200, 20000, 300, 20000)], maxRatio: 1.2, passRatio: 1.2, against: 6.00123505456029e-10, inFavour: 239721658.941059 },
   ];
 
   test.each(cases)('$name (maxRatio $maxRatio): against $against, for $inFavour', (c) => {
@@ -55,11 +59,11 @@ describe('mixture evidence against reference values', () => {
 });
 
 describe('evidence state', () => {
-  test('starts at evidence 1 both ways, with no counts, and passRatio 1.25 x maxRatio by default', () => {
+  test('starts at evidence 1 both ways, with no counts, and passRatio = maxRatio by default', () => {
     const s = newEvidence({ maxRatio: 1.2 });
     expect(against(s)).toBe(1);
     expect(inFavour(s)).toBe(1);
-    expect(s.passRatio).toBeCloseTo(1.5, 12);
+    expect(s.passRatio).toBe(1.2);
     expect(s.release).toEqual({ canaryRequests: 0, canaryEvents: 0, stableRequests: 0, stableEvents: 0 });
   });
 

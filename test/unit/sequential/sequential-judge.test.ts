@@ -10,7 +10,8 @@ const CONFIG: SequentialJudgeConfig = {
 };
 const batch = (canaryEvents: number, canaryRequests: number, stableEvents: number, stableRequests: number): EventCounts =>
   ({ canaryRequests, canaryEvents, stableRequests, stableEvents });
-const evidence = (...batches: EventCounts[]) => batches.reduce(updateEvidence, newEvidence({ maxRatio: 1.2 }));
+// passRatio 1.5 as in the reference table of ratio-evidence.test.ts.
+const evidence = (...batches: EventCounts[]) => batches.reduce(updateEvidence, newEvidence({ maxRatio: 1.2, passRatio: 1.5 }));
 
 describe('sequential judge', () => {
   test('fails when the evidence against reaches 1/falseRollbackRate, saying the ratio, the counts and the evidence', () => {
