@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds kube-apiserver, etcd (and helm, with --helm) from Go modules into a
-# cache outside git, and reuses them when the pinned version is already there.
-# Prints the bin directory on the last line of stdout.
+# cache outside git, and reuses them when the pinned version is already there;
+# fetches the Gateway API CRDs into the same cache (gateway-api-crds.sh; their
+# directory is logged on stderr). Prints the bin directory on the last line of stdout.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=versions.env
@@ -72,6 +73,8 @@ build_kube_cmd kube-apiserver "first time only: downloads ~500 MB of modules, 10
 # the server's own minor version keeps the tests inside the skew policy.
 build_kube_cmd kubectl "first time only, a few minutes"
 [ "$want_helm" = 1 ] && build_helm
+gateway_api_crds=$(bash "$here/gateway-api-crds.sh" | tail -n 1)
+log "Gateway API $GATEWAY_API_VERSION CRDs: $gateway_api_crds"
 ln -sf "kube-apiserver-$KUBE_VERSION" "$bin/kube-apiserver"
 ln -sf "etcd-$ETCD_VERSION" "$bin/etcd"
 ln -sf "kubectl-$KUBE_VERSION" "$bin/kubectl"
