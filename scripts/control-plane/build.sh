@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds kube-apiserver, etcd (and helm, with --helm) from Go modules into a
-# cache outside git, and reuses them when the pinned version is already there.
-# Prints the bin directory on the last line of stdout.
+# cache outside git, and reuses them when the pinned version is already there;
+# fetches the Gateway API CRDs into the same cache (gateway-api-crds.sh; their
+# directory is logged on stderr). Prints the bin directory on the last line of stdout.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=versions.env
@@ -87,6 +88,8 @@ locked_build "kube-apiserver-$KUBE_VERSION" build_kube kube-apiserver "first tim
 # the server's own minor version keeps the tests inside the skew policy.
 locked_build "kubectl-$KUBE_VERSION" build_kube kubectl "first time only, a few minutes"
 if [ "$want_helm" = 1 ]; then locked_build "helm-$HELM_VERSION-k1.34" build_helm; fi
+gateway_api_crds=$(bash "$here/gateway-api-crds.sh" | tail -n 1)
+log "Gateway API $GATEWAY_API_VERSION CRDs: $gateway_api_crds"
 link "kube-apiserver-$KUBE_VERSION" kube-apiserver
 link "etcd-$ETCD_VERSION" etcd
 link "kubectl-$KUBE_VERSION" kubectl

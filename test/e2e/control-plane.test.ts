@@ -1,6 +1,7 @@
 // Proves the e2e control plane is what the operator will meet in a cluster:
-// a real kube-apiserver 1.34 with our CRDs and Istio's, serving
-// VirtualServices through every Istio API version.
+// a real kube-apiserver 1.34 with our CRDs, Istio's and the Gateway API's,
+// serving VirtualServices through every Istio API version and GAMMA
+// HTTPRoutes (a Service as parent) with the upstream schema's defaults.
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from '@jest/globals';
@@ -17,6 +18,7 @@ import { readCrdFiles } from '../harness/crds.js';
 import { projectRoot } from '../harness/project-root.js';
 
 const GROUP = 'networking.istio.io';
+const GATEWAY_API = 'gateway.networking.k8s.io';
 const VERSIONS = ['v1', 'v1beta1', 'v1alpha3'] as const;
 const NAMESPACE = 'default';
 const TIMEOUT_MS = 30_000;
@@ -31,6 +33,12 @@ interface VirtualService {
   metadata: { name: string; generation?: number; resourceVersion?: string };
   spec: { hosts: string[]; http: { name?: string; route: Route[] }[] };
   status?: Record<string, unknown>;
+}
+
+interface HttpRoute {
+  metadata: { name: string; generation?: number };
+  spec: { parentRefs: unknown[]; rules: { matches?: unknown[]; backendRefs?: unknown[] }[] };
+  status?: { parents?: unknown[] };
 }
 
 function kubeConfig(): KubeConfig {
@@ -85,6 +93,85 @@ describe('e2e control plane', () => {
       expect([crd.metadata?.name, await isEstablished(crd.metadata!.name!)]).toEqual([crd.metadata?.name, true]);
     }
   });
+
+  test('the Gateway API standard-channel CRDs are established, HTTPRoute stored as v1', async () => {
+    for (const plural of ['gatewayclasses', 'gateways', 'httproutes', 'referencegrants', 'grpcroutes']) {
+      expect([plural, await isEstablished(`${plural}.${GATEWAY_API}`)]).toEqual([plural, true]);
+    }
+    const crd = await crdApi.readCustomResourceDefinition({ name: `httproutes.${GATEWAY_API}` });
+    expect(crd.spec.versions.find((v) => v.storage)?.name).toBe('v1');
+    expect(crd.metadata?.annotations?.['gateway.networking.k8s.io/channel']).toBe('standard');
+  });
+
+  test(
+    'an HTTPRoute with a Service parent and two weighted backends is created, defaulted and status-patched',
+    async () => {
+      const name = `gamma-${Date.now().toString(36)}`;
+      const spec = {
+        parentRefs: [{ group: '', kind: 'Service', name: 'reviews', port: 9080 }],
+        rules: [
+          {
+            backendRefs: [
+              { name: 'reviews-v1', port: 9080, weight: 90 },
+              { name: 'reviews-v2', port: 9080, weight: 10 },
+            ],
+          },
+        ],
+      };
+      const route = { group: GATEWAY_API, version: 'v1', namespace: NAMESPACE, plural: 'httproutes' };
+      const created = (await objects.createNamespacedCustomObject({
+        ...route,
+        body: { apiVersion: `${GATEWAY_API}/v1`, kind: 'HTTPRoute', metadata: { name }, spec },
+      })) as HttpRoute;
+      try {
+        expect(created.metadata.generation).toBe(1);
+        expect(created.spec.parentRefs).toEqual(spec.parentRefs);
+        // The schema's defaults, which a reader of live HTTPRoutes must expect:
+        // a rule without matches matches every path, a backend is a core Service.
+        expect(created.spec.rules[0]!.matches).toEqual([{ path: { type: 'PathPrefix', value: '/' } }]);
+        expect(created.spec.rules[0]!.backendRefs).toEqual([
+          { group: '', kind: 'Service', name: 'reviews-v1', port: 9080, weight: 90 },
+          { group: '', kind: 'Service', name: 'reviews-v2', port: 9080, weight: 10 },
+        ]);
+
+        // The upstream schema's CEL rules are enforced: a Service backend needs a port.
+        const portless = await objects
+          .createNamespacedCustomObject({
+            ...route,
+            body: { apiVersion: `${GATEWAY_API}/v1`, kind: 'HTTPRoute', metadata: { name: `${name}-bad` }, spec: { ...spec, rules: [{ backendRefs: [{ name: 'reviews-v1' }] }] } },
+          })
+          .then(
+            () => undefined,
+            (err: unknown) => err,
+          );
+        expect(portless).toBeInstanceOf(ApiException);
+        expect((portless as ApiException<unknown>).code).toBe(422);
+        expect((portless as ApiException<unknown>).message).toContain('Must have port for Service reference');
+
+        // What a mesh controller writes, through the status subresource.
+        const parents = [
+          {
+            parentRef: spec.parentRefs[0],
+            controllerName: 'istio.io/gateway-controller',
+            conditions: [
+              { type: 'Accepted', status: 'True', reason: 'Accepted', message: 'Route was valid', observedGeneration: 1, lastTransitionTime: '2025-01-01T00:00:00Z' },
+              { type: 'ResolvedRefs', status: 'True', reason: 'ResolvedRefs', message: 'All references resolved', observedGeneration: 1, lastTransitionTime: '2025-01-01T00:00:00Z' },
+            ],
+          },
+        ];
+        await objects.patchNamespacedCustomObjectStatus(
+          { ...route, name, body: { status: { parents } } },
+          setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+        );
+        const after = (await objects.getNamespacedCustomObject({ ...route, name })) as HttpRoute;
+        expect(after.status?.parents).toEqual(parents);
+        expect(after.metadata.generation).toBe(1);
+      } finally {
+        await objects.deleteNamespacedCustomObject({ ...route, name });
+      }
+    },
+    TIMEOUT_MS,
+  );
 
   describe.each(VERSIONS)('a VirtualService created through %s', (createVersion) => {
     test(

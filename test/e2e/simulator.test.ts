@@ -1,6 +1,9 @@
 // The mesh simulator against the e2e control plane, scraped by a real
 // Prometheus: the Istio queries the operator relies on see the VirtualService
-// split and the configured failures, and follow weight changes.
+// split and the configured failures, and follow weight changes; a GAMMA
+// HTTPRoute's split by backend Service, with the route status a mesh
+// controller writes; ambient namespaces reported by their waypoint, or with
+// no L7 metric at all without one.
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -96,6 +99,66 @@ async function bookinfoWithSplit(prefix: string, v1: number, v2: number): Promis
   cleanups.push(() => c.core.deleteNamespace({ name: ns }));
   return ns;
 }
+
+const GATEWAY_API = { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'httproutes' };
+
+interface RouteStatusCondition {
+  type: string;
+  status: string;
+  reason: string;
+  message: string;
+  observedGeneration: number;
+}
+interface HttpRouteObject {
+  metadata: { generation: number };
+  status?: { parents?: { parentRef: Record<string, unknown>; controllerName: string; conditions: RouteStatusCondition[] }[] };
+}
+
+const backendRefs = (weights: Record<string, number>) => Object.entries(weights).map(([name, weight]) => ({ name, port: 9080, weight }));
+
+/**
+ * bookinfo reviews the GAMMA way: Service reviews, one Service and one
+ * available Deployment per version, and an HTTPRoute on reviews splitting by
+ * `weights` (backend Service -> weight). Namespace labels choose the data plane.
+ */
+async function gammaBookinfo(prefix: string, weights: Record<string, number>, namespaceLabels: Record<string, string> = {}): Promise<string> {
+  const ns = await c.namespace(prefix);
+  cleanups.push(() => c.core.deleteNamespace({ name: ns }));
+  if (Object.keys(namespaceLabels).length > 0) {
+    await c.core.patchNamespace({ name: ns, body: { metadata: { labels: namespaceLabels } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+  }
+  const ports = [{ name: 'http', port: 9080 }];
+  await c.core.createNamespacedService({ namespace: ns, body: { metadata: { name: 'reviews' }, spec: { selector: { app: 'reviews' }, ports } } });
+  for (const v of ['v1', 'v2']) {
+    await c.core.createNamespacedService({ namespace: ns, body: { metadata: { name: `reviews-${v}` }, spec: { selector: { app: 'reviews', version: v }, ports } } });
+    await c.deployment(ns, v, true);
+  }
+  await c.custom.createNamespacedCustomObject({
+    ...GATEWAY_API,
+    namespace: ns,
+    body: {
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'HTTPRoute',
+      metadata: { name: 'reviews' },
+      spec: { parentRefs: [{ group: '', kind: 'Service', name: 'reviews', port: 9080 }], rules: [{ backendRefs: backendRefs(weights) }] },
+    },
+  });
+  return ns;
+}
+
+const readRoute = async (ns: string) => (await c.custom.getNamespacedCustomObject({ ...GATEWAY_API, namespace: ns, name: 'reviews' })) as HttpRouteObject;
+
+const setRouteBackends = (ns: string, weights: Record<string, number>) =>
+  c.custom.patchNamespacedCustomObject(
+    { ...GATEWAY_API, namespace: ns, name: 'reviews', body: [{ op: 'replace', path: '/spec/rules/0/backendRefs', value: backendRefs(weights) }] },
+    setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
+  );
+
+/** The route's conditions from the simulated mesh controller, as [type, status, reason, observedGeneration]. */
+const routeConditions = (route: HttpRouteObject) =>
+  (route.status?.parents ?? [])
+    .filter((p) => p.controllerName === 'istio.io/gateway-controller')
+    .flatMap((p) => p.conditions.map((cond) => [cond.type, cond.status, cond.reason, cond.observedGeneration]));
 
 const patchDeploymentAnnotations = (ns: string, name: string, annotations: Record<string, string>) =>
   c.apps.patchNamespacedDeployment({ namespace: ns, name, body: { metadata: { annotations } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
@@ -206,4 +269,118 @@ describe('mesh simulator scraped by Prometheus', () => {
       await sim?.stop();
     }
   }, 60_000);
+
+  it('follows a GAMMA HTTPRoute 90/10, seen in Prometheus by backend Service, and writes its status for every generation', async () => {
+    const ns = await gammaBookinfo('sim-gamma', { 'reviews-v1': 90, 'reviews-v2': 10 });
+    const sim = await startSimulator({ hosts: [{ namespace: ns, service: 'reviews', rps: 50 }], kubeconfig: kubeconfigPath(), seed: 5, logLevel: 'warn' });
+    cleanups.push(() => sim.stop());
+    const prom = await startPrometheus({ targets: [sim.target] });
+    cleanups.push(() => prom.stop());
+
+    // The status a mesh controller writes, for the route's first generation.
+    const accepted = await eventually('the HTTPRoute status for generation 1', () => readRoute(ns), (r) => routeConditions(r).length > 0, 10_000);
+    expect(accepted.status?.parents).toEqual([
+      expect.objectContaining({ parentRef: { group: '', kind: 'Service', name: 'reviews', port: 9080 }, controllerName: 'istio.io/gateway-controller' }),
+    ]);
+    expect(routeConditions(accepted)).toEqual([
+      ['Accepted', 'True', 'Accepted', 1],
+      ['ResolvedRefs', 'True', 'ResolvedRefs', 1],
+    ]);
+    expect(sim.snapshot().hosts[0]!.plan.route).toEqual({ kind: 'HTTPRoute', namespace: ns, name: 'reviews', generation: 1 });
+
+    const sel = `reporter="destination",destination_service_namespace="${ns}"`;
+    const { split } = await eventually(
+      'a 90/10 split by destination_service_name in Prometheus',
+      async () => ({
+        requests: (await queryPrometheus(prom.url, `sum(increase(istio_requests_total{${sel}}[30s]))`))[0]?.value ?? 0,
+        split: await queryByLabel(prom.url, `sum by (destination_service_name) (rate(istio_requests_total{${sel}}[30s]))`, 'destination_service_name'),
+      }),
+      (r) => r.requests >= 300 && Math.abs(share(r.split, 'reviews-v2') - 0.1) < 0.03,
+      30_000,
+    );
+    expect(Object.keys(split).sort()).toEqual(['reviews-v1', 'reviews-v2']);
+    // Workload and version labels come from the Deployments behind each backend Service.
+    const identity = await queryPrometheus(prom.url, `sum by (destination_service, destination_workload, destination_version) (istio_requests_total{${sel}})`);
+    expect(identity.map((x) => x.metric).sort((a, b) => a.destination_workload!.localeCompare(b.destination_workload!))).toEqual([
+      { destination_service: `reviews-v1.${ns}.svc.cluster.local`, destination_workload: 'reviews-v1', destination_version: 'v1' },
+      { destination_service: `reviews-v2.${ns}.svc.cluster.local`, destination_workload: 'reviews-v2', destination_version: 'v2' },
+    ]);
+
+    // A weight change is a new generation: the status follows it, then a backend that does not exist.
+    await setRouteBackends(ns, { 'reviews-v1': 50, 'reviews-v2': 50 });
+    const second = await eventually('the status for generation 2', () => readRoute(ns), (r) => routeConditions(r).every((x) => x[3] === 2) && routeConditions(r).length === 2, 5_000);
+    expect(second.metadata.generation).toBe(2);
+    expect(routeConditions(second)).toEqual([
+      ['Accepted', 'True', 'Accepted', 2],
+      ['ResolvedRefs', 'True', 'ResolvedRefs', 2],
+    ]);
+    await setRouteBackends(ns, { 'reviews-v1': 50, 'reviews-v3': 50 });
+    const third = await eventually('the status for generation 3', () => readRoute(ns), (r) => routeConditions(r).some((x) => x[3] === 3), 5_000);
+    expect(routeConditions(third)).toEqual([
+      ['Accepted', 'True', 'Accepted', 3],
+      ['ResolvedRefs', 'False', 'BackendNotFound', 3],
+    ]);
+    expect(third.status!.parents![0]!.conditions[1]!.message).toContain('reviews-v3');
+    expect(sim.snapshot().hosts[0]!.plan.route?.generation).toBe(3);
+  }, 90_000);
+
+  it('leaves an HTTPRoute without status when told no mesh controller runs (routeStatus: false), while still following it', async () => {
+    const ns = await gammaBookinfo('sim-nostatus', { 'reviews-v1': 100 });
+    let sim: RunningSimulator | undefined;
+    try {
+      sim = await startSimulator({ hosts: [{ namespace: ns, service: 'reviews', rps: 20 }], kubeconfig: kubeconfigPath(), seed: 3, logLevel: 'warn', routeStatus: false });
+      const s = sim;
+      expect(s.snapshot().hosts[0]!.plan.route).toEqual({ kind: 'HTTPRoute', namespace: ns, name: 'reviews', generation: 1 });
+      // A change it follows, and requests sent by the new route: a controller would have written status by now.
+      await setRouteBackends(ns, { 'reviews-v1': 0, 'reviews-v2': 100 });
+      await eventually('the plan for generation 2 and requests under it', async () => s.snapshot().hosts[0]!, (h) => h.plan.route?.generation === 2 && h.requests > 20, 10_000);
+      expect(s.routeStatusWrites()).toBe(0);
+      expect((await readRoute(ns)).status?.parents ?? []).toEqual([]);
+    } finally {
+      await sim?.stop();
+    }
+  }, 60_000);
+
+  it('reports an ambient namespace with a waypoint as reporter="waypoint" only, and one without a waypoint with no istio_requests_total', async () => {
+    const withWaypoint = await gammaBookinfo('sim-ambient-wp', { 'reviews-v1': 90, 'reviews-v2': 10 }, { 'istio.io/dataplane-mode': 'ambient', 'istio.io/use-waypoint': 'waypoint' });
+    const noWaypoint = await gammaBookinfo('sim-ambient', { 'reviews-v1': 90, 'reviews-v2': 10 }, { 'istio.io/dataplane-mode': 'ambient' });
+    const sim = await startSimulator({
+      hosts: [withWaypoint, noWaypoint].map((namespace) => ({ namespace, service: 'reviews', rps: 50 })),
+      kubeconfig: kubeconfigPath(),
+      seed: 9,
+      logLevel: 'warn',
+    });
+    cleanups.push(() => sim.stop());
+    const prom = await startPrometheus({ targets: [sim.target] });
+    cleanups.push(() => prom.stop());
+    expect(sim.snapshot().hosts.map((h) => h.plan.dataplane)).toEqual([
+      { mode: 'ambient', waypoint: { name: 'waypoint', namespace: withWaypoint } },
+      { mode: 'ambient' },
+    ]);
+
+    const wp = `reporter="waypoint",destination_service_namespace="${withWaypoint}"`;
+    const { split } = await eventually(
+      'waypoint-reported requests split 90/10',
+      async () => ({
+        requests: (await queryPrometheus(prom.url, `sum(increase(istio_requests_total{${wp}}[30s]))`))[0]?.value ?? 0,
+        split: await queryByLabel(prom.url, `sum by (destination_service_name) (rate(istio_requests_total{${wp}}[30s]))`, 'destination_service_name'),
+      }),
+      (r) => r.requests >= 300 && Math.abs(share(r.split, 'reviews-v2') - 0.1) < 0.03,
+      30_000,
+    );
+    expect(Object.keys(split).sort()).toEqual(['reviews-v1', 'reviews-v2']);
+    // The ambient host without a waypoint has been scraped too: ztunnel's connection counts are there.
+    await eventually(
+      'L4 connections for the namespace without a waypoint',
+      async () => (await queryPrometheus(prom.url, `sum(istio_tcp_connections_opened_total{reporter="destination",destination_service_namespace="${noWaypoint}"})`))[0]?.value ?? 0,
+      (n) => n > 100,
+      10_000,
+    );
+    const reporters = await queryByLabel(prom.url, `sum by (reporter) (istio_requests_total{destination_service_namespace="${withWaypoint}"})`, 'reporter');
+    expect(Object.keys(reporters)).toEqual(['waypoint']);
+    expect(await queryPrometheus(prom.url, `istio_requests_total{reporter=~"source|destination"}`)).toEqual([]);
+    for (const label of ['destination_service_namespace', 'source_workload_namespace']) {
+      expect(await queryPrometheus(prom.url, `istio_requests_total{${label}="${noWaypoint}"}`)).toEqual([]);
+    }
+  }, 90_000);
 });

@@ -5,6 +5,7 @@ import { KubeConfig, VersionApi } from '@kubernetes/client-node';
 import { buildControlPlaneBinaries } from './binaries.js';
 import { applyCrds, readCrdFiles, waitForCrdsEstablished } from './crds.js';
 import { startEtcd, type RunningEtcd } from './etcd.js';
+import { gatewayApiCrdFiles, gatewayApiCrdsDir } from './gateway-api-crds.js';
 import { freePorts } from './free-port.js';
 import { startKubeApiserver, type RunningKubeApiserver } from './kube-apiserver.js';
 import { writeKubeconfig } from './kubeconfig.js';
@@ -29,14 +30,16 @@ export interface ControlPlane {
 export interface StartOptions {
   /** Istio CRDs to install; default: env ISTIO_CRDS_FILE, else the project's trimmed copy. */
   istioCrdsFile?: string;
+  /** Directory of Gateway API CRD files to install; default: env GATEWAY_API_CRDS_DIR, else the pinned standard channel from the cache. */
+  gatewayApiCrdsDir?: string;
   /** Progress lines; default: stderr. */
   log?: (line: string) => void;
 }
 
 const defaultLog = (line: string) => process.stderr.write(`[control-plane] ${line}\n`);
 
-/** The project's own CRDs (every YAML file in crds/) plus the Istio CRDs. */
-function crdFiles(root: string, opts: StartOptions, log: (line: string) => void): string[] {
+/** The project's own CRDs (every YAML file in crds/), the Istio CRDs and the Gateway API CRDs. */
+async function crdFiles(root: string, opts: StartOptions, log: (line: string) => void): Promise<string[]> {
   const dir = join(root, 'crds');
   const own = existsSync(dir)
     ? readdirSync(dir)
@@ -48,7 +51,16 @@ function crdFiles(root: string, opts: StartOptions, log: (line: string) => void)
   const istio = resolve(
     opts.istioCrdsFile || process.env.ISTIO_CRDS_FILE || join(root, 'scripts', 'control-plane', 'istio-crds.yaml'),
   );
-  return [...own, istio];
+  const gatewayApi = gatewayApiCrdFiles(await gatewayApiCrdsDir(root, log, opts.gatewayApiCrdsDir));
+  return [...own, istio, ...gatewayApi];
+}
+
+/** File names for the log, with the Gateway API's many files as one entry. */
+function summarise(files: readonly string[]): string {
+  const names = files.map((f) => f.split('/').pop()!);
+  const isGatewayApi = (n: string) => n.startsWith('gateway.networking.k8s.io_');
+  const gatewayApi = names.filter(isGatewayApi).length;
+  return [...names.filter((n) => !isGatewayApi(n)), ...(gatewayApi > 0 ? [`${gatewayApi} Gateway API files`] : [])].join(', ');
 }
 
 /** Installs the CRDs and returns the server's version. */
@@ -59,7 +71,7 @@ async function prepareCluster(kc: KubeConfig, files: string[], log: (line: strin
     kc,
     crds.map((c) => c.metadata!.name!),
   );
-  log(`${crds.length} CRDs established (${files.map((f) => f.split('/').pop()).join(', ')})`);
+  log(`${crds.length} CRDs established (${summarise(files)})`);
   const version = await kc.makeApiClient(VersionApi).getCode();
   return version.gitVersion;
 }
@@ -132,13 +144,14 @@ async function startLocal(root: string, files: string[], log: (line: string) => 
 }
 
 /**
- * A real kube-apiserver + etcd with the project's and Istio's CRDs installed,
- * or the cluster named by CANARY_TEST_KUBECONFIG (CRDs still refreshed).
+ * A real kube-apiserver + etcd with the project's, Istio's and the Gateway
+ * API's CRDs installed, or the cluster named by CANARY_TEST_KUBECONFIG (CRDs
+ * still refreshed).
  */
 export async function startControlPlane(opts: StartOptions = {}): Promise<ControlPlane> {
   const log = opts.log ?? defaultLog;
   const root = projectRoot();
-  const files = crdFiles(root, opts, log);
+  const files = await crdFiles(root, opts, log);
   const external = process.env.CANARY_TEST_KUBECONFIG;
   if (external) {
     // Set but missing is a typo, not a request for a local cluster.

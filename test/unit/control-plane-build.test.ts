@@ -21,7 +21,11 @@ const FAKE_GO = `#!/bin/bash
 set -e
 log="$FAKE_GO_LOG"
 case "$1" in
-  mod) exit 0 ;;
+  mod)
+    # go mod download -json sigs.k8s.io/gateway-api@...: a module dir with one standard-channel CRD.
+    d="$(dirname "$log")/fake-gateway-api"; mkdir -p "$d/config/crd/standard"
+    echo 'kind: CustomResourceDefinition' > "$d/config/crd/standard/fake.yaml"
+    printf '{\n\t"Dir": "%s"\n}\n' "$d" ;;
   build)
     out=""; while [ $# -gt 0 ]; do [ "$1" = -o ] && out=$2; shift; done
     echo "build $(basename "$out")" >> "$log"
@@ -76,7 +80,8 @@ describe('scripts/control-plane/build.sh', () => {
       expect(await readFile(join(bin, target!), 'utf8')).toBe('#!/bin/sh\necho fake\n');
     }
     // Nothing half-built or temporary is left behind.
-    expect((await readdir(cache)).sort()).toEqual(['bin', 'locks']);
+    expect((await readdir(cache)).sort()).toEqual(['bin', `gateway-api-${versions.GATEWAY_API_VERSION}`, 'locks']);
+    expect(await readdir(join(cache, `gateway-api-${versions.GATEWAY_API_VERSION}`))).toEqual(['fake.yaml']);
     expect((await readdir(bin)).sort()).toEqual(['etcd', `etcd-${versions.ETCD_VERSION}`, 'helm', `helm-${versions.HELM_VERSION}-k1.34`,
       'kube-apiserver', `kube-apiserver-${versions.KUBE_VERSION}`, 'kubectl', `kubectl-${versions.KUBE_VERSION}`].sort());
   }, 60_000);

@@ -22,6 +22,11 @@ describe('mesh simulator CLI', () => {
     expect(parseCli(['--help'])).toBe('help');
   });
 
+  test('turns HTTPRoutes or their status off with --no-gateway-api and --no-route-status', () => {
+    expect(parseCli(['--host', 'prod/reviews:5', '--no-route-status'])).toEqual({ hosts: [{ namespace: 'prod', service: 'reviews', rps: 5 }], routeStatus: false });
+    expect(parseCli(['--host', 'prod/reviews:5', '--no-gateway-api'])).toEqual({ hosts: [{ namespace: 'prod', service: 'reviews', rps: 5 }], gatewayApi: false });
+  });
+
   test('rejects bad input with a message', () => {
     expect(() => parseCli([])).toThrow(/at least one host/);
     expect(() => parseCli(['--host', 'prod/reviews:5', '--host', 'prod/reviews:6'])).toThrow(/given twice/);

@@ -15,7 +15,10 @@
 //      Selectors: "*" (every service in the namespace), "<service>", and
 //      "<service>.<subset>" (subset = DestinationRule subset name; for traffic
 //      routed without subsets, the pod's `version` label). Each is applied in
-//      that order, field by field. Besides `behaviour.json`, any data key that
+//      that order, field by field. For a host routed by an HTTPRoute the
+//      <service> is still the host (reviews.v2 applies to the pods of backend
+//      reviews-v2 labelled version=v2), and the backend Service's own name
+//      (reviews-v2) applies between "<service>" and "<service>.<subset>". Besides `behaviour.json`, any data key that
 //      is a selector holds one behaviour as JSON and overrides the same
 //      selector in behaviour.json;
 //   3. annotations on the subset's Deployment (metadata.annotations):
@@ -173,11 +176,13 @@ export function resolveBehaviour(
   service: string,
   subset: string | undefined,
   deploymentPatch: BehaviourPatch | undefined,
+  backendService?: string,
 ): Behaviour {
   return mergeBehaviour(
     defaults,
     table?.get('*'),
     table?.get(service),
+    backendService !== undefined && backendService !== service ? table?.get(backendService) : undefined,
     subset !== undefined ? table?.get(`${service}.${subset}`) : undefined,
     deploymentPatch,
   );

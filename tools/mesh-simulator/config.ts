@@ -4,6 +4,7 @@
 //       [--port 0] [--address 127.0.0.1] [--seed N] [--match-share 0.1] [--tick-ms 100]
 //       [--kubeconfig PATH] [--istio-api-version v1] [--configmap mesh-simulator]
 //       [--source-workload productpage-v1] [--cluster-domain cluster.local] [--log-level info]
+//       [--no-gateway-api] [--no-route-status]
 import { parseArgs } from 'node:util';
 import type { BehaviourPatch } from './behaviour.js';
 
@@ -20,7 +21,7 @@ export interface SourceConfig {
 }
 
 export interface HostConfig {
-  /** Namespace of the Service and of the VirtualService / DestinationRule / ConfigMap read for it. */
+  /** Namespace of the Service and of the HTTPRoute / VirtualService / DestinationRule / ConfigMap read for it. */
   namespace: string;
   /** The Service (mesh host) name, e.g. "reviews". */
   service: string;
@@ -47,6 +48,10 @@ export interface SimulatorOptions {
   tickMs?: number;
   /** networking.istio.io version to read; default v1. */
   istioApiVersion?: string;
+  /** Watch gateway.networking.k8s.io/v1 HTTPRoutes and follow those attached to a host's Service (needs the Gateway API CRDs); default true. */
+  gatewayApi?: boolean;
+  /** Write status.parents (Accepted, ResolvedRefs) on the HTTPRoutes followed, as Istio's controller does; default true. Off: routes stay without status, as with no mesh controller. */
+  routeStatus?: boolean;
   /** Name of the behaviour ConfigMap looked up in each host's namespace; default mesh-simulator. */
   configMapName?: string;
   /** Behaviour of subsets nothing else configures; default no errors, p50 20 ms, p99 200 ms. */
@@ -71,6 +76,8 @@ export const DEFAULTS = {
   matchShare: 0,
   tickMs: 100,
   istioApiVersion: 'v1',
+  gatewayApi: true,
+  routeStatus: true,
   configMapName: 'mesh-simulator',
   clusterDomain: 'cluster.local',
   syncTimeoutMs: 30_000,
@@ -113,8 +120,9 @@ export function parseHost(spec: string): HostConfig {
 
 export const USAGE = `usage: node dist/tools/mesh-simulator/main.js --host NS/SERVICE:RPS[:MATCH_SHARE] [--host ...] [options]
 
-Simulates Istio sidecar metrics for the hosts' traffic, split by their
-VirtualServices (watched on the API server), and serves them at /metrics.
+Simulates Istio's metrics for the hosts' traffic, split by their HTTPRoutes or
+VirtualServices (watched on the API server), reported by sidecars or, in
+ambient namespaces, a waypoint, and serves them at /metrics.
 Prints one JSON line {"event":"ready","port":...} on stdout when serving; SIGTERM/SIGINT stop it.
 
   --host NS/SERVICE:RPS[:MATCH_SHARE]  e.g. prod/reviews:50 (repeatable)
@@ -128,6 +136,8 @@ Prints one JSON line {"event":"ready","port":...} on stdout when serving; SIGTER
   --configmap NAME         behaviour ConfigMap name (default mesh-simulator)
   --source-workload NAME   source_workload of the simulated client (default productpage-v1)
   --cluster-domain D       default cluster.local
+  --no-gateway-api         do not watch HTTPRoutes (for clusters without the Gateway API CRDs)
+  --no-route-status        do not write HTTPRoute status (as if no mesh controller ran)
   --log-level L            debug | info | warn | silent (default info; logs go to stderr)`;
 
 /** CLI flags to options; throws with a message for the user on bad input. */
@@ -149,6 +159,8 @@ export function parseCli(argv: string[]): SimulatorOptions | 'help' {
       'source-workload': { type: 'string' },
       'cluster-domain': { type: 'string' },
       'log-level': { type: 'string' },
+      'no-gateway-api': { type: 'boolean' },
+      'no-route-status': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -176,6 +188,8 @@ export function parseCli(argv: string[]): SimulatorOptions | 'help' {
   if (values.configmap !== undefined) opts.configMapName = values.configmap;
   if (values['cluster-domain'] !== undefined) opts.clusterDomain = values['cluster-domain'];
   if (level !== undefined) opts.logLevel = level as LogLevel;
+  if (values['no-gateway-api']) opts.gatewayApi = false;
+  if (values['no-route-status']) opts.routeStatus = false;
   validateOptions(opts);
   return opts;
 }

@@ -14,8 +14,11 @@ export {
   type Behaviour,
   type BehaviourPatch,
 } from './behaviour.js';
-export { ISTIO_DURATION_BUCKETS_MS, ISTIO_LABEL_NAMES, IstioMetrics, istioLabels } from './istio-metrics.js';
+export { ISTIO_DURATION_BUCKETS_MS, ISTIO_LABEL_NAMES, ISTIO_TCP_LABEL_NAMES, IstioMetrics, istioLabels, istioTcpLabels, type Reporter } from './istio-metrics.js';
 export { selectVirtualService, splitTraffic, pickByShare, hostMatches, type TrafficSplit } from './routing.js';
+export { selectHttpRoute, splitHttpRoute, isServiceParent, backendRefProblem, type HttpRouteLike, type HttpRouteSplit } from './http-route.js';
+export { dataplaneOf, DATAPLANE_MODE_LABEL, USE_WAYPOINT_LABEL, USE_WAYPOINT_NAMESPACE_LABEL, type Dataplane, type Waypoint } from './dataplane.js';
+export { desiredParents, sameParents, ISTIO_CONTROLLER_NAME, type RouteCondition, type RouteParentStatus } from './route-status.js';
 export { fitLogNormal, outcomeSampler, sampleLatencyMs, sampleResponseCode } from './sampling.js';
 export { mulberry32, deriveSeed } from './rng.js';
-export { TrafficEngine, type ClusterView, type HostPlan, type PlanEntry } from './traffic.js';
+export { TrafficEngine, type ClusterView, type FollowedRoute, type HostPlan, type PlanEntry } from './traffic.js';

@@ -2,10 +2,17 @@
 // histogram buckets, in a prom-client Registry of their own:
 //   istio_requests_total                  counter
 //   istio_request_duration_milliseconds   histogram (_bucket, _sum, _count)
-// Every request is reported twice, like the client's and the server's
-// sidecars do: reporter="source" and reporter="destination" (requests that
-// never reached a workload, e.g. 404 NR or 503 UH, only by the source), so
-// queries must filter on reporter.
+//   istio_tcp_connections_opened_total    counter (ztunnel's, ambient without a waypoint)
+// With sidecars every request is reported twice, like the client's and the
+// server's sidecars do: reporter="source" and reporter="destination"
+// (requests that never reached a workload, e.g. 404 NR or 503 UH, only by the
+// source), so queries must filter on reporter. In ambient mode a waypoint
+// reports each request once, reporter="waypoint", with the same labels: the
+// client as source_*, the workload that answered as destination_* (istio/istio
+// #51313); the waypoint itself shows only in the scrape target's labels
+// (pod, namespace), which a single simulated target cannot vary. Without a
+// waypoint there are no L7 metrics: the destination's ztunnel counts
+// connections, reporter="destination", request_protocol="tcp".
 import { Counter, Histogram, Registry } from 'prom-client';
 
 /** Istio's default buckets for istio_request_duration_milliseconds. */
@@ -44,6 +51,10 @@ export const ISTIO_LABEL_NAMES = [
 export type IstioLabelName = (typeof ISTIO_LABEL_NAMES)[number];
 export type IstioLabels = Record<IstioLabelName, string>;
 
+/** ztunnel's labels for TCP metrics: the request labels without the HTTP/gRPC status ones. */
+export type IstioTcpLabelName = Exclude<IstioLabelName, 'response_code' | 'grpc_response_status'>;
+export const ISTIO_TCP_LABEL_NAMES = ISTIO_LABEL_NAMES.filter((l): l is IstioTcpLabelName => l !== 'response_code' && l !== 'grpc_response_status');
+
 /** Istio's default cluster id when none is configured. */
 export const CLUSTER_ID = 'Kubernetes';
 export const UNKNOWN = 'unknown';
@@ -76,8 +87,10 @@ export const UNKNOWN_WORKLOAD: WorkloadIdentity = {
   canonicalRevision: 'latest',
 };
 
+export type Reporter = 'source' | 'destination' | 'waypoint';
+
 export interface RequestReport {
-  reporter: 'source' | 'destination';
+  reporter: Reporter;
   source: WorkloadIdentity;
   /** undefined: the request reached no workload. */
   destination: WorkloadIdentity | undefined;
@@ -114,15 +127,29 @@ export function istioLabels(r: RequestReport): IstioLabels {
     response_code: String(r.responseCode),
     grpc_response_status: '',
     response_flags: r.responseFlags,
-    // The server's sidecar sees the mTLS connection; the client's reports "unknown".
-    connection_security_policy: r.reporter === 'destination' ? 'mutual_tls' : UNKNOWN,
+    // The server's sidecar and a waypoint see the mTLS connection; the client's sidecar reports "unknown".
+    connection_security_policy: r.reporter === 'source' ? UNKNOWN : 'mutual_tls',
   };
+}
+
+/** The labels ztunnel puts on a connection it accepted for a workload (HBONE, so mTLS). */
+export function istioTcpLabels(c: { source: WorkloadIdentity; destination: WorkloadIdentity; service: ServiceIdentity }): Record<IstioTcpLabelName, string> {
+  const { response_code: _code, grpc_response_status: _grpc, ...labels } = istioLabels({
+    reporter: 'destination',
+    source: c.source,
+    destination: c.destination,
+    service: c.service,
+    responseCode: 0,
+    responseFlags: '-',
+  });
+  return { ...labels, request_protocol: 'tcp', connection_security_policy: 'mutual_tls' };
 }
 
 export class IstioMetrics {
   readonly registry = new Registry();
   readonly requests: Counter<IstioLabelName>;
   readonly duration: Histogram<IstioLabelName>;
+  readonly tcpConnectionsOpened: Counter<IstioTcpLabelName>;
 
   constructor() {
     this.requests = new Counter({
@@ -138,6 +165,17 @@ export class IstioMetrics {
       buckets: ISTIO_DURATION_BUCKETS_MS,
       registers: [this.registry],
     });
+    this.tcpConnectionsOpened = new Counter({
+      name: 'istio_tcp_connections_opened_total',
+      help: 'Total number of TCP connections opened, as counted by the (simulated) ztunnel',
+      labelNames: ISTIO_TCP_LABEL_NAMES,
+      registers: [this.registry],
+    });
+  }
+
+  /** Counts one connection accepted by the destination's ztunnel. */
+  recordConnection(c: Parameters<typeof istioTcpLabels>[0]): void {
+    this.tcpConnectionsOpened.inc(istioTcpLabels(c));
   }
 
   /** Counts one request seen by one reporter. */

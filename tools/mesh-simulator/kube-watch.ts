@@ -1,8 +1,9 @@
 // Watching the objects that shape the simulated traffic, per namespace of the
 // configured hosts: VirtualServices and DestinationRules (networking.istio.io),
-// Services, Deployments (subset workloads, behaviour annotations) and
-// ConfigMaps (behaviour). Each kind is one client-node informer on the
-// namespaced path; a failed watch (client-node's informer stops on errors
+// HTTPRoutes (gateway.networking.k8s.io/v1, unless turned off), Services,
+// Deployments (subset workloads, behaviour annotations), ConfigMaps
+// (behaviour) and the Namespace itself (data-plane labels). Each kind is one
+// client-node informer on the namespaced path (the Namespace: a field selector); a failed watch (client-node's informer stops on errors
 // other than 410 Gone) is restarted with backoff, resuming from the cache's
 // resourceVersion. Any change moves version(), which makes the traffic engine
 // rebuild its plans.
@@ -10,7 +11,8 @@ import {
   AppsV1Api,
   CoreV1Api,
   CustomObjectsApi,
-  makeInformer,
+  ListWatch,
+  Watch,
   type Informer,
   type KubeConfig,
   type KubernetesListObject,
@@ -32,6 +34,8 @@ class RestartingInformer<T extends KubernetesObject> {
   private lastError: unknown;
   private failures = 0;
   private retryTimer: NodeJS.Timeout | undefined;
+  /** Added to a failed first list's error: what is likely missing. */
+  hint: string | undefined;
 
   constructor(
     readonly name: string,
@@ -40,8 +44,9 @@ class RestartingInformer<T extends KubernetesObject> {
     kc: KubeConfig,
     private readonly onChange: () => void,
     private readonly log: Log,
+    fieldSelector?: string,
   ) {
-    this.inf = makeInformer<T>(kc, path, list);
+    this.inf = new ListWatch<T>(path, new Watch(kc), list, false, undefined, fieldSelector);
     const changed = () => this.onChange();
     this.inf.on('add', changed);
     this.inf.on('update', changed);
@@ -68,7 +73,7 @@ class RestartingInformer<T extends KubernetesObject> {
         this.onChange();
         return;
       }
-      if (Date.now() > deadline) throw new Error(`${this.name}: first list failed: ${errText(this.lastError)}`);
+      if (Date.now() > deadline) throw new Error(`${this.name}: first list failed: ${errText(this.lastError)}${this.hint ? ` (${this.hint})` : ''}`);
       const delay = this.backoff();
       // The first failure and then every fifth: a missing CRD or API server should not flood the log.
       if (this.failures % 5 === 1) this.log('warn', 'list failed; retrying', { informer: this.name, err: errText(this.lastError), attempt: this.failures, retryInMs: delay });
@@ -107,21 +112,29 @@ class RestartingInformer<T extends KubernetesObject> {
 interface NamespaceInformers {
   virtualServices: RestartingInformer<KubernetesObject>;
   destinationRules: RestartingInformer<KubernetesObject>;
+  httpRoutes?: RestartingInformer<KubernetesObject>;
   services: RestartingInformer<KubernetesObject>;
   deployments: RestartingInformer<KubernetesObject>;
   configMaps: RestartingInformer<KubernetesObject>;
+  namespace: RestartingInformer<KubernetesObject>;
 }
+
+export const GATEWAY_API_GROUP = 'gateway.networking.k8s.io';
+export const GATEWAY_API_VERSION = 'v1';
 
 export interface MeshWatcherOptions {
   kubeConfig: KubeConfig;
   namespaces: string[];
   istioApiVersion: string;
+  /** Watch HTTPRoutes (needs the Gateway API CRDs). */
+  gatewayApi: boolean;
   log: Log;
 }
 
 export class MeshWatcher implements ClusterView {
   private readonly byNamespace = new Map<string, NamespaceInformers>();
   private changes = 0;
+  private readonly listeners = new Set<() => void>();
 
   constructor(opts: MeshWatcherOptions) {
     const kc = opts.kubeConfig;
@@ -130,22 +143,35 @@ export class MeshWatcher implements ClusterView {
     const custom = kc.makeApiClient(CustomObjectsApi);
     const group = 'networking.istio.io';
     const version = opts.istioApiVersion;
-    const changed = () => this.changes++;
+    const changed = () => {
+      this.changes++;
+      for (const l of this.listeners) l();
+    };
     for (const namespace of new Set(opts.namespaces)) {
-      const make = (kind: string, path: string, list: () => Promise<unknown>) =>
-        new RestartingInformer<KubernetesObject>(`${namespace}/${kind}`, path, list as () => Promise<KubernetesListObject<KubernetesObject>>, kc, changed, opts.log);
-      const istio = (plural: string) =>
-        make(plural, `/apis/${group}/${version}/namespaces/${namespace}/${plural}`, () =>
-          custom.listNamespacedCustomObject({ group, version, namespace, plural }),
-        );
-      this.byNamespace.set(namespace, {
-        virtualServices: istio('virtualservices'),
-        destinationRules: istio('destinationrules'),
+      const make = (kind: string, path: string, list: () => Promise<unknown>, fieldSelector?: string) =>
+        new RestartingInformer<KubernetesObject>(`${namespace}/${kind}`, path, list as () => Promise<KubernetesListObject<KubernetesObject>>, kc, changed, opts.log, fieldSelector);
+      const customObjects = (g: string, v: string, plural: string) =>
+        make(plural, `/apis/${g}/${v}/namespaces/${namespace}/${plural}`, () => custom.listNamespacedCustomObject({ group: g, version: v, namespace, plural }));
+      const informers: NamespaceInformers = {
+        virtualServices: customObjects(group, version, 'virtualservices'),
+        destinationRules: customObjects(group, version, 'destinationrules'),
         services: make('services', `/api/v1/namespaces/${namespace}/services`, () => core.listNamespacedService({ namespace })),
         deployments: make('deployments', `/apis/apps/v1/namespaces/${namespace}/deployments`, () => apps.listNamespacedDeployment({ namespace })),
         configMaps: make('configmaps', `/api/v1/namespaces/${namespace}/configmaps`, () => core.listNamespacedConfigMap({ namespace })),
-      });
+        namespace: make('namespace', '/api/v1/namespaces', () => core.listNamespace({ fieldSelector: `metadata.name=${namespace}` }), `metadata.name=${namespace}`),
+      };
+      if (opts.gatewayApi) {
+        informers.httpRoutes = customObjects(GATEWAY_API_GROUP, GATEWAY_API_VERSION, 'httproutes');
+        informers.httpRoutes.hint = 'are the Gateway API CRDs installed? Without them, turn HTTPRoutes off (option gatewayApi: false, flag --no-gateway-api)';
+      }
+      this.byNamespace.set(namespace, informers);
     }
+  }
+
+  /** Calls `listener` after every change of a watched object (and after each first list). */
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   /** Starts every informer; resolves when all listed once, rejects after timeoutMs. */
@@ -177,6 +203,8 @@ export class MeshWatcher implements ClusterView {
       services: n.services.list() as NamespaceObjects['services'],
       deployments: n.deployments.list() as NamespaceObjects['deployments'],
       configMaps: n.configMaps.list() as NamespaceObjects['configMaps'],
+      ...(n.httpRoutes ? { httpRoutes: n.httpRoutes.list() as NonNullable<NamespaceObjects['httpRoutes']> } : {}),
+      ...(n.namespace.list()[0] ? { namespace: n.namespace.list()[0] as NonNullable<NamespaceObjects['namespace']> } : {}),
     };
   }
 }

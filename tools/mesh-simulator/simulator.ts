@@ -1,15 +1,17 @@
-// startSimulator: watches the hosts' VirtualServices (and what else shapes
-// their traffic), generates requests every tick and serves them as Istio
-// metrics. Used in-process by tests and by the CLI (main.ts).
+// startSimulator: watches the hosts' HTTPRoutes and VirtualServices (and what
+// else shapes their traffic), generates requests every tick and serves them
+// as Istio metrics; writes the status of the HTTPRoutes it follows, as Istio's
+// controller would. Used in-process by tests and by the CLI (main.ts).
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
+import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { DEFAULTS, validateOptions, type HostConfig, type LogRecord, type SimulatorOptions } from './config.js';
 import { startMetricsServer } from './http-server.js';
 import { IstioMetrics } from './istio-metrics.js';
 import { MeshWatcher } from './kube-watch.js';
 import { randomSeed } from './rng.js';
+import { RouteStatusWriter } from './route-status-writer.js';
 import { TrafficEngine, type HostPlan } from './traffic.js';
 
 export interface RunningSimulator {
@@ -21,8 +23,10 @@ export interface RunningSimulator {
   target: string;
   seed: number;
   metrics: IstioMetrics;
-  /** Current plans and request counts (also served at /state). */
+  /** Current plans (with the route each host follows) and request counts (also served at /state). */
   snapshot(): ReturnType<TrafficEngine['snapshot']>;
+  /** HTTPRoute status writes so far (0 with routeStatus off). */
+  routeStatusWrites(): number;
   /** Stops traffic, the watches and the HTTP server. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -44,6 +48,7 @@ function makeLog(opts: SimulatorOptions) {
 export function describePlan(plan: HostPlan): unknown[] {
   return plan.entries.map((e) => ({
     share: Math.round(e.share * 1000) / 1000,
+    service: e.service.name,
     ...(e.routeName !== undefined ? { route: e.routeName } : {}),
     ...(e.subset !== undefined ? { subset: e.subset } : {}),
     ...(e.destination ? { workload: e.destination.workload, version: e.destination.version } : {}),
@@ -77,9 +82,14 @@ export async function startSimulator(opts: SimulatorOptions): Promise<RunningSim
     kubeConfig: kc,
     namespaces: opts.hosts.map((h) => h.namespace),
     istioApiVersion: opts.istioApiVersion ?? DEFAULTS.istioApiVersion,
+    gatewayApi: opts.gatewayApi ?? DEFAULTS.gatewayApi,
     log,
   });
   await watcher.start(opts.syncTimeoutMs ?? DEFAULTS.syncTimeoutMs);
+  const statusWriter =
+    (opts.gatewayApi ?? DEFAULTS.gatewayApi) && (opts.routeStatus ?? DEFAULTS.routeStatus)
+      ? new RouteStatusWriter({ hosts: opts.hosts, view: watcher, onChange: (l) => watcher.onChange(l), custom: kc.makeApiClient(CustomObjectsApi), log })
+      : undefined;
 
   const metrics = new IstioMetrics();
   const lastProblems = new Map<HostConfig, string>();
@@ -94,7 +104,13 @@ export async function startSimulator(opts: SimulatorOptions): Promise<RunningSim
     ...(opts.configMapName ? { configMapName: opts.configMapName } : {}),
     ...(opts.clusterDomain ? { clusterDomain: opts.clusterDomain } : {}),
     onPlanChange: (host, plan) => {
-      log('info', 'traffic plan', { host: `${host.namespace}/${host.service}`, virtualService: plan.virtualService ?? null, plan: describePlan(plan) });
+      log('info', 'traffic plan', {
+        host: `${host.namespace}/${host.service}`,
+        route: plan.route ? `${plan.route.kind} ${plan.route.name}` : null,
+        virtualService: plan.virtualService ?? null,
+        dataplane: plan.dataplane.mode === 'ambient' ? `ambient, ${plan.dataplane.waypoint ? `waypoint ${plan.dataplane.waypoint.namespace}/${plan.dataplane.waypoint.name}` : 'no waypoint'}` : 'sidecar',
+        plan: describePlan(plan),
+      });
       const problems = plan.problems.join('\n');
       if (problems && problems !== lastProblems.get(host)) log('warn', 'configuration problems', { host: `${host.namespace}/${host.service}`, problems: plan.problems });
       lastProblems.set(host, problems);
@@ -108,6 +124,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<RunningSim
     await watcher.stop();
     throw err;
   }
+  statusWriter?.start();
 
   // Ticks are counted from the start, so a late timer catches up instead of slowing the rate.
   const started = performance.now();
@@ -136,9 +153,11 @@ export async function startSimulator(opts: SimulatorOptions): Promise<RunningSim
     seed,
     metrics,
     snapshot: () => engine.snapshot(),
+    routeStatusWrites: () => statusWriter?.writes ?? 0,
     stop: () =>
       (stopped ??= (async () => {
         clearInterval(timer);
+        await statusWriter?.stop();
         await Promise.all([watcher.stop(), server.close()]);
       })()),
   };

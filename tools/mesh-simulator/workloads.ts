@@ -2,6 +2,7 @@
 // for them: the DestinationRule subset's labels plus the Service's selector
 // pick Deployments by pod template labels, the way endpoints would.
 // Pure functions over the watched objects.
+import type { HttpRouteLike } from './http-route.js';
 import { hostMatches, type KubeObjectLike, type VirtualServiceLike } from './routing.js';
 import { UNKNOWN, type WorkloadIdentity } from './istio-metrics.js';
 
@@ -29,6 +30,10 @@ export interface NamespaceObjects {
   services: readonly ServiceLike[];
   deployments: readonly DeploymentLike[];
   configMaps: readonly ConfigMapLike[];
+  /** gateway.networking.k8s.io HTTPRoutes; absent when they are not watched. */
+  httpRoutes?: readonly HttpRouteLike[];
+  /** The Namespace object itself (its labels choose the data plane); absent when not watched or not found. */
+  namespace?: KubeObjectLike;
 }
 
 export interface Endpoint {
