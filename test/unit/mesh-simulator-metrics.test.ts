@@ -1,10 +1,10 @@
 import { describe, expect, test } from '@jest/globals';
 import { ANNOTATIONS } from '../../tools/mesh-simulator/behaviour.js';
 import { ISTIO_DURATION_BUCKETS_MS, ISTIO_LABEL_NAMES, IstioMetrics } from '../../tools/mesh-simulator/istio-metrics.js';
-import { TrafficEngine, type ClusterView } from '../../tools/mesh-simulator/traffic.js';
+import { TrafficEngine } from '../../tools/mesh-simulator/traffic.js';
+import { FakeView, NS } from './fakes/mesh-cluster.js';
 import type { NamespaceObjects } from '../../tools/mesh-simulator/workloads.js';
 
-const NS = 'prod';
 
 function deployment(version: string, extra: { annotations?: Record<string, string>; available?: number } = {}) {
   return {
@@ -25,21 +25,6 @@ function virtualService(primary: { subset: string; weight?: number }[], jason = 
       ],
     },
   };
-}
-
-class FakeView implements ClusterView {
-  private v = 0;
-  constructor(public objs: NamespaceObjects) {}
-  version() {
-    return this.v;
-  }
-  objects(ns: string) {
-    return ns === NS ? this.objs : undefined;
-  }
-  set(patch: Partial<NamespaceObjects>) {
-    this.objs = { ...this.objs, ...patch };
-    this.v++;
-  }
 }
 
 function bookinfo(): FakeView {
