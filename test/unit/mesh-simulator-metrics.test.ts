@@ -1,7 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { ANNOTATIONS } from '../../tools/mesh-simulator/behaviour.js';
 import { ISTIO_DURATION_BUCKETS_MS, ISTIO_LABEL_NAMES, IstioMetrics } from '../../tools/mesh-simulator/istio-metrics.js';
-import { TrafficEngine } from '../../tools/mesh-simulator/traffic.js';
+import { TrafficEngine, type ClusterView } from '../../tools/mesh-simulator/traffic.js';
 import { FakeView, NS } from './fakes/mesh-cluster.js';
 import type { NamespaceObjects } from '../../tools/mesh-simulator/workloads.js';
 
