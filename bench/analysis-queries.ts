@@ -6,7 +6,7 @@ import { AnalysisRunner, type AnalysisTarget } from '../src/analysis/analysis-ru
 import { CachedQuerier } from '../src/analysis/prometheus/cached-querier.js';
 import { PrometheusClient, type MetricsQuerier } from '../src/analysis/prometheus/client.js';
 import type { AnalysisSpec } from '../src/api/analysis-spec.js';
-import { resolvePlan } from '../src/core/plan.js';
+import { resolveAnalysis } from '../src/core/plan.js';
 import { startPrometheus } from '../test/harness/prometheus.js';
 
 const spec: AnalysisSpec = {
@@ -18,7 +18,7 @@ const spec: AnalysisSpec = {
   ],
 };
 const planFor = (address: string) =>
-  resolvePlan({ service: 's', virtualService: { name: 's' }, destinationRule: { name: 's' }, stable: { subset: 'v1' }, canary: { subset: 'v2' }, analysis: spec }, { prometheusAddress: address }).analysis!;
+  resolveAnalysis(spec, { prometheusAddress: address })!;
 
 class Counting implements MetricsQuerier {
   sent = 0;
@@ -30,8 +30,9 @@ class Counting implements MetricsQuerier {
 }
 
 const target = (i: number): AnalysisTarget => ({
-  namespace: `team-${i}`, service: `svc-${i}`, stableSubset: 'v1', canarySubset: 'v2',
-  stableLabels: { version: 'v1' }, canaryLabels: { version: 'v2' },
+  namespace: `team-${i}`, stableSubset: 'v1', canarySubset: 'v2',
+  stable: { service: `svc-${i}`, labels: { version: 'v1' }, identifiedBy: 'version' },
+  canary: { service: `svc-${i}`, labels: { version: 'v2' }, identifiedBy: 'version' },
 });
 
 async function round(prometheusUrl: string, releases: number): Promise<number> {

@@ -14,7 +14,8 @@ import { LeaderElector } from './kube/leader-election.js';
 import { OperatorMetrics } from './metrics/operator-metrics.js';
 import { InstrumentedQuerier } from './analysis/prometheus/instrumented-querier.js';
 import { startHttpServer } from './http-server.js';
-import { discoverIstioVersion } from './kube/istio-version.js';
+import { servedApiGroups } from './kube/served-api-groups.js';
+import { providerFactories } from './traffic/registry.js';
 import { createLogger } from './log.js';
 
 async function main(): Promise<void> {
@@ -52,8 +53,14 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
 
-  const istioVersion = await retryUntil(log, 'discover the Istio API version', () =>
-    discoverIstioVersion(kc.makeApiClient(ApisApi), config.ISTIO_API_VERSION));
+  // The traffic providers whose APIs the cluster serves; at least one must be, or there is nothing to route.
+  const providers = providerFactories({ istioApiVersion: config.ISTIO_API_VERSION });
+  const served = await retryUntil(log, 'discover the traffic APIs the cluster serves', async () => {
+    const found = await servedApiGroups(kc.makeApiClient(ApisApi));
+    const problems = providers.map((p) => p.problem(found));
+    if (problems.every((p) => p !== undefined)) throw new Error(problems.join('; '));
+    return found;
+  });
   let metrics: OperatorMetrics | undefined;
   const prometheus = new InstrumentedQuerier(new PrometheusClient(), {
     observe: (seconds, result) => {
@@ -65,7 +72,7 @@ async function main(): Promise<void> {
   const querier = new CachedQuerier(prometheus, { ttlMs: 60_000 });
   const hooks: ControllerHooks = {};
   const ctl = new Controller({
-    kubeConfig: kc, log, namespaces: config.namespaces, istioVersion, workers: config.WORKERS,
+    kubeConfig: kc, log, namespaces: config.namespaces, providers, served, workers: config.WORKERS,
     relistMs: config.RELIST_SECONDS * 1000, instance,
     analysis: new AnalysisRunner(querier),
     analysisConcurrency: { total: config.ANALYSIS_CONCURRENCY, perAddress: config.ANALYSIS_CONCURRENCY_PER_ADDRESS },

@@ -8,7 +8,7 @@ import type { ReleaseMeasurements } from '../../src/analysis/measurements.js';
 import type { AnalysisSpec } from '../../src/api/analysis-spec.js';
 import type { AnalysisStatus } from '../../src/api/analysis-status.js';
 import { evidenceAllowsAdvance, recordRound } from '../../src/core/analysis-rules.js';
-import { resolvePlan, type AnalysisPlan } from '../../src/core/plan.js';
+import { resolveAnalysis, type AnalysisPlan } from '../../src/core/plan.js';
 import { histogramQuantile } from './histogram-quantile.js';
 import type { ReleaseJudge } from './release-judge.js';
 import { BOUNDARIES_MS, type SimulatedTraffic } from './simulated-traffic.js';
@@ -20,11 +20,7 @@ const iso = (t: number) => new Date(RELEASE_START + t).toISOString();
 
 /** The analysis plan the operator resolves from these gates (its defaults applied). */
 export function analysisPlanOf(spec: AnalysisSpec, intervalMs: number, windowMs: number): AnalysisPlan {
-  const plan = resolvePlan({
-    service: 'reviews', virtualService: { name: 'reviews' }, destinationRule: { name: 'reviews' },
-    stable: { subset: SUBSETS.stable }, canary: { subset: SUBSETS.canary },
-    analysis: { ...spec, interval: `${intervalMs / 1000}s`, window: `${windowMs / 1000}s` },
-  }).analysis;
+  const plan = resolveAnalysis({ ...spec, interval: `${intervalMs / 1000}s`, window: `${windowMs / 1000}s` });
   if (!plan) throw new Error('no analysis plan');
   return plan;
 }

@@ -10,15 +10,16 @@ import type { Measured, ReleaseMeasurements } from './measurements.js';
 import type { MetricsQuerier, QueryResult } from './prometheus/client.js';
 import { latencyMs, latencyQuery, renderQueryTemplate, requestCountsQuery, requestStats, singleValue, type Workload } from './prometheus/queries.js';
 import { describeGateQuery } from './release-queries.js';
+import type { WorkloadRef } from '../controller/ports.js';
 
 export interface AnalysisTarget {
   namespace: string;
-  service: string;
+  /** The versions' names (Istio subsets or Gateway API Services), for messages. */
   stableSubset: string;
   canarySubset: string;
-  /** Labels of the DestinationRule subsets (the version label gives destination_version). */
-  stableLabels: Record<string, string>;
-  canaryLabels: Record<string, string>;
+  /** Where each version's requests are: its Service, and for a subset the labels that give destination_version. */
+  stable: WorkloadRef;
+  canary: WorkloadRef;
 }
 
 /** A query that any Prometheus answers: proves the address and the API work before traffic moves. */
@@ -46,10 +47,8 @@ export class AnalysisRunner {
 
   async measure(plan: AnalysisPlan, t: AnalysisTarget, at: Date): Promise<ReleaseMeasurements> {
     const window = plan.window;
-    const canaryVersion = t.canaryLabels[plan.versionLabel];
-    const stableVersion = t.stableLabels[plan.versionLabel];
-    const canary: Workload = { namespace: t.namespace, service: t.service, version: canaryVersion ?? t.canarySubset };
-    const stable: Workload = { namespace: t.namespace, service: t.service, version: stableVersion ?? t.stableSubset };
+    const canary = workloadOf(plan, t.namespace, t.canary, t.canarySubset);
+    const stable = workloadOf(plan, t.namespace, t.stable, t.stableSubset);
     const queries: Record<string, string> = {};
     const fail = (message: string): Measured<never> => ({ ok: false, message });
     const m: ReleaseMeasurements = { requests: fail('not measured'), latency: {}, custom: {}, queries };
@@ -112,11 +111,17 @@ export class AnalysisRunner {
   }
 }
 
+/** A version's series: by Service and destination_version (an Istio subset), or by its own Service (Gateway API). */
+function workloadOf(plan: AnalysisPlan, namespace: string, w: WorkloadRef, name: string): Workload {
+  if (w.identifiedBy === 'service') return { namespace, service: w.service };
+  return { namespace, service: w.service, version: w.labels[plan.versionLabel] ?? name };
+}
+
 /** What makes every query of this release pointless: no address, or subsets without the version label. */
 function setupProblem(plan: AnalysisPlan, t: AnalysisTarget): string | undefined {
   if (!plan.address) return "no Prometheus address: set spec.analysis.prometheus.address or the operator's PROMETHEUS_ADDRESS";
-  for (const [subset, labels] of [[t.canarySubset, t.canaryLabels], [t.stableSubset, t.stableLabels]] as const) {
-    if (labels[plan.versionLabel] === undefined) {
+  for (const [subset, w] of [[t.canarySubset, t.canary], [t.stableSubset, t.stable]] as const) {
+    if (w.identifiedBy === 'version' && w.labels[plan.versionLabel] === undefined) {
       return `spec.analysis.versionLabel: DestinationRule subset "${subset}" has no "${plan.versionLabel}" label to match Istio's destination_version; add the label to the subset or set spec.analysis.versionLabel to a label both subsets carry`;
     }
   }

@@ -29,6 +29,8 @@ export const ConditionType = {
   Healthy: 'Healthy',
   /** After a release ended: whether the route still has the weights the release left (False: someone changed it). */
   RouteInSync: 'RouteInSync',
+  /** True when another provider's route (a VirtualService beside an HTTPRoute) also steers the release's Service. */
+  RouteConflict: 'RouteConflict',
 } as const;
 export type ConditionType = (typeof ConditionType)[keyof typeof ConditionType];
 
@@ -66,6 +68,17 @@ export const Reason = {
   SubsetNotFound: 'SubsetNotFound',
   RouteNotFound: 'RouteNotFound',
   RouteAmbiguous: 'RouteAmbiguous',
+  /** The route's kind is not served by the cluster (its CRDs are not installed). */
+  ProviderUnavailable: 'ProviderUnavailable',
+  HTTPRouteNotFound: 'HTTPRouteNotFound',
+  BackendServiceNotFound: 'BackendServiceNotFound',
+  /** The mesh has not accepted the route's current generation yet (HTTPRoute status.parents). */
+  RouteNotAccepted: 'RouteNotAccepted',
+  /** Another provider's route steers the same Service. */
+  ConflictingRoutes: 'ConflictingRoutes',
+  NoConflictingRoutes: 'NoConflictingRoutes',
+  /** Istio ambient without a waypoint: no L7 traffic split, no L7 metrics. */
+  WaypointMissing: 'WaypointMissing',
   NoTrafficBudget: 'NoTrafficBudget',
   TrafficDrift: 'TrafficDrift',
   TrafficRestored: 'TrafficRestored',

@@ -27,3 +27,27 @@ export function boundedDuration(minMs = 0, maxMs = MAX_DURATION_MS) {
 
 /** Any duration of a release: 0 to 30 days. */
 export const durationString = boundedDuration();
+
+/** DNS-1123 label: Service names and Istio subset names. */
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+/** DNS-1123 subdomain: object names. */
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+export const dnsLabel = (what: string) =>
+  z
+    .string({ error: `must be a string (${what})` })
+    .min(1, 'must not be empty')
+    .max(63, 'must be at most 63 characters')
+    .regex(DNS_LABEL, 'must be a DNS-1123 label: lowercase letters, digits and "-", starting and ending with a letter or digit');
+
+export const objectName = z
+  .string({ error: 'must be a string (an object name)' })
+  .min(1, 'must not be empty')
+  .max(253, 'must be at most 253 characters')
+  .regex(DNS_SUBDOMAIN, 'must be a DNS-1123 subdomain (lowercase letters, digits, "-" and ".")');
+
+/** Names of rules (VirtualService HTTP routes, HTTPRoute rules) to manage: 1 to 16, each at most 253 characters. */
+export const ruleNames = z
+  .array(z.string().min(1, 'must not be empty').max(253, 'must be at most 253 characters'))
+  .min(1, 'must name at least one route when set')
+  .max(16, 'must name at most 16 routes');

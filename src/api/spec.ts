@@ -2,27 +2,10 @@
 // same per-field rules; validate.ts adds the cross-field rules neither can express.
 import { z } from 'zod';
 import { AnalysisSpecSchema } from './analysis-spec.js';
-import { durationString } from './spec-primitives.js';
+import { ROUTE_SPEC_FIELDS } from '../traffic/route-spec-fields.js';
+import { dnsLabel, durationString } from './spec-primitives.js';
 
 export { durationString };
-
-/** DNS-1123 label: Service names and Istio subset names. */
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-/** DNS-1123 subdomain: object names. */
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-
-const label = (what: string) =>
-  z
-    .string({ error: `must be a string (${what})` })
-    .min(1, 'must not be empty')
-    .max(63, 'must be at most 63 characters')
-    .regex(DNS_LABEL, 'must be a DNS-1123 label: lowercase letters, digits and "-", starting and ending with a letter or digit');
-
-const objectName = z
-  .string({ error: 'must be a string (an object name)' })
-  .min(1, 'must not be empty')
-  .max(253, 'must be at most 253 characters')
-  .regex(DNS_SUBDOMAIN, 'must be a DNS-1123 subdomain (lowercase letters, digits, "-" and ".")');
 
 const weight = z
   .number({ error: 'must be a number' })
@@ -35,21 +18,17 @@ export const StepSchema = z.object({
   duration: durationString.optional(),
 });
 
-export const SubsetRefSchema = z.object({ subset: label('a DestinationRule subset name') });
+/** One version of the workload: an Istio DestinationRule subset, or (Gateway API) a backend Service. */
+export const VersionRefSchema = z.object({
+  subset: dnsLabel('a DestinationRule subset name').optional(),
+  service: dnsLabel('a Service name').optional(),
+});
 
 export const CanaryReleaseSpecSchema = z.object({
-  service: label('a Service name'),
-  virtualService: z.object({
-    name: objectName,
-    routes: z
-      .array(z.string().min(1, 'must not be empty').max(253, 'must be at most 253 characters'))
-      .min(1, 'must name at least one route when set')
-      .max(16, 'must name at most 16 routes')
-      .optional(),
-  }),
-  destinationRule: z.object({ name: objectName }),
-  stable: SubsetRefSchema,
-  canary: SubsetRefSchema,
+  // The route: exactly one traffic provider's section (see src/traffic/registry.ts).
+  ...ROUTE_SPEC_FIELDS,
+  stable: VersionRefSchema,
+  canary: VersionRefSchema,
   steps: z.array(StepSchema).min(1, 'must have at least one step').max(50, 'must have at most 50 steps').optional(),
   stepWeight: weight.max(99, 'must be at most 99').optional(),
   maxWeight: weight.optional(),
@@ -61,6 +40,9 @@ export const CanaryReleaseSpecSchema = z.object({
   analysis: AnalysisSpecSchema.optional(),
 });
 export type CanaryReleaseSpec = z.infer<typeof CanaryReleaseSpecSchema>;
+
+/** Only the fields that name the route and the versions. */
+export const RouteSpecSchema = CanaryReleaseSpecSchema.pick({ ...Object.fromEntries(Object.keys(ROUTE_SPEC_FIELDS).map((k) => [k, true])), stable: true, canary: true } as Record<keyof typeof ROUTE_SPEC_FIELDS | 'stable' | 'canary', true>);
 
 export const DEFAULTS = {
   stepDuration: '1m',

@@ -17,12 +17,32 @@ export const ConditionSchema = z.object({
 });
 export type Condition = z.infer<typeof ConditionSchema>;
 
-/** The spec fields naming the route of a release, as they were when it started. */
-export const RouteRefSchema = z.object({
-  service: z.string(),
-  virtualService: z.object({ name: z.string(), routes: z.array(z.string()).optional() }),
-  destinationRule: z.object({ name: z.string() }),
+/** The route of a release as its traffic provider named it when the release started (core/plan.ts RouteRef). */
+const NeutralRouteRefSchema = z.object({
+  provider: z.string(),
+  kind: z.string(),
+  name: z.string(),
+  rules: z.array(z.string()).optional(),
+  scope: z.record(z.string(), z.string()),
+  uses: z.record(z.string(), z.string()),
 });
+
+/**
+ * Statuses written before routes were provider-neutral hold the Istio fields
+ * themselves ({service, virtualService, destinationRule}); they are read as the
+ * same route, so an upgrade mid-release neither loses nor replaces it.
+ */
+function fromIstioFields(v: unknown): unknown {
+  const o = v as { provider?: unknown; service?: unknown; virtualService?: { name?: unknown; routes?: unknown }; destinationRule?: { name?: unknown } } | undefined;
+  if (!o || typeof o !== 'object' || o.provider !== undefined || typeof o.virtualService?.name !== 'string') return v;
+  const routes = Array.isArray(o.virtualService.routes) ? { rules: o.virtualService.routes } : {};
+  return {
+    provider: 'istio', kind: 'VirtualService', name: o.virtualService.name, ...routes,
+    scope: { service: o.service }, uses: { destinationRule: o.destinationRule?.name },
+  };
+}
+
+export const RouteRefSchema = z.preprocess(fromIstioFields, NeutralRouteRefSchema);
 
 export const CanaryReleaseStatusSchema = z.object({
   phase: z.enum(Phase).optional(),

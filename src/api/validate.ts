@@ -1,22 +1,46 @@
 // Turns a raw CanaryRelease spec into a typed one, or into problems that each
 // name the field ("spec.steps[1].weight") and say what is wrong in plain words.
 import type { z } from 'zod';
-import { CanaryReleaseSpecSchema, type CanaryReleaseSpec } from './spec.js';
+import type { ResolvedRoute } from '../core/plan.js';
+import { ROUTE_SPECS } from '../traffic/route-spec-fields.js';
+import { CanaryReleaseSpecSchema, RouteSpecSchema, type CanaryReleaseSpec } from './spec.js';
 import { analysisProblems, type AnalysisContext } from './validate-analysis.js';
 
 export interface FieldProblem {
   field: string;
   problem: string;
 }
-export type SpecValidation = { ok: true; spec: CanaryReleaseSpec } | { ok: false; problems: FieldProblem[] };
+/** A valid spec, with its route as its traffic provider resolved it. */
+export type SpecValidation = { ok: true; spec: CanaryReleaseSpec; route: ResolvedRoute } | { ok: false; problems: FieldProblem[] };
 
 export function validateSpec(raw: unknown, ctx: AnalysisContext = {}): SpecValidation {
   if (raw === undefined || raw === null) return { ok: false, problems: [{ field: 'spec', problem: 'is required' }] };
   // reportInput keeps issue.input, which toProblem needs to tell "missing" from "wrong type".
   const parsed = CanaryReleaseSpecSchema.safeParse(raw, { reportInput: true });
   if (!parsed.success) return { ok: false, problems: parsed.error.issues.map(toProblem) };
-  const problems = [...crossFieldProblems(parsed.data), ...analysisProblems(parsed.data.analysis, ctx)];
-  return problems.length ? { ok: false, problems } : { ok: true, spec: parsed.data };
+  const route = routeOf(parsed.data);
+  const problems = [...(route.ok ? [] : route.problems), ...crossFieldProblems(parsed.data), ...analysisProblems(parsed.data.analysis, ctx)];
+  return problems.length || !route.ok ? { ok: false, problems } : { ok: true, spec: parsed.data, route: route.route };
+}
+
+/**
+ * The route a raw spec names, read on its own (the rest of the spec may be
+ * invalid): which objects a release refers to, so their changes reach it.
+ */
+export function specRoute(raw: unknown): ResolvedRoute | undefined {
+  const parsed = RouteSpecSchema.safeParse(raw);
+  if (!parsed.success) return undefined;
+  const route = routeOf(parsed.data as CanaryReleaseSpec);
+  return route.ok ? route.route : undefined;
+}
+
+/** Exactly one traffic provider's section names the route; that provider resolves it. */
+function routeOf(spec: CanaryReleaseSpec): { ok: true; route: ResolvedRoute } | { ok: false; problems: FieldProblem[] } {
+  const chosen = ROUTE_SPECS.filter((p) => spec[p.field] !== undefined);
+  const [one, two] = chosen;
+  if (!one) return { ok: false, problems: [{ field: 'spec', problem: `names no route: set one of ${ROUTE_SPECS.map((p) => p.example).join(', or ')}` }] };
+  if (two) return { ok: false, problems: [{ field: `spec.${two.field}`, problem: `use one route: spec.${one.field} or spec.${two.field}, not both` }] };
+  return one.resolve(spec);
 }
 
 export function describeProblems(problems: FieldProblem[]): string {
@@ -25,9 +49,6 @@ export function describeProblems(problems: FieldProblem[]): string {
 
 function crossFieldProblems(spec: CanaryReleaseSpec): FieldProblem[] {
   const out: FieldProblem[] = [];
-  if (spec.stable.subset === spec.canary.subset) {
-    out.push({ field: 'spec.canary.subset', problem: `must differ from spec.stable.subset (both are "${spec.stable.subset}")` });
-  }
   const shorthand = spec.stepWeight !== undefined || spec.maxWeight !== undefined || spec.stepDuration !== undefined;
   if (spec.steps && shorthand) {
     out.push({ field: 'spec.steps', problem: 'use either steps or the stepWeight/maxWeight/stepDuration shorthand, not both' });
@@ -50,10 +71,6 @@ function crossFieldProblems(spec: CanaryReleaseSpec): FieldProblem[] {
       out.push({ field: `spec.steps[${i}].duration`, problem: 'the 100% step promotes at once and takes no duration' });
     }
   });
-  const routes = spec.virtualService.routes;
-  if (routes && new Set(routes).size !== routes.length) {
-    out.push({ field: 'spec.virtualService.routes', problem: 'names a route more than once' });
-  }
   return out;
 }
 

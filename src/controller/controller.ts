@@ -14,7 +14,10 @@ import { KubeReleaseStore } from '../kube/release-store.js';
 import { ResilientInformer, type ChangeVerb } from '../kube/resilient-informer.js';
 import { Watched } from '../kube/watched.js';
 import { apiMessage } from '../kube/errors.js';
-import { ISTIO_GROUP, IstioTrafficRouter } from '../mesh/istio-traffic-router.js';
+import { RouteRefSchema } from '../api/status.js';
+import { specRoute } from '../api/validate.js';
+import { ProviderRouter } from '../traffic/provider-router.js';
+import type { ProviderContext, ProviderFactory, TrafficProvider } from '../traffic/provider.js';
 import { ConflictError, type AnalysisProvider, type CanaryReleaseObject } from './ports.js';
 import { Reconciler } from './reconciler.js';
 import { WorkQueue, namespaceOf } from './work-queue.js';
@@ -25,7 +28,9 @@ export interface ControllerOptions {
   kubeConfig: KubeConfig;
   log: Logger;
   namespaces: string[];
-  istioVersion: string;
+  /** The traffic providers to start (traffic/registry.ts), and the API groups the cluster serves. */
+  providers: ProviderFactory[];
+  served: ReadonlyMap<string, readonly string[]>;
   workers: number;
   relistMs: number;
   instance: string;
@@ -54,6 +59,9 @@ export class Controller {
   private readonly releases: Watched<CanaryReleaseObject>;
   private readonly informers: Watched<KubernetesObject>[];
   private readonly reconciler: Reconciler;
+  private readonly router: ProviderRouter;
+  /** The objects each release refers to, kept per resourceVersion (events are many, releases change rarely). */
+  private readonly refsByRelease = new Map<string, { rv: string | undefined; refs: string[] }>();
   /** Analysis rounds in flight or waiting (for metrics). */
   readonly rounds: RoundScheduler | undefined;
   private workers: Promise<void>[] = [];
@@ -78,17 +86,17 @@ export class Controller {
       ns ? custom.listNamespacedCustomObject({ group, version, plural, namespace: ns }) : custom.listClusterCustomObject({ group, version, plural });
 
     this.releases = watch<CanaryReleaseObject>('canaryreleases', crPath(GROUP, VERSION, PLURAL), crList(GROUP, VERSION, PLURAL), (o, verb) => {
-      if (verb === 'delete') opts.hooks?.releaseDeleted?.(keyOf(o));
+      const refs = this.referencesOf(o);
+      if (verb === 'delete') {
+        this.refsByRelease.delete(keyOf(o));
+        opts.hooks?.releaseDeleted?.(keyOf(o));
+      }
       // Keys queue up only on the leader; a standby just keeps its cache warm.
       if (!this.workers.length) return;
       this.queue.add(keyOf(o));
       // Releases waiting for this one's route look again when it changes or goes.
-      for (const name of virtualServicesOf(o)) this.enqueueReferencing(o.metadata?.namespace, (r) => virtualServicesOf(r).includes(name));
+      for (const ref of refs) this.objectChanged(o.metadata?.namespace, ref);
     });
-    const vs = watch<Obj>('virtualservices', crPath(ISTIO_GROUP, opts.istioVersion, 'virtualservices'), crList(ISTIO_GROUP, opts.istioVersion, 'virtualservices'),
-      (o) => this.enqueueReferencing(o.metadata?.namespace, (r) => virtualServicesOf(r).includes(o.metadata?.name ?? '')));
-    const dr = watch<Obj>('destinationrules', crPath(ISTIO_GROUP, opts.istioVersion, 'destinationrules'), crList(ISTIO_GROUP, opts.istioVersion, 'destinationrules'),
-      (o) => this.enqueueReferencing(o.metadata?.namespace, (r) => namesIn(r, 'destinationRule').includes(o.metadata?.name ?? '')));
     const deployments = watch<V1Deployment & KubernetesObject>('deployments',
       (ns) => (ns ? `/apis/apps/v1/namespaces/${ns}/deployments` : '/apis/apps/v1/deployments'),
       (ns) => (ns ? apps.listNamespacedDeployment({ namespace: ns }) : apps.listDeploymentForAllNamespaces()),
@@ -96,8 +104,27 @@ export class Controller {
     const services = watch<V1Service & KubernetesObject>('services',
       (ns) => (ns ? `/api/v1/namespaces/${ns}/services` : '/api/v1/services'),
       (ns) => (ns ? core.listNamespacedService({ namespace: ns }) : core.listServiceForAllNamespaces()),
-      (o) => this.enqueueReferencing(o.metadata?.namespace, (r) => namesIn(r, 'service').includes(o.metadata?.name ?? '')));
-    this.informers = [vs, dr, deployments as Watched<KubernetesObject>, services as Watched<KubernetesObject>];
+      (o) => this.objectChanged(o.metadata?.namespace, `Service/${o.metadata?.name}`));
+
+    // Each provider whose API the cluster serves starts its own caches; a release naming another is told what to install.
+    const ctx: ProviderContext = {
+      kubeConfig: kc, custom, log: opts.log, served: opts.served, services,
+      watch: <T extends KubernetesObject>(r: { kind: string; group: string; version: string; plural: string }) =>
+        watch<T>(r.plural, crPath(r.group, r.version, r.plural), crList(r.group, r.version, r.plural),
+          (o) => this.objectChanged(o.metadata?.namespace, `${r.kind}/${o.metadata?.name}`)),
+    };
+    const running: TrafficProvider[] = [];
+    const unavailable = new Map<string, string>();
+    for (const f of opts.providers) {
+      const problem = f.problem(opts.served);
+      if (!problem) running.push(f.create(ctx));
+      else {
+        unavailable.set(f.name, problem);
+        opts.log.info({ provider: f.name, reason: problem }, `${f.kind} releases are not served`);
+      }
+    }
+    this.router = new ProviderRouter(running, unavailable);
+    this.informers = [...running.flatMap((p) => p.caches), deployments as Watched<KubernetesObject>, services as Watched<KubernetesObject>];
 
     const rounds = opts.analysis && new RoundScheduler(opts.analysis, {
       concurrency: opts.analysisConcurrency?.total,
@@ -109,7 +136,7 @@ export class Controller {
     this.rounds = rounds;
     this.reconciler = new Reconciler({
       store: new KubeReleaseStore(custom, this.releases),
-      router: new IstioTrafficRouter(custom, opts.istioVersion, vs, dr),
+      router: this.router,
       probe: new DeploymentWorkloadProbe(deployments, services),
       events: new KubeEventRecorder(core, opts.log, opts.instance),
       log: opts.log,
@@ -133,7 +160,7 @@ export class Controller {
   async startCaches(): Promise<void> {
     await Promise.all(this.informers.map((i) => i.start()));
     await this.releases.start();
-    this.opts.log.info({ releases: this.releases.list().length, istioVersion: this.opts.istioVersion, namespaces: this.opts.namespaces.length ? this.opts.namespaces : 'all' }, 'caches synced');
+    this.opts.log.info({ releases: this.releases.list().length, providers: this.router.providers.map((p) => p.name), namespaces: this.opts.namespaces.length ? this.opts.namespaces : 'all' }, 'caches synced');
   }
 
   /** Starts reconciling (on the leader only); every cached release is looked at once. */
@@ -175,10 +202,31 @@ export class Controller {
     }
   }
 
-  /** Enqueues the releases of a namespace that `refers` says name an object. */
-  private enqueueReferencing(ns: string | undefined, refers: (release: CanaryReleaseObject) => boolean): void {
+  /** An object ("Kind/name") changed: the releases of its namespace that refer to it look again. */
+  private objectChanged(ns: string | undefined, ref: string): void {
     if (!this.workers.length || !ns) return;
-    for (const r of this.releases.list(ns)) if (refers(r)) this.queue.add(keyOf(r));
+    for (const r of this.releases.list(ns)) if (this.referencesOf(r).includes(ref)) this.queue.add(keyOf(r));
+  }
+
+  /** What a release refers to: its spec's route, the route of the release in effect, and a replaced release's route. */
+  private referencesOf(r: CanaryReleaseObject): string[] {
+    const key = keyOf(r);
+    const rv = r.metadata?.resourceVersion;
+    const known = this.refsByRelease.get(key);
+    if (known && known.rv === rv && rv !== undefined) return known.refs;
+    const st = (r.status ?? {}) as { target?: unknown; stableSubset?: unknown; canarySubset?: unknown; restore?: { target?: unknown; stableSubset?: unknown; canarySubset?: unknown } };
+    const refs = new Set<string>();
+    const add = (target: unknown, stable: unknown, canary: unknown) => {
+      const ref = RouteRefSchema.safeParse(target);
+      if (ref.success && typeof stable === 'string' && typeof canary === 'string') for (const x of this.router.references(ref.data, stable, canary)) refs.add(x);
+    };
+    const fromSpec = specRoute(r.spec);
+    if (fromSpec) for (const x of this.router.references(fromSpec.ref, fromSpec.stable, fromSpec.canary)) refs.add(x);
+    add(st.target, st.stableSubset, st.canarySubset);
+    add(st.restore?.target, st.restore?.stableSubset, st.restore?.canarySubset);
+    const out = [...refs];
+    this.refsByRelease.set(key, { rv, refs: out });
+    return out;
   }
 
   /** A Deployment changed: releases in its namespace that wait for, walk or hold a canary look again. */
@@ -190,23 +238,6 @@ export class Controller {
     }
   }
 }
-
-type Named = { name?: unknown };
-type RefFields = { service?: unknown; virtualService?: Named; destinationRule?: Named };
-
-/** A name a release refers to, in its spec, the route of the release in effect, and a replaced release's route. */
-function namesIn(r: CanaryReleaseObject, field: keyof RefFields): string[] {
-  const st = (r.status ?? {}) as { target?: RefFields; restore?: { target?: RefFields } };
-  const out: string[] = [];
-  for (const ref of [(r.spec ?? {}) as RefFields, st.target, st.restore?.target]) {
-    const v = ref?.[field];
-    const name = typeof v === 'string' ? v : (v as Named | undefined)?.name;
-    if (typeof name === 'string') out.push(name);
-  }
-  return out;
-}
-
-const virtualServicesOf = (r: CanaryReleaseObject) => namesIn(r, 'virtualService');
 
 function keyOf(o: KubernetesObject): string {
   return `${o.metadata?.namespace}/${o.metadata?.name}`;

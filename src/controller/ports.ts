@@ -1,12 +1,12 @@
 // The small interfaces between the reconciler and the world; one adapter each
-// (kube/, mesh/, analysis/), and fakes in unit tests. The core sees none of
+// (kube/, traffic/<provider>/, analysis/), and fakes in unit tests. The core sees none of
 // the providers' shapes: routes come back as RouteObservations (percents).
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { CanaryReleaseStatus } from '../api/status.js';
 import type { AnalysisTarget } from '../analysis/analysis-runner.js';
 import type { AnalysisRound } from '../core/analysis-rules.js';
 import type { DecisionEvent, PreflightResult } from '../core/decide.js';
-import type { AnalysisPlan } from '../core/plan.js';
+import type { AnalysisPlan, RouteRef } from '../core/plan.js';
 import type { RouteObservation, WorkloadState } from '../core/traffic.js';
 
 export interface CanaryReleaseObject extends KubernetesObject {
@@ -14,15 +14,24 @@ export interface CanaryReleaseObject extends KubernetesObject {
   status?: unknown;
 }
 
-/** Where a release's traffic lives: the route objects and the two subsets. */
+/** Where a release's traffic lives: its route, as its provider named it, and the two versions on it. */
 export interface TrafficTarget {
   namespace: string;
+  ref: RouteRef;
+  /** The versions: Istio subset names, or Gateway API backend Service names. */
+  stable: string;
+  canary: string;
+}
+
+/**
+ * Where one version's pods and metrics are: the Service whose selector finds
+ * its pods (plus, for an Istio subset, the subset's labels), and how gates tell
+ * its requests apart (by destination_version, or by destination_service_name).
+ */
+export interface WorkloadRef {
   service: string;
-  virtualService: string;
-  destinationRule: string;
-  routeNames?: string[] | undefined;
-  stableSubset: string;
-  canarySubset: string;
+  labels: Record<string, string>;
+  identifiedBy: 'version' | 'service';
 }
 
 export interface ReleaseStore {
@@ -36,8 +45,8 @@ export interface ReleaseStore {
 }
 
 export interface TrafficRouter {
-  /** The managed route(s) as they are now, and the subsets' pod labels. */
-  observe(target: TrafficTarget): { route: RouteObservation; subsetLabels?: { stable: Record<string, string>; canary: Record<string, string> } | undefined };
+  /** The managed route(s) as they are now, and where the two versions' pods and metrics are. */
+  observe(target: TrafficTarget): TrafficObservation;
   /**
    * Sets the canary's share of the managed route(s); a no-op when already there.
    * The intent is in the status already, so a write that loses a race is
@@ -46,9 +55,17 @@ export interface TrafficRouter {
   setCanaryPercent(target: TrafficTarget, percent: number): Promise<'written' | 'unchanged'>;
 }
 
+export interface TrafficObservation {
+  route: RouteObservation;
+  /** Present once both versions are defined (an Istio subset in the DestinationRule, a Gateway API Service). */
+  workloads?: { stable: WorkloadRef; canary: WorkloadRef } | undefined;
+  /** Other providers' routes for the same Service (a VirtualService beside an HTTPRoute): a known pitfall, reported. */
+  conflicts?: string[] | undefined;
+}
+
 export interface WorkloadProbe {
-  /** Whether a Deployment behind the service's selector plus the subset's labels has available replicas. */
-  check(namespace: string, service: string, subsetLabels: Record<string, string>): WorkloadState;
+  /** Whether a Deployment behind the workload's Service selector plus its labels has available replicas. */
+  check(namespace: string, workload: WorkloadRef): WorkloadState;
 }
 
 /** Runs one analysis round of a release's gates at evaluation time `at` (Prometheus in production). */

@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import { isActive } from '../api/conditions.js';
 import { decide, effectiveTarget, type Decision, type Observations } from '../core/decide.js';
 import { roundDue } from '../core/analysis-rules.js';
+import { describeRoute } from '../core/plan.js';
 import { deepEqual } from '../util/deep-equal.js';
 import type { AnalysisRounds } from '../analysis/round-scheduler.js';
 import type { AnalysisTarget } from '../analysis/analysis-runner.js';
@@ -52,7 +53,7 @@ export class Reconciler {
     const original = release;
     const snap = toSnapshot(release, this.deps.validation);
     const now = this.deps.clock?.() ?? new Date();
-    const target = trafficTarget(release, snap);
+    const target = trafficTarget(snap);
     const obs = this.observe(key, release, snap, target, now);
     const decision = decide(snap, obs, now);
     const log = this.deps.log.child({ release: key });
@@ -93,11 +94,12 @@ export class Reconciler {
     if (!target) return obs;
     const seen = this.deps.router.observe(target);
     obs.route = seen.route;
-    const labels = seen.subsetLabels;
+    const workloads = seen.workloads;
     if (snap.deleting) return obs;
-    if (labels) {
-      obs.canary = this.deps.probe.check(target.namespace, target.service, labels.canary);
-      obs.stable = this.deps.probe.check(target.namespace, target.service, labels.stable);
+    if (seen.conflicts?.length) obs.conflicts = seen.conflicts;
+    if (workloads) {
+      obs.canary = this.deps.probe.check(target.namespace, workloads.canary);
+      obs.stable = this.deps.probe.check(target.namespace, workloads.stable);
     }
     const st = snap.status;
     const ref = effectiveTarget(snap);
@@ -107,10 +109,9 @@ export class Reconciler {
     const plan = snap.plan.ok ? snap.plan.plan : undefined;
     const analysis = plan?.analysis;
     const rounds = this.deps.analysis;
-    if (!analysis || !labels || !rounds || obs.owner) return obs;
+    if (!analysis || !workloads || !rounds || obs.owner) return obs;
     const at: AnalysisTarget = {
-      namespace: target.namespace, service: target.service, stableSubset: target.stableSubset, canarySubset: target.canarySubset,
-      stableLabels: labels.stable, canaryLabels: labels.canary,
+      namespace: target.namespace, stableSubset: target.stable, canarySubset: target.canary, stable: workloads.stable, canary: workloads.canary,
     };
     const due = roundDue(analysis, st, now);
     if (due) {
@@ -132,11 +133,11 @@ export class Reconciler {
     const target = st.target && st.stableSubset && st.canarySubset ? trafficTargetOf(namespace, st.target, st.stableSubset, st.canarySubset) : observed;
     if (decision.restoreStable && restore) {
       const outcome = await this.deps.router.setCanaryPercent(restore, 0);
-      log.info({ restored: restore.virtualService, stable: restore.stableSubset, outcome }, 'replaced release returned to stable');
+      log.info({ restored: describeRoute(restore.ref), stable: restore.stable, outcome }, 'replaced release returned to stable');
     }
     if (decision.setCanaryPercent !== undefined && target) {
       const outcome = await this.deps.router.setCanaryPercent(target, decision.setCanaryPercent);
-      log.info({ canaryWeight: decision.setCanaryPercent, stable: target.stableSubset, canary: target.canarySubset, outcome }, 'traffic set');
+      log.info({ canaryWeight: decision.setCanaryPercent, stable: target.stable, canary: target.canary, outcome }, 'traffic set');
     }
   }
 }

@@ -1,6 +1,6 @@
-// One owner per route. Releases in a namespace that name the same
-// VirtualService and service (and overlapping routes, when both name them)
-// compete for it. The owner is the active release that holds the route
+// One owner per route. Releases in a namespace that name the same route
+// object and scope (a VirtualService and host; an HTTPRoute), with
+// overlapping rules when both name them, compete for it. The owner is the active release that holds the route
 // (status.ownsRouteSince, set in the status write before its first traffic
 // move); while nobody holds it, the waiting release that started first takes
 // it, and a release not started yet comes after every waiting one. The others
@@ -10,7 +10,8 @@
 import { Phase, isActive } from '../api/conditions.js';
 import { finalWriteSettled } from '../core/own-write.js';
 import type { RouteOwner } from '../core/decide.js';
-import type { RouteRef } from '../core/plan.js';
+import { describeRoute, type RouteRef } from '../core/plan.js';
+import { deepEqual } from '../util/deep-equal.js';
 import { CanaryReleaseStatusSchema, type CanaryReleaseStatus } from '../api/status.js';
 import type { CanaryReleaseObject } from './ports.js';
 
@@ -26,12 +27,11 @@ interface Claim {
 }
 
 export function sameRoute(a: RouteRef, b: RouteRef): boolean {
-  if (a.service !== b.service || a.virtualService.name !== b.virtualService.name) return false;
-  const ra = a.virtualService.routes;
-  const rb = b.virtualService.routes;
-  // Without route names either may manage any route of the service: assume they meet.
-  if (!ra || !rb) return true;
-  return ra.some((r) => rb.includes(r));
+  if (a.provider !== b.provider || a.kind !== b.kind || a.name !== b.name || !deepEqual(a.scope, b.scope)) return false;
+  // Named rules: the same route only when the two sets overlap; an unnamed one may be any rule.
+  const ra = a.rules;
+  const rb = b.rules;
+  return !ra || !rb || ra.some((r) => rb.includes(r));
 }
 
 const keyOf = (o: CanaryReleaseObject) => `${o.metadata?.namespace}/${o.metadata?.name}`;
@@ -85,10 +85,9 @@ export function routeOwner(
     for (const c of claimsOf(o, t)) if (sameRoute(c.target, target) && before(c, owner)) owner = c;
   }
   if (owner === mine) return undefined;
-  const routes = target.virtualService.routes;
   return {
     release: owner.key,
     description: `${owner.status.stableSubset} -> ${owner.status.canarySubset}, started at ${owner.status.releaseStartedAt}`,
-    route: `VirtualService ${self.metadata?.namespace}/${target.virtualService.name}${routes ? ` route ${routes.map((r) => `"${r}"`).join(', ')}` : ''}`,
+    route: describeRoute(target, self.metadata?.namespace),
   };
 }

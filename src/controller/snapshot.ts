@@ -17,33 +17,25 @@ export function toSnapshot(obj: CanaryReleaseObject, ctx: AnalysisContext = {}):
     deleting: Boolean(obj.metadata?.deletionTimestamp),
     hasFinalizer: (obj.metadata?.finalizers ?? []).includes(FINALIZER),
     annotations: obj.metadata?.annotations ?? {},
-    plan: spec.ok ? { ok: true, plan: resolvePlan(spec.spec, { prometheusAddress: ctx.defaultPrometheusAddress }) } : spec,
+    plan: spec.ok ? { ok: true, plan: resolvePlan(spec.spec, spec.route, { prometheusAddress: ctx.defaultPrometheusAddress }) } : spec,
     // The status is written only by the operator through a typed schema; an
     // unreadable one (hand-edited) starts from scratch rather than guessing.
     status: status.success ? status.data : {},
   };
 }
 
-/** A route reference with the subsets to manage on it, as the traffic router reads it. */
+/** A route reference with the versions to manage on it, as the traffic router reads it. */
 export function trafficTargetOf(namespace: string, ref: RouteRef, stable: string, canary: string): TrafficTarget {
-  return {
-    namespace,
-    service: ref.service,
-    virtualService: ref.virtualService.name,
-    destinationRule: ref.destinationRule.name,
-    routeNames: ref.virtualService.routes,
-    stableSubset: stable,
-    canarySubset: canary,
-  };
+  return { namespace, ref, stable, canary };
 }
 
 /**
- * The traffic target of the release in effect. An invalid spec still yields
- * one when the names it needs are readable, so deletion can restore stable.
+ * The traffic target of the release in effect: the status's once it started
+ * (so deletion restores stable even when the spec is invalid now), else the plan's.
  */
-export function trafficTarget(obj: CanaryReleaseObject, snap: ReleaseSnapshot): TrafficTarget | undefined {
-  const subsets = effectiveSubsets(snap) ?? rawSubsets(obj);
-  const ref = effectiveTarget(snap) ?? rawTarget(obj);
+export function trafficTarget(snap: ReleaseSnapshot): TrafficTarget | undefined {
+  const subsets = effectiveSubsets(snap);
+  const ref = effectiveTarget(snap);
   if (!subsets || !ref) return undefined;
   return trafficTargetOf(snap.namespace, ref, subsets.stable, subsets.canary);
 }
@@ -52,27 +44,4 @@ export function trafficTarget(obj: CanaryReleaseObject, snap: ReleaseSnapshot): 
 export function restoreTarget(snap: ReleaseSnapshot): TrafficTarget | undefined {
   const r = snap.status.restore;
   return r && trafficTargetOf(snap.namespace, r.target, r.stableSubset, r.canarySubset);
-}
-
-type RawSpec = { service?: unknown; virtualService?: { name?: unknown; routes?: unknown }; destinationRule?: { name?: unknown }; stable?: { subset?: unknown }; canary?: { subset?: unknown } };
-
-function rawTarget(obj: CanaryReleaseObject): RouteRef | undefined {
-  const raw = (obj.spec ?? {}) as RawSpec;
-  const service = str(raw.service);
-  const vs = str(raw.virtualService?.name);
-  const dr = str(raw.destinationRule?.name);
-  if (!service || !vs || !dr) return undefined;
-  const routes = Array.isArray(raw.virtualService?.routes) ? raw.virtualService.routes.filter((r): r is string => typeof r === 'string') : undefined;
-  return { service, virtualService: routes ? { name: vs, routes } : { name: vs }, destinationRule: { name: dr } };
-}
-
-function rawSubsets(obj: CanaryReleaseObject): { stable: string; canary: string } | undefined {
-  const raw = (obj.spec ?? {}) as RawSpec;
-  const stable = str(raw.stable?.subset);
-  const canary = str(raw.canary?.subset);
-  return stable && canary ? { stable, canary } : undefined;
-}
-
-function str(v: unknown): string | undefined {
-  return typeof v === 'string' && v ? v : undefined;
 }

@@ -59,6 +59,8 @@ export interface Observations {
   preflight?: PreflightResult | undefined;
   /** The latest finished analysis round, when the shell has one. */
   analysis?: AnalysisRound | undefined;
+  /** Routes of other providers for the same Service (each described), which the mesh may apply instead. */
+  conflicts?: string[] | undefined;
 }
 
 /** Subsets of the release in effect: the status's once a release started, else the plan's. */
@@ -159,6 +161,7 @@ function decideActive(d: DecisionBuilder, plan: ReleasePlan, obs: Observations, 
   }
   const view = route.view;
   d.routable();
+  d.conflicts(obs.conflicts);
   d.workloadConditions(obs.canary);
 
   if (requests.has('retry')) {
@@ -200,6 +203,8 @@ function decideActive(d: DecisionBuilder, plan: ReleasePlan, obs: Observations, 
     return d.done();
   }
   if (st.phase === Phase.Paused) d.resume('Resumed');
+  // Weights the mesh has not taken yet (an HTTPRoute not Accepted for its generation) count for nothing.
+  if (view.applied && !view.applied.ok) return d.holdUntilApplied(view, view.applied.message);
   d.endHold();
 
   if (!moved && (st.currentStep ?? 0) === 0) return d.begin(plan, view, obs);

@@ -9,7 +9,7 @@ import { holdMessage, summarize, untilNextRound, type RoundOutcome } from './ana
 import { findCondition, setConditions, type ConditionUpdate } from './conditions.js';
 import type { Observations, ReleaseSnapshot, RouteOwner } from './decide.js';
 import { formatDuration } from './duration.js';
-import type { AnalysisPlan, ReleasePlan } from './plan.js';
+import { describeRoute, type AnalysisPlan, type ReleasePlan } from './plan.js';
 import { positionOf, type PlanPosition, type PlannedStep } from './steps.js';
 import { summaryOf } from './summary.js';
 import { MIN_DELAY_MS, clampDelay, isoOf, timeOf } from './time.js';
@@ -182,8 +182,9 @@ export class DecisionBuilder {
     const st = this.status;
     st.restore = { target: structuredClone(st.target ?? plan.target), stableSubset: st.stableSubset as string, canarySubset: st.canarySubset as string };
     this.restoreStable = true;
-    const where = st.target && st.target.virtualService.name !== plan.target.virtualService.name
-      ? ` (VirtualService ${st.target.virtualService.name} -> ${plan.target.virtualService.name})` : '';
+    const was = st.target && describeRoute(st.target);
+    const now = describeRoute(plan.target);
+    const where = was && was !== now ? ` (${was} -> ${now})` : '';
     this.event('Normal', Reason.Superseded,
       `Release ${st.stableSubset} -> ${st.canarySubset} was replaced in the spec by ${plan.stable} -> ${plan.canary}${where}: its traffic returns to ${st.stableSubset} first`);
   }
@@ -202,13 +203,13 @@ export class DecisionBuilder {
       const gone: string[] = [Reason.VirtualServiceNotFound, Reason.RouteNotFound, Reason.NoTrafficBudget];
       if (route && !route.ok && gone.includes(route.reason)) {
         this.event('Normal', Reason.TrafficRestored,
-          `The replaced release's route (VirtualService ${r.target.virtualService.name}) has nothing left to return: ${route.message}`);
+          `The replaced release's route (${describeRoute(r.target)}) has nothing left to return: ${route.message}`);
         return this.restored();
       }
       return false;
     }
     if (view.isAt(0)) {
-      this.event('Normal', Reason.TrafficRestored, `The replaced release's route (VirtualService ${r.target.virtualService.name}) sends 100% to ${r.stableSubset} again`);
+      this.event('Normal', Reason.TrafficRestored, `The replaced release's route (${describeRoute(r.target)}) sends 100% to ${r.stableSubset} again`);
       return this.restored();
     }
     this.restoreStable = true;
@@ -248,6 +249,31 @@ export class DecisionBuilder {
     const prev = findCondition(this.snap.status.conditions, ConditionType.TrafficRoutable);
     this.condition(ConditionType.TrafficRoutable, 'True', Reason.Routable, 'The managed route was found');
     if (prev?.status === 'False' && prev.reason !== Reason.RouteInUse) this.event('Normal', Reason.Routable, 'The managed route can be used again');
+  }
+
+  /** Another provider's route for the same Service: said once in an Event, kept in a condition, never blocking. */
+  conflicts(conflicts: string[] | undefined): void {
+    const prev = findCondition(this.snap.status.conditions, ConditionType.RouteConflict);
+    if (!conflicts?.length) {
+      if (prev?.status === 'True') this.condition(ConditionType.RouteConflict, 'False', Reason.NoConflictingRoutes, 'No other provider routes this Service');
+      return;
+    }
+    const text = `${conflicts.join(', ')} also route this Service's callers; Istio applies either a VirtualService or an HTTPRoute for a host, not both, `
+      + 'so the weights this release sets may not take effect: remove the one that is not managed here';
+    if (this.changed(ConditionType.RouteConflict, 'True', text)) this.event('Warning', Reason.ConflictingRoutes, text);
+    this.condition(ConditionType.RouteConflict, 'True', Reason.ConflictingRoutes, text);
+  }
+
+  /** The mesh has not taken the route's current generation: the step's clock stops until it has. */
+  holdUntilApplied(view: RouteView, why: string): Decision {
+    this.hold();
+    this.keepTraffic(view);
+    const w = this.status.canaryWeight ?? 0;
+    const text = `Waiting for the mesh to take the route at ${w}% on ${this.status.canarySubset}: ${why}`;
+    if (this.changed(ConditionType.Progressing, 'True', text)) this.event('Normal', Reason.RouteNotAccepted, text);
+    this.phaseConditions(Reason.RouteNotAccepted, text);
+    this.message(text);
+    return this.done(UNROUTABLE_RETRY_MS / 3);
   }
 
   notRoutable(route: Extract<RouteObservation, { ok: false }>): void {

@@ -1,16 +1,43 @@
 // The spec resolved once: defaults applied, durations in milliseconds. The
 // decision function, the analysis rules and the analysis runner all read this
 // plan, so a default or a bound is stated in one place.
-import { ANALYSIS_DEFAULTS, type Gate } from '../api/analysis-spec.js';
+import { ANALYSIS_DEFAULTS, type AnalysisSpec, type Gate } from '../api/analysis-spec.js';
 import { DEFAULTS, type CanaryReleaseSpec } from '../api/spec.js';
 import { parseDuration } from './duration.js';
 import { planSteps, type PlannedStep } from './steps.js';
 
-/** Which route a release drives: the spec fields that name it. A release in effect keeps its own copy in status. */
+/**
+ * Which route a release drives, as its traffic provider names it. The core
+ * reads it only to compare routes and to name one in messages; what the
+ * fields mean is the provider's business. A release in effect keeps its own
+ * copy in status.
+ */
 export interface RouteRef {
-  service: string;
-  virtualService: { name: string; routes?: string[] | undefined };
-  destinationRule: { name: string };
+  /** The provider that reads and writes the route (its registry name, e.g. 'istio', 'gateway-api'). */
+  provider: string;
+  /** The route object, in the release's namespace: its kind and name. */
+  kind: string;
+  name: string;
+  /** The named rules managed within it; absent: the provider finds the rule. Releases share a route when these overlap. */
+  rules?: string[] | undefined;
+  /** What else tells the managed traffic apart within the object (e.g. the Istio host); compared whole. */
+  scope: Record<string, string>;
+  /** Other objects the provider reads for it (e.g. the DestinationRule); a change makes a new release, not another route. */
+  uses: Record<string, string>;
+}
+
+/** A route and the two versions on it: Istio subsets, or Gateway API backend Services. */
+export interface ResolvedRoute {
+  ref: RouteRef;
+  stable: string;
+  canary: string;
+}
+
+/** The route in messages: 'VirtualService bookinfo/reviews route "primary"'. */
+export function describeRoute(ref: RouteRef, namespace?: string): string {
+  const where = namespace ? `${namespace}/${ref.name}` : ref.name;
+  const rules = ref.rules?.length ? ` ${ref.rules.length > 1 ? 'routes' : 'route'} ${ref.rules.map((r) => `"${r}"`).join(', ')}` : '';
+  return `${ref.kind} ${where}${rules}`;
 }
 
 export interface AnalysisPlan {
@@ -49,40 +76,36 @@ export interface PlanDefaults {
 
 const ms = (text: string | undefined, fallback: string): number => parseDuration(text ?? fallback) ?? (parseDuration(fallback) as number);
 
-export function routeRefOf(spec: CanaryReleaseSpec): RouteRef {
-  const routes = spec.virtualService.routes;
+/** The plan of a valid spec whose route its traffic provider resolved. */
+export function resolvePlan(spec: CanaryReleaseSpec, route: ResolvedRoute, defaults: PlanDefaults = {}): ReleasePlan {
   return {
-    service: spec.service,
-    virtualService: routes ? { name: spec.virtualService.name, routes: [...routes] } : { name: spec.virtualService.name },
-    destinationRule: { name: spec.destinationRule.name },
-  };
-}
-
-export function resolvePlan(spec: CanaryReleaseSpec, defaults: PlanDefaults = {}): ReleasePlan {
-  const a = spec.analysis;
-  const D = ANALYSIS_DEFAULTS;
-  return {
-    target: routeRefOf(spec),
-    stable: spec.stable.subset,
-    canary: spec.canary.subset,
+    target: route.ref,
+    stable: route.stable,
+    canary: route.canary,
     steps: planSteps(spec),
     paused: spec.paused === true,
     canaryReadyTimeoutMs: ms(spec.canaryReadyTimeout, DEFAULTS.canaryReadyTimeout),
     canaryUnavailableTimeoutMs: ms(spec.canaryUnavailableTimeout, DEFAULTS.canaryUnavailableTimeout),
-    analysis: a && {
-      address: a.prometheus?.address ?? defaults.prometheusAddress,
-      timeoutMs: ms(a.prometheus?.timeout, D.timeout),
-      intervalMs: ms(a.interval, D.interval),
-      windowMs: ms(a.window, D.window),
-      window: a.window ?? D.window,
-      minRequests: a.minRequests ?? D.minRequests,
-      failureLimit: a.failureLimit ?? D.failureLimit,
-      onFailure: a.onFailure ?? D.onFailure,
-      onInconclusive: a.onInconclusive ?? D.onInconclusive,
-      inconclusiveTimeoutMs: ms(a.inconclusiveTimeout, D.inconclusiveTimeout),
-      prometheusErrorTimeoutMs: ms(a.prometheusErrorTimeout, D.prometheusErrorTimeout),
-      versionLabel: a.versionLabel ?? D.versionLabel,
-      gates: a.gates,
-    },
+    analysis: resolveAnalysis(spec.analysis, defaults),
+  };
+}
+
+/** The analysis section resolved: defaults applied, durations in ms. */
+export function resolveAnalysis(a: AnalysisSpec | undefined, defaults: PlanDefaults = {}): AnalysisPlan | undefined {
+  const D = ANALYSIS_DEFAULTS;
+  return a && {
+    address: a.prometheus?.address ?? defaults.prometheusAddress,
+    timeoutMs: ms(a.prometheus?.timeout, D.timeout),
+    intervalMs: ms(a.interval, D.interval),
+    windowMs: ms(a.window, D.window),
+    window: a.window ?? D.window,
+    minRequests: a.minRequests ?? D.minRequests,
+    failureLimit: a.failureLimit ?? D.failureLimit,
+    onFailure: a.onFailure ?? D.onFailure,
+    onInconclusive: a.onInconclusive ?? D.onInconclusive,
+    inconclusiveTimeoutMs: ms(a.inconclusiveTimeout, D.inconclusiveTimeout),
+    prometheusErrorTimeoutMs: ms(a.prometheusErrorTimeout, D.prometheusErrorTimeout),
+    versionLabel: a.versionLabel ?? D.versionLabel,
+    gates: a.gates,
   };
 }

@@ -1,7 +1,7 @@
 // What the decision function sees of a release's route: percents, a revision
-// and a description, never a provider's objects. Each traffic provider (today
-// the Istio VirtualService adapter in src/mesh/) builds these from its own
-// objects and applies the percents it is asked for.
+// and a description, never a provider's objects. Each traffic provider (one
+// folder under src/traffic/) builds these from its own objects and applies
+// the percents it is asked for.
 import type { Reason } from '../api/conditions.js';
 
 export interface RouteView {
@@ -15,6 +15,12 @@ export interface RouteView {
   uid: string;
   /** How the route splits its traffic now, for messages, e.g. 'route "primary": v1 90%, v2 10%'. */
   describe: string;
+  /**
+   * Whether the mesh has taken this revision (e.g. an HTTPRoute's status.parents
+   * Accepted and ResolvedRefs for its generation). Absent: the provider cannot
+   * tell, and a written route counts as applied.
+   */
+  applied?: { ok: boolean; message: string } | undefined;
 }
 
 export type RouteObservation =

@@ -1,8 +1,8 @@
-// Is a subset's workload ready for traffic? A Deployment whose pod template
-// carries the Service's selector plus the subset's labels must have available
+// Is a version's workload ready for traffic? A Deployment whose pod template
+// carries the Service's selector plus the version's labels (an Istio subset's) must have available
 // replicas: sending traffic earlier causes the 503s users of other tools hit.
 import type { KubernetesObject, V1Deployment, V1Service } from '@kubernetes/client-node';
-import type { WorkloadProbe } from '../controller/ports.js';
+import type { WorkloadProbe, WorkloadRef } from '../controller/ports.js';
 import type { Watched } from './watched.js';
 
 export class DeploymentWorkloadProbe implements WorkloadProbe {
@@ -11,10 +11,11 @@ export class DeploymentWorkloadProbe implements WorkloadProbe {
     private readonly services: Watched<V1Service & KubernetesObject>,
   ) {}
 
-  check(namespace: string, service: string, subsetLabels: Record<string, string>): { available: boolean; message: string } {
+  check(namespace: string, workload: WorkloadRef): { available: boolean; message: string } {
+    const service = workload.service;
     const svc = this.services.get(service, namespace);
-    if (!svc) return { available: false, message: `Service ${namespace}/${service} (spec.service) not found, so its pods cannot be identified` };
-    const selector = { ...(svc.spec?.selector ?? {}), ...subsetLabels };
+    if (!svc) return { available: false, message: `Service ${namespace}/${service} not found, so its pods cannot be identified` };
+    const selector = { ...(svc.spec?.selector ?? {}), ...workload.labels };
     const wanted = Object.entries(selector).map(([k, v]) => `${k}=${v}`).join(',');
     const matching = this.deployments.list(namespace).filter((d) => {
       const labels = d.spec?.template?.metadata?.labels ?? {};

@@ -6,7 +6,7 @@
 // Rules pick requests by method and path and are tried in the order added;
 // the first match acts:
 //   proxy.stall(match)           accept and never answer (held until the rule is removed, then reset)
-//   proxy.fail(match, 503)       answer with that HTTP status and a Kubernetes Status body
+//   proxy.fail(match, 503)       answer with that HTTP status and a Kubernetes Status body (optionally only `times` times)
 //   proxy.before(match, fn)      run an async callback, then forward
 // Each returns a rule with `hits` (requests it acted on) and `remove()`.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -33,7 +33,7 @@ export interface ApiProxy {
   /** http://127.0.0.1:PORT */
   readonly url: string;
   stall(match: RequestMatch): ProxyRule;
-  fail(match: RequestMatch, status: number, message?: string): ProxyRule;
+  fail(match: RequestMatch, status: number, message?: string, times?: number): ProxyRule;
   before(match: RequestMatch, callback: (req: ProxiedRequest) => Promise<void>): ProxyRule;
   /** A kubeconfig for the process under test: server = the proxy, no credentials (the proxy adds them). */
   writeKubeconfig(path: string): Promise<void>;
@@ -45,7 +45,7 @@ type Action =
   | { kind: 'fail'; status: number; message: string }
   | { kind: 'before'; callback: (req: ProxiedRequest) => Promise<void> };
 
-interface Rule { match: RequestMatch; action: Action; hits: number }
+interface Rule { match: RequestMatch; action: Action; hits: number; times?: number | undefined }
 
 /** Starts the proxy on a free loopback port, forwarding to the upstream kubeconfig's current cluster. */
 export async function startApiProxy(upstreamKubeconfigPath: string): Promise<ApiProxy> {
@@ -79,7 +79,7 @@ export async function startApiProxy(upstreamKubeconfigPath: string): Promise<Api
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://proxy');
     const info: ProxiedRequest = { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams };
-    const rule = rules.find((r) => r.match(info));
+    const rule = rules.find((r) => (r.times === undefined || r.hits < r.times) && r.match(info));
     if (!rule) return forward(req, res);
     rule.hits++;
     const action = rule.action;
@@ -103,8 +103,8 @@ export async function startApiProxy(upstreamKubeconfigPath: string): Promise<Api
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-  const add = (match: RequestMatch, action: Action): ProxyRule => {
-    const rule: Rule = { match, action, hits: 0 };
+  const add = (match: RequestMatch, action: Action, times?: number): ProxyRule => {
+    const rule: Rule = { match, action, hits: 0, times };
     rules.push(rule);
     return {
       get hits() {
@@ -121,7 +121,7 @@ export async function startApiProxy(upstreamKubeconfigPath: string): Promise<Api
   return {
     url,
     stall: (match) => add(match, { kind: 'stall', held: new Set() }),
-    fail: (match, status, message = `injected by the test proxy: HTTP ${status}`) => add(match, { kind: 'fail', status, message }),
+    fail: (match, status, message = `injected by the test proxy: HTTP ${status}`, times) => add(match, { kind: 'fail', status, message }, times),
     before: (match, callback) => add(match, { kind: 'before', callback }),
     writeKubeconfig: async (path) => {
       const config = {

@@ -3,10 +3,10 @@ import { ConditionType, Phase, Reason } from '../../src/api/conditions.js';
 import { REQUEST_ANNOTATIONS } from '../../src/api/names.js';
 import type { CanaryReleaseStatus, Condition } from '../../src/api/status.js';
 import { decide, effectiveSubsets, type Decision, type Observations, type ReleaseSnapshot } from '../../src/core/decide.js';
-import { resolveManagedRoutes, routeView } from '../../src/mesh/virtual-service.js';
+import { resolveManagedRoutes, routeView } from '../../src/traffic/istio/virtual-service.js';
 import { deepEqual } from '../../src/util/deep-equal.js';
 import {
-  AVAILABLE, NOW, TARGET, UNAVAILABLE, at, baseSpec, iso, obs, pending, progressing, reviewsVs, snap, target, trafficAt,
+  AVAILABLE, NOW, TARGET, UNAVAILABLE, at, istioRef, baseSpec, iso, obs, pending, progressing, reviewsVs, snap, target, trafficAt,
 } from './release-fixtures.js';
 
 const cond = (d: Decision, type: string): Condition | undefined => d.status.conditions?.find((c) => c.type === type);
@@ -33,7 +33,7 @@ describe('a new release', () => {
       phase: Phase.Progressing,
       stableSubset: 'v1',
       canarySubset: 'v2',
-      target: { service: 'reviews', virtualService: { name: 'reviews' }, destinationRule: { name: 'reviews' } },
+      target: TARGET,
       currentStep: 1,
       canaryWeight: 10,
       totalSteps: 3,
@@ -811,10 +811,10 @@ describe('spec subsets changed (supersede)', () => {
     const status = progressing(1, 10, iso(-20));
     const spec = { ...baseSpec(), virtualService: { name: 'reviews-b' } };
     const d = decide(snap({ spec, status }), obs(10), NOW);
-    expect(d.status.restore?.target.virtualService.name).toBe('reviews');
-    expect(d.status.target?.virtualService.name).toBe('reviews-b');
+    expect(d.status.restore?.target.name).toBe('reviews');
+    expect(d.status.target?.name).toBe('reviews-b');
     expect(d.restoreStable).toBe(true);
-    expect(d.events[0]?.message).toContain('reviews -> reviews-b');
+    expect(d.events[0]?.message).toContain('VirtualService reviews -> VirtualService reviews-b');
   });
 
   test('mid-release with the old route gone: the new release starts, nothing to restore', () => {
@@ -939,7 +939,7 @@ describe('timestamps from a clock that ran ahead', () => {
 
 describe('a replaced release returning its old route', () => {
   test('ends the restore when the old route no longer resolves (renamed route), and says so', () => {
-    let st: CanaryReleaseStatus = { ...pending(), restore: { target: { ...TARGET, virtualService: { name: 'reviews', routes: ['primary'] } }, stableSubset: 'v1', canarySubset: 'v2' } };
+    let st: CanaryReleaseStatus = { ...pending(), restore: { target: istioRef('reviews', { routes: ['primary'] }), stableSubset: 'v1', canarySubset: 'v2' } };
     const restoreRoute = { ok: false as const, reason: Reason.RouteNotFound, message: 'spec.virtualService.routes: the VirtualService has no HTTP route named "primary"' };
     const told: string[] = [];
     for (let k = 0; k < 3; k++) {
@@ -949,5 +949,55 @@ describe('a replaced release returning its old route', () => {
     }
     expect(st.restore).toBeUndefined();
     expect(told.filter((m) => m.includes('"primary"'))).toHaveLength(1);
+  });
+});
+
+describe('a route the mesh has not taken yet (an HTTPRoute not Accepted for its generation)', () => {
+  const notApplied = (canary: number, message = 'waiting for the mesh to report Accepted for generation 8 on parent Service reviews'): Observations => {
+    const seen = trafficAt(canary);
+    if (!seen.ok) throw new Error('fixture');
+    return { ...obs(canary), route: { ok: true, view: { ...seen.view, applied: { ok: false, message } } } };
+  };
+
+  test('holds the step, says what the mesh has not reported, and the step\'s clock stops until it has', () => {
+    // Step 1 began 120s ago (past its 1m): without the mesh's word it does not advance.
+    const d = decide(snap({ status: progressing(1, 10, iso(-120)) }), notApplied(10), NOW);
+    expect(d.setCanaryPercent).toBeUndefined();
+    expect(d.status.message).toBe('Waiting for the mesh to take the route at 10% on v2: waiting for the mesh to report Accepted for generation 8 on parent Service reviews');
+    expect(d.status.heldSince).toBe(NOW.toISOString());
+    // A step 20s in, held 30s, then accepted: the hold is given back to the step, and analysis windows start again.
+    const held = decide(snap({ status: progressing(1, 10, iso(-20)) }), notApplied(10), NOW);
+    const d2 = decide(snap({ status: held.status }), obs(10), at(30));
+    expect(d2.status.heldSince).toBeUndefined();
+    expect(d2.status.stepStartedAt).toBe(iso(10));
+    expect(d2.status.measureFrom).toBe(iso(30));
+  });
+
+  test('does not move traffic before the first step either', () => {
+    const d = decide(snap({}), notApplied(0, 'no mesh controller has reported on parent Service reviews yet'), NOW);
+    expect(d.setCanaryPercent).toBeUndefined();
+    expect(d.status.message).toContain('no mesh controller has reported');
+  });
+
+  test('never stops an abort', () => {
+    const d = decide(snap({ status: progressing(1, 10, iso(-20)), annotations: { [ABORT]: 'a1' } }), notApplied(10), NOW);
+    expect({ phase: d.status.phase, set: d.setCanaryPercent }).toEqual({ phase: Phase.RolledBack, set: 0 });
+  });
+});
+
+describe('another provider\'s route for the same Service', () => {
+  const conflicting = ['VirtualService bookinfo/reviews'];
+
+  test('is said once in a Warning and kept in the RouteConflict condition, without holding the release', () => {
+    const d1 = decide(snap({ status: progressing(1, 10, iso(-120)) }), { ...obs(10), conflicts: conflicting }, NOW);
+    expect(d1.events.filter((e) => e.reason === Reason.ConflictingRoutes)).toEqual([
+      expect.objectContaining({ type: 'Warning', message: expect.stringContaining('VirtualService bookinfo/reviews also route') }),
+    ]);
+    expect(cond(d1, ConditionType.RouteConflict)).toMatchObject({ status: 'True', reason: Reason.ConflictingRoutes });
+    expect(d1.setCanaryPercent).toBe(50);
+    const d2 = decide(snap({ status: d1.status }), { ...obs(50), conflicts: conflicting }, at(1));
+    expect(d2.events.map((e) => e.reason)).not.toContain(Reason.ConflictingRoutes);
+    const d3 = decide(snap({ status: d2.status }), obs(50), at(2));
+    expect(cond(d3, ConditionType.RouteConflict)).toMatchObject({ status: 'False', reason: Reason.NoConflictingRoutes });
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { subsetsOf } from '../../src/mesh/destination-rule.js';
+import { subsetsOf } from '../../src/traffic/istio/destination-rule.js';
 
 describe('subsetsOf', () => {
   test("reads bookinfo's reviews DestinationRule subsets and labels", () => {

@@ -6,7 +6,7 @@ import type { CanaryReleaseStatus } from '../../src/api/status.js';
 import type { Decision } from '../../src/core/decide.js';
 import { ConflictError, type CanaryReleaseObject } from '../../src/controller/ports.js';
 import { Reconciler } from '../../src/controller/reconciler.js';
-import { NOW, NS, TARGET, at, baseSpec, iso, progressing, reviewsVs } from './release-fixtures.js';
+import { NOW, NS, TARGET, at, baseSpec, iso, istioRef, progressing, reviewsVs } from './release-fixtures.js';
 import { FakeProbe, KEY, MemoryEventRecorder, MemoryReleaseStore, MemoryTrafficRouter, type Log } from './fakes/memory-ports.js';
 
 function release(extra: { status?: CanaryReleaseStatus; finalizers?: string[]; deletionTimestamp?: Date; annotations?: Record<string, string>; spec?: unknown } = {}): CanaryReleaseObject {
@@ -210,7 +210,7 @@ describe('Reconciler: writes only what changed', () => {
     store.put(release({ status: progressing(2, 50, iso(-20)), spec: { ...baseSpec(), canary: { subset: 'v3' } } }));
     router.vs = reviewsVs(50);
     await reconciler.reconcile(KEY);
-    expect(router.observed[0]).toMatchObject({ stableSubset: 'v1', canarySubset: 'v2', virtualService: 'reviews', destinationRule: 'reviews' });
+    expect(router.observed[0]).toMatchObject({ stable: 'v1', canary: 'v2', ref: TARGET });
     // The replaced release's route to restore is recorded first, then written.
     expect(log).toEqual(['writeStatus', 'setCanaryPercent:0', `event:${Reason.Superseded}`, `event:${Reason.Started}`]);
     expect(status()).toMatchObject({ phase: Phase.Pending, canarySubset: 'v3' });
@@ -403,7 +403,7 @@ describe('Reconciler: one owner per route', () => {
   test('releases naming disjoint routes of one VirtualService run side by side', async () => {
     store.put(other('first', { status: progressing(1, 10, iso(-30)), spec: { ...baseSpec(), virtualService: { name: 'reviews', routes: ['jason'] } } }));
     const s1 = store.stored(`${NS}/first`);
-    store.put({ ...s1, status: { ...(s1.status as CanaryReleaseStatus), target: { ...TARGET, virtualService: { name: 'reviews', routes: ['jason'] } } } });
+    store.put({ ...s1, status: { ...(s1.status as CanaryReleaseStatus), target: istioRef('reviews', { routes: ['jason'] }) } });
     store.put(release({ spec: { ...baseSpec(), virtualService: { name: 'reviews', routes: ['primary'] } } }));
     await reconciler.reconcile(KEY);
     expect(status().conditions?.find((c) => c.type === 'TrafficRoutable')?.reason).not.toBe(Reason.RouteInUse);

@@ -3,9 +3,9 @@
 import type { CanaryReleaseStatus } from '../../src/api/status.js';
 import { validateSpec } from '../../src/api/validate.js';
 import type { Observations, PlanResult, ReleaseSnapshot } from '../../src/core/decide.js';
-import { resolvePlan } from '../../src/core/plan.js';
+import { resolvePlan, type RouteRef } from '../../src/core/plan.js';
 import type { RouteObservation } from '../../src/core/traffic.js';
-import { resolveManagedRoutes, routeView, type JsonPatchOp, type ReleaseTarget } from '../../src/mesh/virtual-service.js';
+import { resolveManagedRoutes, routeView, type JsonPatchOp, type ReleaseTarget } from '../../src/traffic/istio/virtual-service.js';
 
 export const NS = 'bookinfo';
 export const NOW = new Date('2025-03-01T12:00:00.000Z');
@@ -88,7 +88,7 @@ export function obs(canary: number | undefined, workload: Observations['canary']
 /** A plan result for a raw spec, as toSnapshot makes it. */
 export function planOf(spec: unknown, prometheusAddress?: string): PlanResult {
   const v = validateSpec(spec, { defaultPrometheusAddress: prometheusAddress });
-  return v.ok ? { ok: true, plan: resolvePlan(v.spec, { prometheusAddress }) } : v;
+  return v.ok ? { ok: true, plan: resolvePlan(v.spec, v.route, { prometheusAddress }) } : v;
 }
 
 export interface SnapOptions {
@@ -113,7 +113,12 @@ export function snap(o: SnapOptions = {}): ReleaseSnapshot {
   };
 }
 
-export const TARGET = { service: 'reviews', virtualService: { name: 'reviews' }, destinationRule: { name: 'reviews' } };
+/** The route of the base spec as the Istio provider names it (VirtualService reviews for host reviews). */
+export const istioRef = (vs = 'reviews', o: { routes?: string[]; service?: string; destinationRule?: string } = {}): RouteRef => ({
+  provider: 'istio', kind: 'VirtualService', name: vs, ...(o.routes ? { rules: o.routes } : {}),
+  scope: { service: o.service ?? 'reviews' }, uses: { destinationRule: o.destinationRule ?? 'reviews' },
+});
+export const TARGET: RouteRef = istioRef();
 
 /** A status in the middle of the v1 -> v2 release with the base spec's three steps. */
 export function progressing(step: number, weight: number, stepStartedAt: string, extra: Partial<CanaryReleaseStatus> = {}): CanaryReleaseStatus {

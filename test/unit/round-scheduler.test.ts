@@ -7,7 +7,11 @@ import type { AnalysisProvider } from '../../src/controller/ports.js';
 import { NOW } from './release-fixtures.js';
 import { analysisPlan } from './analysis/analysis-fixtures.js';
 
-const T: AnalysisTarget = { namespace: 'ns', service: 's', stableSubset: 'v1', canarySubset: 'v2', stableLabels: { version: 'v1' }, canaryLabels: { version: 'v2' } };
+const onService = (service: string): AnalysisTarget => ({
+  namespace: 'ns', stableSubset: 'v1', canarySubset: 'v2',
+  stable: { service, labels: { version: 'v1' }, identifiedBy: 'version' }, canary: { service, labels: { version: 'v2' }, identifiedBy: 'version' },
+});
+const T = onService('s');
 const plan = (address: string): AnalysisPlan => ({ ...analysisPlan([{ name: 'e', errorRate: { max: '1%' } }]), address });
 
 /** A provider whose rounds finish only when the test says so. */
@@ -15,7 +19,7 @@ class Gated implements AnalysisProvider {
   readonly started: string[] = [];
   private readonly gates = new Map<string, () => void>();
   run(p: AnalysisPlan, t: AnalysisTarget, at: Date): Promise<AnalysisRound> {
-    const id = `${p.address}|${t.service}|${at.getTime()}`;
+    const id = `${p.address}|${t.canary.service}|${at.getTime()}`;
     this.started.push(id);
     return new Promise((resolve) => this.gates.set(id, () => resolve({ evaluatedAt: at, measuredFrom: at, results: [], verdict: 'Pass' })));
   }
@@ -45,8 +49,8 @@ describe('RoundScheduler', () => {
   test('a dead Prometheus occupies only its own slots: another address still gets its rounds', async () => {
     const p = new Gated();
     const s = new RoundScheduler(p, { concurrency: 4, perAddress: 2, onReady: () => undefined });
-    for (let i = 0; i < 5; i++) s.round(`ns/dead-${i}`, plan('http://dead'), { ...T, service: `d${i}` }, NOW);
-    s.round('ns/alive', plan('http://alive'), { ...T, service: 'a' }, NOW);
+    for (let i = 0; i < 5; i++) s.round(`ns/dead-${i}`, plan('http://dead'), onService(`d${i}`), NOW);
+    s.round('ns/alive', plan('http://alive'), onService('a'), NOW);
     await tick();
     expect(p.started.filter((x) => x.startsWith('http://dead'))).toHaveLength(2);
     expect(p.started.filter((x) => x.startsWith('http://alive'))).toHaveLength(1);

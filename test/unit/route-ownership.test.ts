@@ -2,7 +2,7 @@ import { describe, expect, test } from '@jest/globals';
 import type { CanaryReleaseStatus } from '../../src/api/status.js';
 import type { CanaryReleaseObject } from '../../src/controller/ports.js';
 import { routeOwner, sameRoute } from '../../src/controller/route-ownership.js';
-import { NOW, NS, TARGET, iso, pending, progressing } from './release-fixtures.js';
+import { NOW, NS, TARGET, iso, istioRef, pending, progressing } from './release-fixtures.js';
 
 const obj = (name: string, status?: CanaryReleaseStatus, created = iso(-600)): CanaryReleaseObject => ({
   apiVersion: 'canary-operator.dev/v1alpha1', kind: 'CanaryRelease',
@@ -14,13 +14,23 @@ const waiting = (started: number) => pending({ releaseStartedAt: iso(started) })
 
 describe('sameRoute', () => {
   test('same VirtualService and service: the same route unless both name disjoint routes', () => {
-    const named = (routes?: string[]) => ({ ...TARGET, virtualService: routes ? { name: 'reviews', routes } : { name: 'reviews' } });
+    const named = (routes?: string[]) => istioRef('reviews', routes ? { routes } : {});
     expect(sameRoute(named(), named())).toBe(true);
     expect(sameRoute(named(['a']), named())).toBe(true);
     expect(sameRoute(named(['a', 'b']), named(['b']))).toBe(true);
     expect(sameRoute(named(['a']), named(['b']))).toBe(false);
-    expect(sameRoute(named(), { ...named(), virtualService: { name: 'other' } })).toBe(false);
-    expect(sameRoute(named(), { ...named(), service: 'ratings' })).toBe(false);
+    expect(sameRoute(named(), istioRef('other'))).toBe(false);
+    expect(sameRoute(named(), istioRef('reviews', { service: 'ratings' }))).toBe(false);
+    // Another DestinationRule does not make another route: the weights live in the VirtualService.
+    expect(sameRoute(named(), istioRef('reviews', { destinationRule: 'reviews-dr2' }))).toBe(true);
+  });
+
+  test('an HTTPRoute and a VirtualService of the same name are different routes; HTTPRoutes compare by name and rules', () => {
+    const http = (name: string, rules?: string[]) => ({ provider: 'gateway-api', kind: 'HTTPRoute', name, ...(rules ? { rules } : {}), scope: {}, uses: {} });
+    expect(sameRoute(http('reviews'), istioRef('reviews'))).toBe(false);
+    expect(sameRoute(http('reviews'), http('reviews', ['primary']))).toBe(true);
+    expect(sameRoute(http('reviews', ['a']), http('reviews', ['b']))).toBe(false);
+    expect(sameRoute(http('reviews'), http('ratings'))).toBe(false);
   });
 });
 
@@ -61,18 +71,18 @@ describe('routeOwner', () => {
   });
 
   test('a replaced release still returning its old route to stable holds that route too', () => {
-    const moved = holding(-60, { target: { ...TARGET, virtualService: { name: 'reviews-b' } }, restore: { target: TARGET, stableSubset: 'v1', canarySubset: 'v2' } });
+    const moved = holding(-60, { target: istioRef('reviews-b'), restore: { target: TARGET, stableSubset: 'v1', canarySubset: 'v2' } });
     expect(routeOwner(obj('me'), TARGET, [obj('other', moved)], NOW)?.release).toBe(`${NS}/other`);
   });
 
   test('releases on other routes do not matter', () => {
-    const elsewhere = holding(-5, { target: { ...TARGET, virtualService: { name: 'ratings' } } });
+    const elsewhere = holding(-5, { target: istioRef('ratings') });
     expect(routeOwner(obj('me'), TARGET, [obj('other', elsewhere)], NOW)).toBeUndefined();
   });
 });
 
 describe('a release that moved to another VirtualService (restore pending on its old one)', () => {
-  const other = { ...TARGET, virtualService: { name: 'reviews2' } };
+  const other = istioRef('reviews2');
   test('holds its old route only; the release already progressing on the new one keeps it', () => {
     // A held reviews since -1h; its spec now names reviews2, where C has been progressing since -10m.
     const a = obj('a', { ...pending({ releaseStartedAt: iso(0) }), target: other, ownsRouteSince: iso(-3600),

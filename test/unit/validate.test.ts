@@ -13,7 +13,15 @@ const problemAt = (raw: unknown, field: string) => problems(raw).find((p) => p.f
 describe('validateSpec: a valid spec', () => {
   test('is accepted and returned typed', () => {
     const v = validateSpec(baseSpec());
-    expect(v).toEqual({ ok: true, spec: baseSpec() });
+    expect(v).toEqual({
+      ok: true,
+      spec: baseSpec(),
+      route: {
+        ref: { provider: 'istio', kind: 'VirtualService', name: 'reviews', scope: { service: 'reviews' }, uses: { destinationRule: 'reviews' } },
+        stable: 'v1',
+        canary: 'v2',
+      },
+    });
   });
 
   test('with the shorthand instead of steps is accepted', () => {
@@ -43,9 +51,6 @@ describe('validateSpec: missing and wrongly typed fields map to spec paths', () 
   });
 
   test.each([
-    ['service', 'spec.service'],
-    ['virtualService', 'spec.virtualService'],
-    ['destinationRule', 'spec.destinationRule'],
     ['stable', 'spec.stable'],
     ['canary', 'spec.canary'],
   ])('a missing %s is "%s: is required"', (key, field) => {
@@ -54,10 +59,32 @@ describe('validateSpec: missing and wrongly typed fields map to spec paths', () 
     expect(problems(spec)).toEqual([{ field, problem: 'is required' }]);
   });
 
+  test.each([
+    ['service', 'spec.service', 'is required with spec.virtualService (the mesh host whose traffic is split)'],
+    ['destinationRule', 'spec.destinationRule', 'is required with spec.virtualService (it defines the subsets)'],
+  ])('with a VirtualService, a missing %s is "%s: %s"', (key, field, problem) => {
+    const spec: Record<string, unknown> = baseSpec();
+    delete spec[key];
+    expect(problems(spec)).toEqual([{ field, problem }]);
+  });
+
+  test('a spec naming no route says which routes it may name', () => {
+    const { virtualService: _vs, ...spec } = baseSpec();
+    expect(problems(spec)).toEqual([{ field: 'spec', problem: expect.stringMatching(/^names no route: set one of spec\.virtualService .*, or spec\.httpRoute /) }]);
+  });
+
+  test('a spec naming both a VirtualService and an HTTPRoute is refused at the second', () => {
+    expect(problems({ ...baseSpec(), httpRoute: { name: 'reviews' } })).toEqual([
+      { field: 'spec.httpRoute', problem: 'use one route: spec.virtualService or spec.httpRoute, not both' },
+    ]);
+  });
+
   test('missing nested names are reported at their own path', () => {
-    const spec = { ...baseSpec(), virtualService: {}, destinationRule: {}, stable: {}, canary: {} };
-    expect(fields(spec)).toEqual(['spec.virtualService.name', 'spec.destinationRule.name', 'spec.stable.subset', 'spec.canary.subset']);
-    expect(problemAt(spec, 'spec.stable.subset')).toBe('is required');
+    const spec = { ...baseSpec(), virtualService: {}, destinationRule: {} };
+    expect(fields(spec)).toEqual(['spec.virtualService.name', 'spec.destinationRule.name']);
+    const noSubsets = { ...baseSpec(), stable: {}, canary: {} };
+    expect(fields(noSubsets)).toEqual(['spec.stable.subset', 'spec.canary.subset']);
+    expect(problemAt(noSubsets, 'spec.stable.subset')).toBe('is required with spec.virtualService (a DestinationRule subset)');
   });
 
   test('a missing step weight is spec.steps[1].weight: is required', () => {
@@ -187,5 +214,30 @@ describe('describeProblems', () => {
   });
   test('is empty for no problems', () => {
     expect(describeProblems([])).toBe('');
+  });
+});
+
+describe('validateSpec: a Gateway API release (spec.httpRoute)', () => {
+  const gamma = () => ({ httpRoute: { name: 'reviews' }, stable: { service: 'reviews-v1' }, canary: { service: 'reviews-v2' }, steps: [{ weight: 10, duration: '1m' }, { weight: 100 }] });
+
+  test('is accepted, with the backend Services as the versions', () => {
+    const v = validateSpec(gamma());
+    expect(v.ok && v.route).toEqual({ ref: { provider: 'gateway-api', kind: 'HTTPRoute', name: 'reviews', scope: {}, uses: {} }, stable: 'reviews-v1', canary: 'reviews-v2' });
+  });
+
+  test('needs a backend Service per version, not subsets, and no Istio fields', () => {
+    expect(problems({ ...gamma(), stable: { subset: 'v1' }, service: 'reviews', destinationRule: { name: 'reviews' } })).toEqual([
+      { field: 'spec.service', problem: "is not used with spec.httpRoute (the route's parentRefs name the Service); remove it" },
+      { field: 'spec.destinationRule', problem: 'is not used with spec.httpRoute (versions are backend Services); remove it' },
+      { field: 'spec.stable.service', problem: "is required with spec.httpRoute (the version's backend Service)" },
+      { field: 'spec.stable.subset', problem: 'is not used with spec.httpRoute (name the backend Service instead); remove it' },
+    ]);
+  });
+
+  test('refuses the same Service for both versions and a rule named twice', () => {
+    expect(problems({ ...gamma(), canary: { service: 'reviews-v1' }, httpRoute: { name: 'reviews', rules: ['a', 'a'] } })).toEqual([
+      { field: 'spec.canary.service', problem: 'must differ from spec.stable.service (both are "reviews-v1")' },
+      { field: 'spec.httpRoute.rules', problem: 'names a rule more than once' },
+    ]);
   });
 });

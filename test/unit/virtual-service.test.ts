@@ -1,9 +1,10 @@
 import { describe, expect, test } from '@jest/globals';
 import { Reason } from '../../src/api/conditions.js';
 import {
-  hostMatches, resolveManagedRoutes, routesAt, weightPatch, weightsFor,
+  hostMatches, resolveManagedRoutes, weightPatch,
   type ManagedRoute, type ReleaseTarget, type RouteResolution,
-} from '../../src/mesh/virtual-service.js';
+} from '../../src/traffic/istio/virtual-service.js';
+import { splitsAt as routesAt, weightsFor } from '../../src/traffic/weighted-split.js';
 import { NS, applyJsonPatch, target } from './release-fixtures.js';
 
 type Dest = { destination: { host: string; subset?: string; port?: { number: number } }; weight?: number };
@@ -70,7 +71,7 @@ describe('bookinfo reviews: a jason match route and a default route', () => {
 
   test('the default route is the managed one', () => {
     expect(ok(resolveManagedRoutes(vs, t))).toEqual([
-      { index: 1, name: undefined, stableIndex: 0, canaryIndex: undefined, stableWeight: 100, canaryWeight: 0, budget: 100, host: 'reviews' },
+      { index: 1, name: undefined, stableIndex: 0, canaryIndex: undefined, stableWeight: 100, canaryWeight: 0, budget: 100, total: 100, host: 'reviews' },
     ]);
   });
 
@@ -151,7 +152,7 @@ describe('weightPatch only changes weights', () => {
   });
 
   test('only the weight that differs is written', () => {
-    const routes: ManagedRoute[] = [{ index: 1, stableIndex: 0, canaryIndex: 1, stableWeight: 90, canaryWeight: 5, budget: 100, host: 'reviews' }];
+    const routes: ManagedRoute[] = [{ index: 1, stableIndex: 0, canaryIndex: 1, stableWeight: 90, canaryWeight: 5, budget: 100, total: 100, host: 'reviews' }];
     expect(weightPatch('1', routes, t, 10)).toEqual([
       { op: 'replace', path: '/metadata/resourceVersion', value: '1' },
       { op: 'add', path: '/spec/http/1/route/1/weight', value: 10 },
@@ -357,7 +358,7 @@ describe('finding the route without names', () => {
 
 describe('weights helpers', () => {
   const r = (stableWeight: number, canaryWeight: number, budget = 100): ManagedRoute => ({
-    index: 0, stableIndex: 0, canaryIndex: 1, stableWeight, canaryWeight, budget, host: 'reviews',
+    index: 0, stableIndex: 0, canaryIndex: 1, stableWeight, canaryWeight, budget, total: 100, host: 'reviews',
   });
 
 

@@ -72,6 +72,10 @@ Shared by the ClusterRole (all namespaces) and the per-namespace Roles
 - apiGroups: [networking.istio.io]
   resources: [destinationrules]
   verbs: [get, list, watch]
+# Gateway API HTTPRoutes (GAMMA): only the managed rule's backendRefs weights are patched; status is read.
+- apiGroups: [gateway.networking.k8s.io]
+  resources: [httproutes]
+  verbs: [get, list, watch, patch]
 # The canary workload's availability: Deployments matched through the Service selector.
 - apiGroups: [apps]
   resources: [deployments]

@@ -5,11 +5,11 @@
 import { parseDuration } from '../../core/duration.js';
 import type { Sample } from './client.js';
 
-/** Whose traffic a gate looks at: Istio's destination_* labels. */
+/** Whose traffic a gate looks at: Istio's destination_* labels (without a version: all of the Service's). */
 export interface Workload {
   namespace: string;
   service: string;
-  version: string;
+  version?: string | undefined;
 }
 
 const WORKLOAD_LABELS = 'destination_service_namespace, destination_service_name, destination_version';
@@ -106,7 +106,7 @@ function isWorkload(sample: Sample, w: Workload): boolean {
   return (
     l['destination_service_namespace'] === w.namespace &&
     l['destination_service_name'] === w.service &&
-    l['destination_version'] === w.version
+    (w.version === undefined || l['destination_version'] === w.version)
   );
 }
 

@@ -9,6 +9,7 @@ export const OPERATOR_RIGHTS: readonly string[] = [
   ...rights('canary-operator.dev/canaryreleases/status', ['update', 'patch']),
   ...rights('networking.istio.io/virtualservices', ['get', 'list', 'watch', 'patch']),
   ...rights('networking.istio.io/destinationrules', ['get', 'list', 'watch']),
+  ...rights('gateway.networking.k8s.io/httproutes', ['get', 'list', 'watch', 'patch']),
   ...rights('apps/deployments', ['list', 'watch']),
   ...rights('/services', ['list', 'watch']),
   ...rights('/events', ['create', 'patch']),

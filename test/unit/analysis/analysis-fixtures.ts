@@ -5,8 +5,8 @@ import { evaluateGates, roundVerdict } from '../../../src/analysis/evaluate-gate
 import type { Measured, ReleaseMeasurements, RequestCounts } from '../../../src/analysis/measurements.js';
 import type { MetricsQuerier, QueryResult, Sample } from '../../../src/analysis/prometheus/client.js';
 import type { AnalysisRound } from '../../../src/core/analysis-rules.js';
-import { resolvePlan, type AnalysisPlan } from '../../../src/core/plan.js';
-import { NS, baseSpec } from '../release-fixtures.js';
+import { resolveAnalysis, type AnalysisPlan } from '../../../src/core/plan.js';
+import { NS } from '../release-fixtures.js';
 
 export const PROM = 'http://prometheus.istio-system:9090';
 export const SUBSETS = { stable: 'v1', canary: 'v2' };
@@ -17,7 +17,7 @@ export function analysisSpec(gates: Gate[], extra: Partial<AnalysisSpec> = {}): 
 
 /** The resolved analysis plan of a spec (defaults applied, durations in ms), as the operator uses it. */
 export function planOfAnalysis(spec: AnalysisSpec): AnalysisPlan {
-  return resolvePlan({ ...baseSpec(), analysis: spec }).analysis as AnalysisPlan;
+  return resolveAnalysis(spec) as AnalysisPlan;
 }
 
 /** The plan for some gates, like analysisSpec. */

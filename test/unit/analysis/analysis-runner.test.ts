@@ -6,8 +6,8 @@ import { CachedQuerier } from '../../../src/analysis/prometheus/cached-querier.j
 import type { MetricsQuerier, QueryResult, Sample } from '../../../src/analysis/prometheus/client.js';
 import { latencyQuery, requestCountsQuery } from '../../../src/analysis/prometheus/queries.js';
 import { errorRateQuery, latencyGateQuery } from '../../../src/analysis/release-queries.js';
-import { resolvePlan, type AnalysisPlan } from '../../../src/core/plan.js';
-import { NOW, NS, baseSpec } from '../release-fixtures.js';
+import { resolveAnalysis, type AnalysisPlan } from '../../../src/core/plan.js';
+import { NOW, NS } from '../release-fixtures.js';
 import { FakeQuerier, PROM, analysisSpec, latencySeries, requestSeries, type CannedAnswers } from './analysis-fixtures.js';
 
 const ERRORS: Gate = { name: 'errors', errorRate: { max: '1%' } };
@@ -18,14 +18,12 @@ const P50: Gate = { name: 'p50', latency: { percentile: 50, maxMs: 100 } };
 const custom = (name: string, query = 'sum(rate(app_failures_total{service="{{service}}",version="{{version}}"}[{{window}}]))'): Gate => ({ name, query, max: 5 });
 
 /** Subset names differ from the version label values, so the tests see which one the queries use. */
-const target = (service = 'reviews', extra: Partial<AnalysisTarget> = {}): AnalysisTarget => ({
+const target = (service = 'reviews', labels: { stable?: Record<string, string>; canary?: Record<string, string> } = {}): AnalysisTarget => ({
   namespace: NS,
-  service,
   stableSubset: 'stable',
   canarySubset: 'canary',
-  stableLabels: { app: service, version: 'v1' },
-  canaryLabels: { app: service, version: 'v2' },
-  ...extra,
+  stable: { service, labels: labels.stable ?? { app: service, version: 'v1' }, identifiedBy: 'version' },
+  canary: { service, labels: labels.canary ?? { app: service, version: 'v2' }, identifiedBy: 'version' },
 });
 
 /** Istio series for several services: v1 gets 1000 requests with 5 503s, v2 gets 200 with 10 500s (5%). */
@@ -50,7 +48,7 @@ const ANSWERS: CannedAnswers = {
 /** The runner as the operator calls it: the spec resolved to a plan (with the operator's default address), evaluated at NOW. */
 function runnerOver(querier: MetricsQuerier, defaultAddress?: string) {
   const real = new AnalysisRunner(querier);
-  const plan = (spec: AnalysisSpec) => resolvePlan({ ...baseSpec(), analysis: spec }, { prometheusAddress: defaultAddress }).analysis as AnalysisPlan;
+  const plan = (spec: AnalysisSpec) => resolveAnalysis(spec, { prometheusAddress: defaultAddress }) as AnalysisPlan;
   return {
     run: (spec: AnalysisSpec, t: AnalysisTarget) => real.run(plan(spec), t, NOW),
     measure: (spec: AnalysisSpec, t: AnalysisTarget) => real.measure(plan(spec), t, NOW),
@@ -226,7 +224,7 @@ describe('version labels', () => {
 
   test('honour spec.analysis.versionLabel', async () => {
     const { fake, runner } = setup({ requests: [requestSeries('reviews', 'build-7', '200', 100), requestSeries('reviews', 'build-6', '200', 500)] });
-    const t = target('reviews', { stableLabels: { track: 'build-6', version: 'x' }, canaryLabels: { track: 'build-7', version: 'y' } });
+    const t = target('reviews', { stable: { track: 'build-6', version: 'x' }, canary: { track: 'build-7', version: 'y' } });
     const round = await runner.run(analysisSpec([ERRORS, custom('c')], { versionLabel: 'track' }), t);
     expect(round.results[0]).toMatchObject({ verdict: GateVerdict.Pass, value: 0 });
     expect(round.results[0]?.query).toContain('destination_version="build-7"');
@@ -234,8 +232,8 @@ describe('version labels', () => {
   });
 
   test.each([
-    ['canary', { canaryLabels: { app: 'reviews' } }],
-    ['stable', { stableLabels: { app: 'reviews' } }],
+    ['canary', { canary: { app: 'reviews' } }],
+    ['stable', { stable: { app: 'reviews' } }],
   ] as const)('a %s subset without the label gives Error results naming spec.analysis.versionLabel, and sends nothing', async (subset, extra) => {
     const { fake, runner } = setup();
     const round = await runner.run(analysisSpec([ERRORS, P99, custom('c')]), target('reviews', extra));

@@ -7,7 +7,7 @@ import { FINALIZER, REQUEST_ANNOTATIONS } from '../../../src/api/names.js';
 import type { CanaryReleaseStatus } from '../../../src/api/status.js';
 import type { CanaryReleaseObject } from '../../../src/controller/ports.js';
 import { Reconciler } from '../../../src/controller/reconciler.js';
-import { resolveManagedRoutes, routeView } from '../../../src/mesh/virtual-service.js';
+import { resolveManagedRoutes, routeView } from '../../../src/traffic/istio/virtual-service.js';
 import { NOW, NS, baseSpec, iso, progressing, reviewsVs, target } from '../release-fixtures.js';
 import { FakeProbe, KEY, MemoryEventRecorder, MemoryReleaseStore, MemoryTrafficRouter } from '../fakes/memory-ports.js';
 

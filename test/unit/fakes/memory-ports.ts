@@ -9,9 +9,9 @@ import type { DecisionEvent } from '../../../src/core/decide.js';
 import type { RouteObservation } from '../../../src/core/traffic.js';
 import {
   ConflictError,
-  type CanaryReleaseObject, type EventRecorder, type ReleaseStore, type TrafficRouter, type TrafficTarget, type WorkloadProbe,
+  type CanaryReleaseObject, type EventRecorder, type ReleaseStore, type TrafficRouter, type TrafficTarget, type WorkloadProbe, type WorkloadRef,
 } from '../../../src/controller/ports.js';
-import { resolveManagedRoutes, routeView, weightPatch, type ReleaseTarget } from '../../../src/mesh/virtual-service.js';
+import { resolveManagedRoutes, routeView, weightPatch, type ReleaseTarget } from '../../../src/traffic/istio/virtual-service.js';
 import { NS, applyJsonPatch, reviewsVs } from '../release-fixtures.js';
 
 export const KEY = `${NS}/reviews-canary`;
@@ -88,16 +88,19 @@ export class MemoryTrafficRouter implements TrafficRouter {
     this.observed.push(t);
     if (this.unroutable) return { route: this.unroutable };
     const r = resolveManagedRoutes(this.vs, releaseTarget(t));
-    const lost = [t.stableSubset, t.canarySubset].filter((s) => this.missingSubsets.has(s));
+    const lost = [t.stable, t.canary].filter((s) => this.missingSubsets.has(s));
     if (lost.length > 0) {
       // As the Istio router does: the route is still read (and writable), the DestinationRule lacks a subset.
-      const unreachable = lost.length === 2 ? 'both' : lost[0] === t.stableSubset ? 'stable' : 'canary';
+      const unreachable = lost.length === 2 ? 'both' : lost[0] === t.stable ? 'stable' : 'canary';
       const view = r.ok ? routeView(r.routes, releaseTarget(t), this.vs.metadata.generation, this.vs.metadata.uid ?? 'uid-vs') : undefined;
       return { route: { ok: false, reason: Reason.SubsetNotFound, message: `subset "${lost[0]}" is not defined in DestinationRule reviews`, unreachable, view } };
     }
     return {
       route: r.ok ? { ok: true, view: routeView(r.routes, releaseTarget(t), this.vs.metadata.generation, this.vs.metadata.uid ?? 'uid-vs') } : r,
-      subsetLabels: { stable: { version: t.stableSubset }, canary: { version: t.canarySubset } },
+      workloads: {
+        stable: { service: releaseTarget(t).service, labels: { version: t.stable }, identifiedBy: 'version' },
+        canary: { service: releaseTarget(t).service, labels: { version: t.canary }, identifiedBy: 'version' },
+      },
     };
   }
   async setCanaryPercent(t: TrafficTarget, percent: number): Promise<'written' | 'unchanged'> {
@@ -128,7 +131,7 @@ export class MemoryTrafficRouter implements TrafficRouter {
 }
 
 export function releaseTarget(t: TrafficTarget): ReleaseTarget {
-  return { namespace: t.namespace, service: t.service, stableSubset: t.stableSubset, canarySubset: t.canarySubset, routeNames: t.routeNames };
+  return { namespace: t.namespace, service: t.ref.scope.service ?? '', stableSubset: t.stable, canarySubset: t.canary, routeNames: t.ref.rules };
 }
 
 export class FakeProbe implements WorkloadProbe {
@@ -137,8 +140,9 @@ export class FakeProbe implements WorkloadProbe {
   /** Versions (the subsets' version label) whose workload is not available. */
   readonly down = new Set<string>();
   readonly calls: [string, string, Record<string, string>][] = [];
-  check(namespace: string, service: string, subsetLabels: Record<string, string>) {
-    this.calls.push([namespace, service, subsetLabels]);
+  check(namespace: string, workload: WorkloadRef) {
+    const subsetLabels = workload.labels;
+    this.calls.push([namespace, workload.service, subsetLabels]);
     const version = subsetLabels.version ?? '?';
     const up = this.available && !this.down.has(version);
     return { available: up, message: up ? `Deployment reviews-${version} 2/2 available` : `Deployment reviews-${version} 0/2 available` };

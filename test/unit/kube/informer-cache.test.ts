@@ -99,7 +99,7 @@ describe('informer caches', () => {
       });
     }
     const probe = new DeploymentWorkloadProbe(new Watched(['ns'], () => deployments), new Watched(['ns'], () => services));
-    expect(probe.check('ns', 'reviews', { version: 'v2' })).toEqual({ available: true, message: 'Deployment reviews-v2 1/2 available' });
+    expect(probe.check('ns', { service: 'reviews', labels: { version: 'v2' }, identifiedBy: 'version' })).toEqual({ available: true, message: 'Deployment reviews-v2 1/2 available' });
     await Promise.all([deployments.stop(), services.stop()]);
   });
 });

@@ -18,7 +18,7 @@ import type { AnalysisPlan } from '../../../src/core/plan.js';
 import { ConflictError, type AnalysisProvider, type CanaryReleaseObject } from '../../../src/controller/ports.js';
 import { Reconciler } from '../../../src/controller/reconciler.js';
 import { FINALIZER } from '../../../src/api/names.js';
-import { resolveManagedRoutes } from '../../../src/mesh/virtual-service.js';
+import { resolveManagedRoutes } from '../../../src/traffic/istio/virtual-service.js';
 import { NOW, NS, reviewsVs } from '../release-fixtures.js';
 import { FakeProbe, MemoryEventRecorder, MemoryReleaseStore, MemoryTrafficRouter } from '../fakes/memory-ports.js';
 

@@ -2,8 +2,9 @@
 // the weights of the stable and canary destinations in the managed HTTP
 // route(s); every other route, destination and field is left as it is, which
 // is why edits are JSON Patch operations on single weights, never a rewrite.
-import { Reason } from '../api/conditions.js';
-import type { RouteView } from '../core/traffic.js';
+import { Reason } from '../../api/conditions.js';
+import type { RouteView } from '../../core/traffic.js';
+import { splitView, weightsFor, type ManagedSplit } from '../weighted-split.js';
 
 export interface ReleaseTarget {
   namespace: string;
@@ -15,17 +16,8 @@ export interface ReleaseTarget {
   routeNames?: string[] | undefined;
 }
 
-export interface ManagedRoute {
-  /** Index in spec.http. */
-  index: number;
-  name?: string | undefined;
-  /** Index of the stable / canary destination in the route, if present. */
-  stableIndex?: number | undefined;
-  canaryIndex?: number | undefined;
-  stableWeight: number;
-  canaryWeight: number;
-  /** Percent the stable+canary pair may share: 100 minus what other destinations get. */
-  budget: number;
+/** A managed HTTP route of the VirtualService: its weighted split, and how it spells the host. */
+export interface ManagedRoute extends ManagedSplit {
   /** The host spelling the route already uses for the service (kept when adding a destination). */
   host: string;
 }
@@ -96,6 +88,7 @@ function toManaged(r: HttpRoute, index: number, t: ReleaseTarget): ManagedRoute 
     stableWeight: stableIndex === undefined ? 0 : effectiveWeight(dests, stableIndex),
     canaryWeight: canaryIndex === undefined ? 0 : effectiveWeight(dests, canaryIndex),
     budget: 100 - others,
+    total: 100,
     host: typeof anyHost === 'string' ? anyHost : t.service,
   };
 }
@@ -157,20 +150,6 @@ export function resolveManagedRoutes(vs: unknown, t: ReleaseTarget): RouteResolu
   return { ok: true, routes: managed };
 }
 
-/** The destination weights that give the canary `percent` of the route's budget. */
-export function weightsFor(route: ManagedRoute, percent: number): { stable: number; canary: number } {
-  const canary = Math.round((route.budget * percent) / 100);
-  return { stable: route.budget - canary, canary };
-}
-
-/** Whether every managed route already has exactly the weights for `percent`. */
-export function routesAt(routes: ManagedRoute[], percent: number): boolean {
-  return routes.every((r) => {
-    const want = weightsFor(r, percent);
-    return r.stableWeight === want.stable && r.canaryWeight === want.canary;
-  });
-}
-
 /**
  * JSON Patch that sets the managed routes to `percent`, guarded by the
  * object's resourceVersion so a concurrent writer causes a conflict, never a
@@ -195,20 +174,7 @@ export function weightPatch(resourceVersion: string, routes: ManagedRoute[], t: 
   return [{ op: 'replace', path: '/metadata/resourceVersion', value: resourceVersion }, ...ops];
 }
 
-function describeManaged(r: ManagedRoute, t: ReleaseTarget): string {
-  const name = r.name !== undefined ? `"${r.name}"` : `#${r.index}`;
-  const others = 100 - r.budget;
-  return `route ${name}: ${t.stableSubset} ${r.stableWeight}%, ${t.canarySubset} ${r.canaryWeight}%${others > 0 ? `, other destinations ${others}%` : ''}`;
-}
-
-/** The mesh-neutral view of the managed route(s) that the decision function reads. */
+/** The provider-neutral view of the managed route(s) that the decision function reads. */
 export function routeView(routes: ManagedRoute[], t: ReleaseTarget, revision: number, uid: string): RouteView {
-  const first = routes[0];
-  return {
-    isAt: (percent: number) => routesAt(routes, percent),
-    canaryPercent: first && first.budget > 0 ? Math.round((first.canaryWeight * 100) / first.budget) : 0,
-    revision,
-    uid,
-    describe: routes.map((r) => describeManaged(r, t)).join('; '),
-  };
+  return splitView(routes, { stable: t.stableSubset, canary: t.canarySubset }, revision, uid);
 }
