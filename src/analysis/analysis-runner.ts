@@ -8,7 +8,7 @@ import type { AnalysisPlan } from '../core/plan.js';
 import { evaluateGates, roundVerdict } from './evaluate-gates.js';
 import type { Measured, ReleaseMeasurements } from './measurements.js';
 import type { MetricsQuerier, QueryResult } from './prometheus/client.js';
-import { latencyMs, latencyQuery, renderQueryTemplate, requestCountsQuery, requestStats, singleValue, type Workload } from './prometheus/queries.js';
+import { latencyMs, latencyQuery, renderQueryTemplate, requestCountsQuery, requestStats, singleValue, type Reporter, type Workload } from './prometheus/queries.js';
 import { describeGateQuery } from './release-queries.js';
 import type { WorkloadRef } from '../controller/ports.js';
 
@@ -20,6 +20,8 @@ export interface AnalysisTarget {
   /** Where each version's requests are: its Service, and for a subset the labels that give destination_version. */
   stable: WorkloadRef;
   canary: WorkloadRef;
+  /** Whose reports to read (auto settled already: waypoint in ambient mode). Default destination. */
+  reporter?: Reporter | undefined;
 }
 
 /** A query that any Prometheus answers: proves the address and the API work before traffic moves. */
@@ -47,8 +49,8 @@ export class AnalysisRunner {
 
   async measure(plan: AnalysisPlan, t: AnalysisTarget, at: Date): Promise<ReleaseMeasurements> {
     const window = plan.window;
-    const canary = workloadOf(plan, t.namespace, t.canary, t.canarySubset);
-    const stable = workloadOf(plan, t.namespace, t.stable, t.stableSubset);
+    const canary = { ...workloadOf(plan, t.namespace, t.canary, t.canarySubset), reporter: t.reporter };
+    const stable = { ...workloadOf(plan, t.namespace, t.stable, t.stableSubset), reporter: t.reporter };
     const queries: Record<string, string> = {};
     const fail = (message: string): Measured<never> => ({ ok: false, message });
     const m: ReleaseMeasurements = { requests: fail('not measured'), latency: {}, custom: {}, queries };
@@ -72,7 +74,7 @@ export class AnalysisRunner {
     const needsRequests = plan.gates.some((g) => g.errorRate || g.latency);
     const pending: Promise<void>[] = [];
     if (needsRequests) {
-      pending.push(ask(requestCountsQuery(window)).then((r) => {
+      pending.push(ask(requestCountsQuery(window, t.reporter)).then((r) => {
         if (!r.ok) m.requests = fail(r.message);
         else {
           const c = requestStats(r.samples, canary);
@@ -88,7 +90,7 @@ export class AnalysisRunner {
         const name = g.name;
         const percentile = g.latency.percentile;
         let sent = latencyByPercentile.get(percentile);
-        if (!sent) latencyByPercentile.set(percentile, (sent = ask(latencyQuery(percentile, window))));
+        if (!sent) latencyByPercentile.set(percentile, (sent = ask(latencyQuery(percentile, window, t.reporter))));
         pending.push(sent.then((r) => {
           m.latency[name] = r.ok ? { ok: true, value: { canary: latencyMs(r.samples, canary), stable: latencyMs(r.samples, stable) } } : fail(r.message);
         }));

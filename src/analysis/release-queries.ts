@@ -5,7 +5,7 @@ import type { Gate } from '../api/analysis-spec.js';
 import { toPromDuration, type Workload } from './prometheus/queries.js';
 
 const selector = (w: Workload, extra = '') =>
-  `{reporter="destination",destination_service_namespace="${w.namespace}",destination_service_name="${w.service}"`
+  `{reporter="${w.reporter ?? 'destination'}",destination_service_namespace="${w.namespace}",destination_service_name="${w.service}"`
   + `${w.version === undefined ? '' : `,destination_version="${w.version}"`}${extra}}`;
 
 export function errorRateQuery(w: Workload, window: string): string {

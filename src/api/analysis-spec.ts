@@ -84,6 +84,11 @@ export const AnalysisSpecSchema = z.object({
   prometheusErrorTimeout: durationString.optional(),
   /** The DestinationRule subset label whose value is Istio's destination_version. */
   versionLabel: z.string({ error: 'must be a string' }).max(317, 'must be at most 317 characters').regex(LABEL_KEY, 'must be a Kubernetes label key such as "version"').optional(),
+  /**
+   * Whose Istio metrics the gates read: auto (the waypoint's in ambient mode, else the destination
+   * sidecar's), destination, waypoint, or source (the caller's proxy).
+   */
+  reporter: z.enum(['auto', 'destination', 'waypoint', 'source'], { error: 'must be one of auto, destination, waypoint, source' }).optional(),
   gates: z.array(GateSchema).min(1, 'must have at least one gate').max(20, 'must have at most 20 gates'),
 });
 export type AnalysisSpec = z.infer<typeof AnalysisSpecSchema>;
@@ -99,4 +104,5 @@ export const ANALYSIS_DEFAULTS = {
   inconclusiveTimeout: '30m',
   prometheusErrorTimeout: '15m',
   versionLabel: 'version',
+  reporter: 'auto',
 } as const;

@@ -123,8 +123,20 @@ export class Controller {
         opts.log.info({ provider: f.name, reason: problem }, `${f.kind} releases are not served`);
       }
     }
-    this.router = new ProviderRouter(running, unavailable);
-    this.informers = [...running.flatMap((p) => p.caches), deployments as Watched<KubernetesObject>, services as Watched<KubernetesObject>];
+    // Namespace labels say which releases run in Istio ambient mode; they are read cluster-wide, so only
+    // when the operator watches every namespace (with WATCH_NAMESPACES, the Service's own labels count).
+    const namespaces = opts.namespaces.length === 0
+      ? watch<KubernetesObject>('namespaces', () => '/api/v1/namespaces', () => core.listNamespace(),
+        (o) => this.enqueueWaiting(o.metadata?.name))
+      : undefined;
+    this.router = new ProviderRouter(running, unavailable, {
+      namespace: (name) => namespaces?.get(name),
+      service: (ns, name) => services.get(name, ns),
+    });
+    this.informers = [
+      ...running.flatMap((p) => p.caches), deployments as Watched<KubernetesObject>, services as Watched<KubernetesObject>,
+      ...(namespaces ? [namespaces] : []),
+    ];
 
     const rounds = opts.analysis && new RoundScheduler(opts.analysis, {
       concurrency: opts.analysisConcurrency?.total,

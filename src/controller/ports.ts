@@ -8,6 +8,7 @@ import type { AnalysisRound } from '../core/analysis-rules.js';
 import type { DecisionEvent, PreflightResult } from '../core/decide.js';
 import type { AnalysisPlan, RouteRef } from '../core/plan.js';
 import type { RouteObservation, WorkloadState } from '../core/traffic.js';
+import type { Dataplane } from '../traffic/dataplane.js';
 
 export interface CanaryReleaseObject extends KubernetesObject {
   spec?: unknown;
@@ -61,6 +62,8 @@ export interface TrafficObservation {
   workloads?: { stable: WorkloadRef; canary: WorkloadRef } | undefined;
   /** Other providers' routes for the same Service (a VirtualService beside an HTTPRoute): a known pitfall, reported. */
   conflicts?: string[] | undefined;
+  /** The Istio data plane of the routed Service (ambient: metrics come from its waypoint). */
+  dataplane?: Dataplane | undefined;
 }
 
 export interface WorkloadProbe {

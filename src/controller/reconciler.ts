@@ -11,6 +11,7 @@ import { isActive } from '../api/conditions.js';
 import { decide, effectiveTarget, type Decision, type Observations } from '../core/decide.js';
 import { roundDue } from '../core/analysis-rules.js';
 import { describeRoute } from '../core/plan.js';
+import { reporterFor } from '../traffic/dataplane.js';
 import { deepEqual } from '../util/deep-equal.js';
 import type { AnalysisRounds } from '../analysis/round-scheduler.js';
 import type { AnalysisTarget } from '../analysis/analysis-runner.js';
@@ -112,6 +113,7 @@ export class Reconciler {
     if (!analysis || !workloads || !rounds || obs.owner) return obs;
     const at: AnalysisTarget = {
       namespace: target.namespace, stableSubset: target.stable, canarySubset: target.canary, stable: workloads.stable, canary: workloads.canary,
+      reporter: reporterFor(analysis.reporter, seen.dataplane),
     };
     const due = roundDue(analysis, st, now);
     if (due) {

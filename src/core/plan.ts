@@ -55,6 +55,8 @@ export interface AnalysisPlan {
   inconclusiveTimeoutMs: number;
   prometheusErrorTimeoutMs: number;
   versionLabel: string;
+  /** Whose metrics the gates read; 'auto' is settled per round from the workload's data plane. */
+  reporter: 'auto' | 'destination' | 'waypoint' | 'source';
   gates: Gate[];
 }
 
@@ -106,6 +108,7 @@ export function resolveAnalysis(a: AnalysisSpec | undefined, defaults: PlanDefau
     inconclusiveTimeoutMs: ms(a.inconclusiveTimeout, D.inconclusiveTimeout),
     prometheusErrorTimeoutMs: ms(a.prometheusErrorTimeout, D.prometheusErrorTimeout),
     versionLabel: a.versionLabel ?? D.versionLabel,
+    reporter: a.reporter ?? D.reporter,
     gates: a.gates,
   };
 }

@@ -5,7 +5,15 @@
 import { Reason } from '../api/conditions.js';
 import type { RouteRef } from '../core/plan.js';
 import type { TrafficObservation, TrafficRouter, TrafficTarget } from '../controller/ports.js';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { dataplaneOf, waypointMissing } from './dataplane.js';
 import type { TrafficProvider } from './provider.js';
+
+/** Reads Namespaces and Services (for their data-plane labels); either may be missing. */
+export interface DataplaneObjects {
+  namespace(name: string): KubernetesObject | undefined;
+  service(namespace: string, name: string): KubernetesObject | undefined;
+}
 
 export class ProviderRouter implements TrafficRouter {
   private readonly byName: ReadonlyMap<string, TrafficProvider>;
@@ -14,6 +22,7 @@ export class ProviderRouter implements TrafficRouter {
     providers: readonly TrafficProvider[],
     /** Providers that could not start, with what to install (shown on releases that name them). */
     private readonly unavailable: ReadonlyMap<string, string> = new Map(),
+    private readonly objects?: DataplaneObjects,
   ) {
     this.byName = new Map(providers.map((p) => [p.name, p]));
   }
@@ -27,7 +36,17 @@ export class ProviderRouter implements TrafficRouter {
     if (!p) return { route: { ok: false, reason: Reason.ProviderUnavailable, message: this.why(t.ref) } };
     const seen = p.observe(t);
     const conflicts = this.conflicts(p, t);
-    return conflicts.length ? { ...seen, conflicts } : seen;
+    const out: TrafficObservation = conflicts.length ? { ...seen, conflicts } : { ...seen };
+    const [host] = p.hostsOf(t);
+    if (!host || !this.objects) return out;
+    const dataplane = dataplaneOf(this.objects.namespace(t.namespace), this.objects.service(t.namespace, host));
+    out.dataplane = dataplane;
+    // Ambient without a waypoint: weights route nothing and no L7 metric exists. Nothing moves until one is added.
+    if (dataplane.mode === 'ambient' && !dataplane.waypoint) {
+      const view = seen.route.ok ? seen.route.view : seen.route.view;
+      out.route = { ok: false, reason: Reason.WaypointMissing, message: waypointMissing(t.namespace, host), view };
+    }
+    return out;
   }
 
   async setCanaryPercent(t: TrafficTarget, percent: number): Promise<'written' | 'unchanged'> {

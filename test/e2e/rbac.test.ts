@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CoordinationV1Api, type KubeConfig, type KubernetesObject, type V1ClusterRole, type V1Deployment, type V1Role } from '@kubernetes/client-node';
 import { Cluster, GROUP, ISTIO, waitForRelease } from './support/cluster.js';
-import { leaseRights, OPERATOR_RIGHTS } from './support/expected-rbac.js';
+import { CLUSTER_RIGHTS, leaseRights, OPERATOR_RIGHTS } from './support/expected-rbac.js';
 import { containerEnv, ofKind, renderChart } from './support/helm.js';
 import { startOperator, type OperatorProcess } from './support/operator-process.js';
 import { can, createObjects, deleteObjects, expandRules, resourceRights, writeServiceAccountKubeconfig } from './support/service-account.js';
@@ -96,7 +96,7 @@ describe('with the default values (all namespaces)', () => {
 
   it('the chart renders exactly the needed rules: a ClusterRole, and a Lease Role in its namespace', () => {
     const [cr] = ofKind<V1ClusterRole>(i.objects, 'ClusterRole');
-    expect(expandRules(cr!.rules!)).toEqual(OPERATOR_RIGHTS);
+    expect(expandRules(cr!.rules!)).toEqual(CLUSTER_RIGHTS);
     const roles = ofKind<V1Role>(i.objects, 'Role');
     expect(roles).toHaveLength(1);
     expect(roles[0]!.metadata!.namespace).toBe(i.ns);
@@ -117,8 +117,8 @@ describe('with the default values (all namespaces)', () => {
 
   it('the ServiceAccount has exactly the operator rights in any namespace, plus the Lease rights in its own', async () => {
     const other = await c.namespace('rbac-any');
-    expect(await resourceRights(i.sa, other)).toEqual(OPERATOR_RIGHTS);
-    expect(await resourceRights(i.sa, i.ns)).toEqual([...OPERATOR_RIGHTS, ...leaseRights(i.leaseName)].sort());
+    expect(await resourceRights(i.sa, other)).toEqual(CLUSTER_RIGHTS);
+    expect(await resourceRights(i.sa, i.ns)).toEqual([...CLUSTER_RIGHTS, ...leaseRights(i.leaseName)].sort());
   });
 
   it('may patch VirtualServices and write status, but not read Secrets, delete VirtualServices or update a release spec', async () => {

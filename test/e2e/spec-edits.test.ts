@@ -2,13 +2,11 @@
 // route has now (never lower, never a promotion without evidence); a changed
 // target is a new release, and the old route gets its traffic back first.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { startOperator, type OperatorProcess } from './support/operator-process.js';
 import { Cluster, ISTIO, bookinfoVirtualServiceSpec, waitFor, waitForRelease } from './support/cluster.js';
-import { behave, startMesh, type MeshStack } from './support/mesh.js';
+import { behave, startMeshAndOperator } from './support/mesh.js';
 
 const c = new Cluster();
-let mesh: MeshStack;
-let operator: OperatorProcess;
+let stack: Awaited<ReturnType<typeof startMeshAndOperator>> | undefined;
 let gated: string;
 
 const base = (extra: Record<string, unknown> = {}) => ({
@@ -19,14 +17,11 @@ const base = (extra: Record<string, unknown> = {}) => ({
 beforeAll(async () => {
   gated = await c.namespace('edit-gated');
   await c.bookinfo(gated);
-  mesh = await startMesh([{ namespace: gated }]);
-  operator = startOperator({ PROMETHEUS_ADDRESS: mesh.prometheus.url });
-  await operator.ready();
+  stack = await startMeshAndOperator([{ namespace: gated }]);
 }, 90_000);
 
 afterAll(async () => {
-  expect(await operator?.kill('SIGTERM')).toBe(0);
-  await mesh?.stop();
+  expect(await stack?.stop()).toBe(0);
 });
 
 describe('an edited plan', () => {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import { loadYaml, type KubernetesObject, type V1ClusterRole, type V1Deployment, type V1Role, type V1RoleBinding } from '@kubernetes/client-node';
 import { loadConfig } from '../../src/config.js';
-import { leaseRights, OPERATOR_RIGHTS } from '../e2e/support/expected-rbac.js';
+import { CLUSTER_RIGHTS, leaseRights, OPERATOR_RIGHTS } from '../e2e/support/expected-rbac.js';
 import { CHART_DIR, containerEnv, helmBinary, ofKind, renderChart } from '../e2e/support/helm.js';
 import { expandRules } from '../e2e/support/service-account.js';
 
@@ -86,7 +86,7 @@ describe('the rendered chart', () => {
   it('grants exactly the operator rights cluster-wide, and the Lease rights in its own namespace only', async () => {
     const objects = await render();
     const [cr] = ofKind<V1ClusterRole>(objects, 'ClusterRole');
-    expect(expandRules(cr?.rules ?? [])).toEqual(OPERATOR_RIGHTS);
+    expect(expandRules(cr?.rules ?? [])).toEqual(CLUSTER_RIGHTS);
     const roles = ofKind<V1Role>(objects, 'Role');
     expect(roles.map((r) => r.metadata?.namespace)).toEqual(['ops']);
     expect(expandRules(roles[0]?.rules ?? [])).toEqual(leaseRights('canary-operator-leader'));

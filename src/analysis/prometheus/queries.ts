@@ -10,7 +10,11 @@ export interface Workload {
   namespace: string;
   service: string;
   version?: string | undefined;
+  /** Which proxy's report to read (default destination: the sidecar; waypoint in ambient mode). */
+  reporter?: Reporter | undefined;
 }
+
+export type Reporter = 'destination' | 'waypoint' | 'source';
 
 const WORKLOAD_LABELS = 'destination_service_namespace, destination_service_name, destination_version';
 
@@ -55,10 +59,10 @@ function windowOrThrow(window: string): string {
 // ---- request counts and error rate ----------------------------------------
 
 /** Requests per workload and response code over the window, for all services at once. */
-export function requestCountsQuery(window: string): string {
+export function requestCountsQuery(window: string, reporter: Reporter = 'destination'): string {
   return (
     `sum by (${WORKLOAD_LABELS}, response_code) ` +
-    `(increase(istio_requests_total{reporter="destination"}[${windowOrThrow(window)}]))`
+    `(increase(istio_requests_total{reporter="${reporter}"}[${windowOrThrow(window)}]))`
   );
 }
 
@@ -84,7 +88,7 @@ export function requestStats(samples: readonly Sample[], workload: Workload): Re
 // ---- latency ---------------------------------------------------------------
 
 /** Latency percentile (e.g. 99 for p99) per workload over the window, for all services at once. */
-export function latencyQuery(percentile: number, window: string): string {
+export function latencyQuery(percentile: number, window: string, reporter: Reporter = 'destination'): string {
   if (!Number.isFinite(percentile) || percentile <= 0 || percentile > 100) {
     throw new RangeError(`invalid latency percentile ${percentile}: expected a number above 0 and at most 100`);
   }
@@ -92,7 +96,7 @@ export function latencyQuery(percentile: number, window: string): string {
   const quantile = String(Number((percentile / 100).toPrecision(12)));
   return (
     `histogram_quantile(${quantile}, sum by (${WORKLOAD_LABELS}, le) ` +
-    `(rate(istio_request_duration_milliseconds_bucket{reporter="destination"}[${windowOrThrow(window)}])))`
+    `(rate(istio_request_duration_milliseconds_bucket{reporter="${reporter}"}[${windowOrThrow(window)}])))`
   );
 }
 

@@ -76,6 +76,41 @@ export class Cluster {
     });
   }
 
+  /**
+   * bookinfo reviews the Gateway API (GAMMA) way: Service reviews (the parent), one Service and
+   * one available Deployment per version, and an HTTPRoute on reviews with `rules` (default: one
+   * rule sending everything to reviews-v1, its weight absent).
+   */
+  async gammaBookinfo(ns: string, opts: { rules?: unknown[]; namespaceLabels?: Record<string, string> } = {}): Promise<void> {
+    if (opts.namespaceLabels) {
+      await this.core.patchNamespace({ name: ns, body: { metadata: { labels: opts.namespaceLabels } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+    }
+    const ports = [{ name: 'http', port: 9080 }];
+    await this.core.createNamespacedService({ namespace: ns, body: { metadata: { name: 'reviews' }, spec: { selector: { app: 'reviews' }, ports } } });
+    for (const v of ['v1', 'v2']) {
+      await this.core.createNamespacedService({ namespace: ns, body: { metadata: { name: `reviews-${v}` }, spec: { selector: { app: 'reviews', version: v }, ports } } });
+      await this.deployment(ns, v, true);
+    }
+    await this.custom.createNamespacedCustomObject({
+      ...HTTP_ROUTES, namespace: ns,
+      body: {
+        apiVersion: `${HTTP_ROUTES.group}/${HTTP_ROUTES.version}`, kind: 'HTTPRoute', metadata: { name: 'reviews' },
+        spec: { parentRefs: [{ group: '', kind: 'Service', name: 'reviews', port: 9080 }], rules: opts.rules ?? [{ backendRefs: [{ name: 'reviews-v1', port: 9080 }] }] },
+      },
+    });
+  }
+
+  async httpRoute(ns: string, name = 'reviews'): Promise<HttpRouteObject> {
+    return (await this.custom.getNamespacedCustomObject({ ...HTTP_ROUTES, namespace: ns, name })) as HttpRouteObject;
+  }
+
+  /** Backend Service -> weight of an HTTPRoute rule (an absent weight is Gateway API's default, 1). */
+  async backendWeights(ns: string, rule = -1): Promise<Record<string, number>> {
+    const route = await this.httpRoute(ns);
+    const r = route.spec.rules.at(rule);
+    return Object.fromEntries((r?.backendRefs ?? []).map((b) => [b.name, b.weight ?? 1]));
+  }
+
   /** A Deployment of reviews-<version>; no controller-manager runs, so the test writes its status. */
   async deployment(ns: string, version: string, available: boolean): Promise<void> {
     const labels = { app: 'reviews', version };
@@ -193,6 +228,14 @@ export class Cluster {
   async deploymentOf(ns: string, name: string): Promise<V1Deployment> {
     return this.apps.readNamespacedDeployment({ namespace: ns, name });
   }
+}
+
+export const HTTP_ROUTES = { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'httproutes' };
+
+export interface HttpRouteObject {
+  metadata: { name: string; resourceVersion: string; generation: number; labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec: { parentRefs: unknown[]; rules: { name?: string; matches?: unknown[]; filters?: unknown[]; backendRefs?: { name: string; port?: number; weight?: number }[] }[] };
+  status?: { parents?: { parentRef: unknown; controllerName: string; conditions: { type: string; status: string; observedGeneration?: number }[] }[] };
 }
 
 export interface VsSpec {

@@ -15,6 +15,9 @@ export const OPERATOR_RIGHTS: readonly string[] = [
   ...rights('/events', ['create', 'patch']),
 ].sort();
 
+/** The ClusterRole's (all namespaces): the operator rights, and reading Namespaces for their ambient labels. */
+export const CLUSTER_RIGHTS: readonly string[] = [...OPERATOR_RIGHTS, ...rights('/namespaces', ['list', 'watch'])].sort();
+
 /** Granted by the leader-election Role, in the release namespace only. */
 export function leaseRights(leaseName: string): string[] {
   return ['coordination.k8s.io/leases:create', `coordination.k8s.io/leases:get[${leaseName}]`, `coordination.k8s.io/leases:update[${leaseName}]`].sort();

@@ -6,6 +6,7 @@ import { startPrometheus, type RunningPrometheus } from '../../harness/prometheu
 import { ANNOTATIONS } from '../../../tools/mesh-simulator/behaviour.js';
 import { startSimulator, type RunningSimulator } from '../../../tools/mesh-simulator/simulator.js';
 import { kubeconfigPath, type Cluster } from './cluster.js';
+import { startOperator, type OperatorProcess } from './operator-process.js';
 
 export interface MeshStack {
   simulator: RunningSimulator;
@@ -42,4 +43,22 @@ export async function behave(c: Cluster, namespace: string, version: string, b: 
     { namespace, name: `reviews-${version}`, body: { metadata: { annotations } } },
     setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
   );
+}
+
+/** A mesh for `hosts` and an operator judging against its Prometheus; `stop` checks the operator exits cleanly. */
+export async function startMeshAndOperator(
+  hosts: { namespace: string; service?: string; rps?: number }[], env: Record<string, string> = {},
+): Promise<{ mesh: MeshStack; operator: OperatorProcess; stop: () => Promise<number | null> }> {
+  const mesh = await startMesh(hosts);
+  const operator = startOperator({ PROMETHEUS_ADDRESS: mesh.prometheus.url, ...env });
+  await operator.ready();
+  return {
+    mesh,
+    operator,
+    stop: async () => {
+      const code = await operator.kill('SIGTERM');
+      await mesh.stop();
+      return code;
+    },
+  };
 }
