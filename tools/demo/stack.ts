@@ -17,7 +17,8 @@ export interface Stack {
 
 export interface StackOptions {
   root: string;
-  namespace: string;
+  /** Where the mesh sends reviews traffic: the Istio namespace, and the Gateway API one. */
+  namespaces: string[];
   say: (line: string) => void;
   /** An existing Prometheus (with a real mesh); no simulator is started then. */
   prometheusUrl?: string | undefined;
@@ -42,13 +43,13 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     if (!prometheusUrl) {
       simulator = await startSimulator({
         kubeconfig: controlPlane.kubeconfigPath, seed: 42, logLevel: 'warn',
-        hosts: [{ namespace: o.namespace, service: 'reviews', rps: 100, matchShare: 0.05 }],
+        hosts: o.namespaces.map((namespace) => ({ namespace, service: 'reviews', rps: 100, matchShare: 0.05 })),
       });
       stops.push(() => simulator?.stop() ?? Promise.resolve());
       prometheus = await startPrometheus({ targets: [simulator.target], scrapeIntervalSeconds: 1 });
       stops.push(() => prometheus?.stop() ?? Promise.resolve());
       prometheusUrl = prometheus.url;
-      o.say(`mesh simulator: 100 requests/s to ${o.namespace}/reviews, split by the live VirtualService; Istio metrics at ${simulator.url}/metrics`);
+      o.say(`mesh simulator: 100 requests/s to reviews in ${o.namespaces.join(' and ')}, split by the live VirtualService or HTTPRoute; Istio metrics at ${simulator.url}/metrics`);
       o.say(`Prometheus ${prometheusUrl} scraping it every second`);
     }
 
