@@ -17,8 +17,8 @@ export interface ReleaseObject {
   };
   spec?: {
     paused?: boolean;
-    stable?: { subset?: string };
-    canary?: { subset?: string };
+    stable?: { subset?: string; service?: string };
+    canary?: { subset?: string; service?: string };
     analysis?: { onFailure?: string; gates?: { name: string; errorRate?: unknown; latency?: unknown; query?: string; min?: number; max?: number }[] };
     [k: string]: unknown;
   };

@@ -16,8 +16,8 @@ export interface Weights {
 export function weightsOf(r: ReleaseObject): Weights {
   const canary = Math.min(100, Math.max(0, r.status?.canaryWeight ?? 0));
   return {
-    stable: { subset: r.status?.stableSubset ?? r.spec?.stable?.subset ?? 'stable', weight: 100 - canary },
-    canary: { subset: r.status?.canarySubset ?? r.spec?.canary?.subset ?? 'canary', weight: canary },
+    stable: { subset: r.status?.stableSubset ?? r.spec?.stable?.subset ?? r.spec?.stable?.service ?? 'stable', weight: 100 - canary },
+    canary: { subset: r.status?.canarySubset ?? r.spec?.canary?.subset ?? r.spec?.canary?.service ?? 'canary', weight: canary },
   };
 }
 
