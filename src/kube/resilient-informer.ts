@@ -85,7 +85,7 @@ export class ResilientInformer<T extends KubernetesObject> implements ObjectCach
     clearTimeout(this.relistTimer);
     try {
       for (;;) {
-        const next = await this.startOne();
+        const next = await this.startOne(this.current);
         if (next) {
           const old = this.current;
           this.current = next;
@@ -106,8 +106,12 @@ export class ResilientInformer<T extends KubernetesObject> implements ObjectCach
     this.scheduleRelist();
   }
 
-  /** One informer instance; undefined when its first list failed. */
-  private async startOne(): Promise<Inner<T> | undefined> {
+  /**
+   * One informer instance; undefined when its first list failed. After a
+   * relist only what changed since `previous` is told (a relist of 1,000
+   * unchanged releases must not reconcile 1,000 releases).
+   */
+  private async startOne(previous?: Inner<T>): Promise<Inner<T> | undefined> {
     const transform = this.opts.transform ?? withoutManagedFields;
     const list = async () => {
       const l = await this.opts.list();
@@ -131,7 +135,11 @@ export class ResilientInformer<T extends KubernetesObject> implements ObjectCach
       return undefined;
     }
     live = true;
-    for (const o of inf.list()) this.opts.onChange(o, 'add');
+    for (const o of inf.list()) {
+      const before = previous?.get(o.metadata?.name ?? '', o.metadata?.namespace);
+      if (before === undefined) this.opts.onChange(o, 'add');
+      else if (before.metadata?.resourceVersion !== o.metadata?.resourceVersion) this.opts.onChange(o, 'update');
+    }
     return inf;
   }
 

@@ -12,7 +12,7 @@ describe.each(['v1beta1', 'v1alpha3'])('VirtualService through networking.istio.
     await c.bookinfo(ns);
     const op = startOperator({ ISTIO_API_VERSION: version });
     await op.ready();
-    expect(op.logs.some((l) => l.includes(`"istioVersion":"${version}"`))).toBe(true);
+    expect(op.logs.some((l) => l.includes(`"provider":"istio","version":"${version}"`))).toBe(true);
     await c.createRelease(ns, {
       service: 'reviews', virtualService: { name: 'reviews' }, destinationRule: { name: 'reviews' },
       stable: { subset: 'v1' }, canary: { subset: 'v2' }, stepWeight: 50, stepDuration: '1s',
@@ -28,7 +28,7 @@ describe('discovery', () => {
   it('picks v1 when the cluster serves it', async () => {
     const op = startOperator();
     await op.ready();
-    expect(op.logs.some((l) => l.includes('"istioVersion":"v1"'))).toBe(true);
+    expect(op.logs.some((l) => l.includes('"provider":"istio","version":"v1"'))).toBe(true);
     await op.kill('SIGTERM');
   }, 30_000);
 });

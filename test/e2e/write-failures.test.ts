@@ -144,9 +144,11 @@ describe('writes that fail between the status and the route', () => {
     expect(step2?.status).toMatchObject({ currentStep: 2, canaryWeight: 50 });
     expect((await c.weights(ns)).v2).toBe(10);
 
+    // Watched from before the next operator starts: it may finish the pending write at once.
+    const watching = watchWeights(ns, async () => (await c.release(ns))?.status?.phase === 'Succeeded');
     const next = startOperator();
     await next.ready();
-    const weights = await watchWeights(ns, async () => (await c.release(ns))?.status?.phase === 'Succeeded');
+    const weights = await watching;
     expect(weights.filter((w) => w > 0)).toEqual([10, 50, 100]);
     expect((await generation(ns)) - gen0).toBe(3);
     const events = await c.eventsWith(ns, ['Promoted']);

@@ -103,3 +103,29 @@ describe('informer caches', () => {
     await Promise.all([deployments.stop(), services.stop()]);
   });
 });
+
+describe('a periodic relist', () => {
+  it('tells only what changed since the last list: nothing for unchanged objects, an update for a changed one', async () => {
+    const told: string[] = [];
+    let rv = '5';
+    const core = kc.makeApiClient(CoreV1Api);
+    const svc = new ResilientInformer<V1Service & KubernetesObject>({
+      kubeConfig: kc, name: 'services', path: '/api/v1/namespaces/ns/services', log: pino({ level: 'silent' }), relistEveryMs: 150,
+      onChange: (o, verb) => told.push(`${verb}:${o.metadata?.name}@${o.metadata?.resourceVersion}`),
+      list: async () => {
+        const l = await core.listNamespacedService({ namespace: 'ns' });
+        return { ...l, items: l.items.map((s) => ({ ...s, metadata: { ...s.metadata, resourceVersion: rv } })) };
+      },
+    });
+    await svc.start();
+    expect(told).toEqual(['add:reviews@5']);
+    // Two relists (150 ms +-10%) of the same object: nothing to tell.
+    await new Promise((r) => setTimeout(r, 400));
+    expect(told).toEqual(['add:reviews@5']);
+    rv = '6';
+    await until('the changed object told once', () => told.length > 1);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(told).toEqual(['add:reviews@5', 'update:reviews@6']);
+    await svc.stop();
+  });
+});
