@@ -11,6 +11,7 @@ import { isActive } from '../api/conditions.js';
 import { decide, effectiveTarget, type Decision, type Observations } from '../core/decide.js';
 import { roundDue } from '../core/analysis-rules.js';
 import { describeRoute } from '../core/plan.js';
+import { onlyRoundNoise } from '../core/round-noise.js';
 import { reporterFor } from '../traffic/dataplane.js';
 import { deepEqual } from '../util/deep-equal.js';
 import type { AnalysisRounds } from '../analysis/round-scheduler.js';
@@ -67,7 +68,8 @@ export class Reconciler {
       await this.told(original, release, decision, log);
       return { requeueAfterMs: decision.requeueAfterMs, decision };
     }
-    if (!deepEqual(release.status ?? {}, decision.status)) {
+    const before = (release.status ?? {}) as CanaryReleaseStatus;
+    if (!deepEqual(before, decision.status) && !onlyRoundNoise(snap.status, decision.status, now)) {
       release = await this.deps.store.writeStatus(release, decision.status);
       log.info({ phase: decision.status.phase, step: decision.status.currentStep, canaryWeight: decision.status.canaryWeight }, decision.status.message ?? 'status updated');
     }

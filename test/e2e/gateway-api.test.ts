@@ -3,7 +3,7 @@
 // mesh simulator following the HTTPRoute's weights and writing its status,
 // and a real Prometheus judging the versions by their backend Services.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Cluster, ISTIO, bookinfoVirtualServiceSpec, condition, waitForRelease, type HttpRouteObject } from './support/cluster.js';
+import { Cluster, ISTIO, bookinfoVirtualServiceSpec, condition, waitFor, waitForRelease, type HttpRouteObject } from './support/cluster.js';
 import { behave, startMeshAndOperator } from './support/mesh.js';
 
 const c = new Cluster();
@@ -14,6 +14,9 @@ const LABELS: Partial<Record<(typeof CASES)[number], Record<string, string>>> = 
   nowaypoint: { 'istio.io/dataplane-mode': 'ambient' },
 };
 type Case = (typeof CASES)[number];
+/** The status is written before the route (intent first): the route follows within moments. */
+const routeAt = (n: string, weights: Record<string, number>) => waitFor(`the HTTPRoute at ${JSON.stringify(weights)}`, async () =>
+  JSON.stringify(await c.backendWeights(n)) === JSON.stringify(weights), 10_000, 100);
 const ns = {} as Record<Case, string>;
 let stack: Awaited<ReturnType<typeof startMeshAndOperator>> | undefined;
 
@@ -67,13 +70,14 @@ describe('a release on an HTTPRoute', () => {
     await c.createRelease(n, release());
     const step1 = await waitForRelease(c, n, 'step 1', (r) => r.status?.currentStep === 1, 30_000);
     expect(step1.status?.target).toEqual({ provider: 'gateway-api', kind: 'HTTPRoute', name: 'reviews', scope: {}, uses: {} });
-    expect(await c.backendWeights(n)).toEqual({ 'reviews-v1': 90, 'reviews-v2': 10 });
+    await routeAt(n, { 'reviews-v1': 90, 'reviews-v2': 10 });
     const done = await waitForRelease(c, n, 'Succeeded', (r) => r.status?.phase === 'Succeeded', 90_000);
     expect((done.status?.analysis as { verdict?: string } | undefined)?.verdict).toBe('Pass');
+    await routeAt(n, { 'reviews-v1': 0, 'reviews-v2': 100 });
     const after = await c.httpRoute(n);
-    expect(await c.backendWeights(n)).toEqual({ 'reviews-v1': 0, 'reviews-v2': 100 });
-    // The canary backendRef was added as a copy of the stable one; the test user's rule and every other field are as they were.
-    expect(after.spec.rules[1]?.backendRefs).toEqual([{ name: 'reviews-v1', port: 9080, weight: 0 }, { name: 'reviews-v2', port: 9080, weight: 100 }]);
+    // The canary backendRef was added as a copy of the stable one (the API server's defaults included); the test user's rule and every other field are as they were.
+    const ref = { group: '', kind: 'Service', port: 9080 };
+    expect(after.spec.rules[1]?.backendRefs).toEqual([{ ...ref, name: 'reviews-v1', weight: 0 }, { ...ref, name: 'reviews-v2', weight: 100 }]);
     expect(untouchable(after)).toEqual(untouchable(before));
     // The gates measured the versions by their backend Services.
     const query = (done.status?.analysis as { gates?: { query: string }[] } | undefined)?.gates?.[0]?.query ?? '';
@@ -90,7 +94,7 @@ describe('a release on an HTTPRoute', () => {
     await c.createRelease(n, release());
     const done = await waitForRelease(c, n, 'RolledBack', (r) => r.status?.phase === 'RolledBack', 60_000);
     expect(condition(done, 'Progressing')?.reason).toBe('AnalysisFailed');
-    expect(await c.backendWeights(n)).toEqual({ 'reviews-v1': 100, 'reviews-v2': 0 });
+    await routeAt(n, { 'reviews-v1': 100, 'reviews-v2': 0 });
     const failures = await c.eventsWith(n, ['AnalysisFailed']);
     expect(failures.some((e) => e.reason === 'AnalysisFailed')).toBe(true);
   }, 90_000);
@@ -101,7 +105,7 @@ describe('a release on an HTTPRoute', () => {
     const done = await waitForRelease(c, n, 'Succeeded', (r) => r.status?.phase === 'Succeeded', 90_000);
     const query = (done.status?.analysis as { gates?: { query: string }[] } | undefined)?.gates?.[0]?.query ?? '';
     expect(query).toContain('reporter="waypoint"');
-    expect(await c.backendWeights(n)).toEqual({ 'reviews-v1': 0, 'reviews-v2': 100 });
+    await routeAt(n, { 'reviews-v1': 0, 'reviews-v2': 100 });
   }, 120_000);
 
   it('in ambient mode without a waypoint, moves nothing and says how to add one', async () => {

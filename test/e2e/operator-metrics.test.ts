@@ -32,9 +32,11 @@ describe('operator metrics and health', () => {
       stable: { subset: 'v1' }, canary: { subset: 'v2' }, stepWeight: 50, stepDuration: '1s',
     });
     await waitForRelease(c, ns, 'Succeeded', (r) => r.status?.phase === 'Succeeded');
-    const text = await waitFor('the weight metric at 100', async () => {
+    // Metrics follow the decision's writes (status first, then the route): wait for them rather than read once.
+    const text = await waitFor('the weight metric at 100 and the promotion counted', async () => {
       const t = (await get('/metrics')).text;
-      return t.includes(`canary_operator_canary_weight{namespace="${ns}",name="reviews"} 100`) ? t : undefined;
+      const promoted = /canary_operator_promotions_total\{reason="Promoted"\} [1-9]/.test(t);
+      return promoted && t.includes(`canary_operator_canary_weight{namespace="${ns}",name="reviews"} 100`) ? t : undefined;
     });
     expect(text).toMatch(/canary_operator_reconcile_total\{outcome="ok"\} [1-9]/);
     expect(text).toMatch(/canary_operator_reconcile_duration_seconds_count\{outcome="ok"\} [1-9]/);

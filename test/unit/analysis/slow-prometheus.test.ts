@@ -21,7 +21,7 @@ class Slow implements AnalysisProvider {
   constructor(private readonly clock: () => number, private readonly latencyMs: number, private readonly verdict: GateVerdict) {}
   run(p: AnalysisPlan, _t: AnalysisTarget, at: Date): Promise<AnalysisRound> {
     const verdict = this.verdict;
-    const message = verdict === GateVerdict.Error ? 'Prometheus did not answer within the timeout' : 'error rate 50% > 1%';
+    const message = { [GateVerdict.Error]: 'Prometheus did not answer within the timeout', [GateVerdict.Pass]: 'error rate 0.5% <= 1%' }[verdict as string] ?? 'error rate 50% > 1%';
     return new Promise((resolve) => this.pending.push({
       due: this.clock() + this.latencyMs,
       resolve: () => resolve({ evaluatedAt: at, measuredFrom: new Date(at.getTime() - p.windowMs), verdict,
@@ -38,9 +38,9 @@ class Slow implements AnalysisProvider {
 const tick = () => new Promise((r) => setImmediate(r));
 
 /** Runs one release second by second, reconciling when it asked to be looked at again or a round finished. */
-async function simulate(o: { latencyMs: number; seconds: number; verdict: GateVerdict; interval: string; timeout: string }): Promise<CanaryReleaseStatus> {
+async function simulate(o: { latencyMs: number; seconds: number; verdict: GateVerdict; interval: string; timeout: string; log?: string[] }): Promise<CanaryReleaseStatus> {
   let now = NOW.getTime();
-  const log: string[] = [];
+  const log: string[] = o.log ?? [];
   const store = new MemoryReleaseStore(log);
   const provider = new Slow(() => now, o.latencyMs, o.verdict);
   const ready = new Set<string>();
@@ -82,4 +82,14 @@ test('failing rounds answering in 11s, slower than the 10s interval, still count
 test('a Prometheus that takes its whole 60s timeout on every round reaches prometheusErrorTimeout (5m) and rolls back', async () => {
   const st = await simulate({ latencyMs: 60_000, seconds: 15 * 60, verdict: GateVerdict.Error, interval: '30s', timeout: '60s' });
   expect({ phase: st.phase, weight: st.canaryWeight }).toEqual({ phase: 'RolledBack', weight: 0 });
+});
+
+test('passing rounds every 10s write the status on changes only, not once per round (the round noise is left unwritten)', async () => {
+  const log: string[] = [];
+  const st = await simulate({ latencyMs: 0, seconds: 4 * 60, verdict: GateVerdict.Pass, interval: '10s', timeout: '5s', log });
+  expect(st.phase).toBe('Succeeded');
+  const writes = log.filter((l) => l === 'writeStatus').length;
+  // Steps of 1m and 2m: about 18 passing rounds; the writes are the starts, step changes, first verdicts and the promotion.
+  expect(writes).toBeLessThanOrEqual(8);
+  expect(writes).toBeGreaterThanOrEqual(3);
 });
