@@ -19,9 +19,10 @@ export interface TrafficSource {
 
 export async function startTrafficSource(opts: { kubeconfig: string; workDir: string; fixtures: readonly ReleaseFixture[]; rps: number; backgroundServices: number }): Promise<TrafficSource> {
   const [port] = (await freePorts(1)) as [number];
+  // Plans are rebuilt for every host when any watched object changes; once a second is plenty for 30 s windows.
   const args = [
     join(projectRoot(), 'dist', 'tools', 'mesh-simulator', 'main.js'),
-    '--mode', 'static', '--port', String(port), '--seed', '1', '--log-level', 'warn', '--kubeconfig', opts.kubeconfig,
+    '--mode', 'static', '--port', String(port), '--seed', '1', '--tick-ms', '1000', '--log-level', 'warn', '--kubeconfig', opts.kubeconfig,
     ...opts.fixtures.flatMap((f) => ['--host', `${f.namespace}/${f.name}:${opts.rps}`]),
     ...(opts.backgroundServices > 0 ? ['--background-services', String(opts.backgroundServices)] : []),
   ];
