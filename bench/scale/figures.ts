@@ -46,10 +46,23 @@ export interface RunFigures {
   };
   lagsSeconds: { firstStep?: Distribution; stepFromEligible?: Distribution; stepFromDuration?: Distribution; rollback?: Distribution };
   operatorScrapeMs: Distribution | undefined;
+  queueDepthPeak: number;
+  /** Share of the operator's API requests (while releases ran) received in the first 5 s after an interval boundary; 1/6 if spread evenly. */
+  requestsAfterBoundary: number;
 }
+
+/** Interval of the releases' rounds, and the part right after each boundary that burstiness is measured over. */
+const INTERVAL_MS = 30_000;
+const AFTER_BOUNDARY_MS = 5_000;
 
 const sum = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
 const seconds = (values: number[]) => distribution(values.map((v) => v / 1000));
+
+/** Share of times that fall within AFTER_BOUNDARY_MS after a multiple of INTERVAL_MS. */
+export function afterBoundaryShare(times: readonly number[]): number {
+  if (times.length === 0) return Number.NaN;
+  return times.filter((t) => ((t % INTERVAL_MS) + INTERVAL_MS) % INTERVAL_MS < AFTER_BOUNDARY_MS).length / times.length;
+}
 
 export function computeFigures(d: RunData): RunFigures {
   const { marks } = d;
@@ -147,5 +160,7 @@ export function computeFigures(d: RunData): RunFigures {
     prometheus,
     lagsSeconds,
     operatorScrapeMs: distribution(during.map((s) => s.scrapeMs)),
+    queueDepthPeak: Math.max(...during.map((s) => s.queueDepth)),
+    requestsAfterBoundary: afterBoundaryShare(d.audit.filter((r) => r.user === OPERATOR_USER && r.receivedAt >= marks.creating && r.receivedAt < activeTo).map((r) => r.receivedAt)),
   };
 }

@@ -29,8 +29,9 @@ export function releaseFixtures(count: number, namespaces: number, badEvery: num
   }));
 }
 
+/** Headless: the local control plane's service range (a /24) has no room for 1,000 cluster IPs, and nothing here routes to them. */
 export function serviceBody(f: ReleaseFixture) {
-  return { metadata: { name: f.name }, spec: { selector: { app: f.name }, ports: [{ name: 'http', port: 9080 }] } };
+  return { metadata: { name: f.name }, spec: { clusterIP: 'None', selector: { app: f.name }, ports: [{ name: 'http', port: 9080 }] } };
 }
 
 export function deploymentBody(f: ReleaseFixture, version: 'v1' | 'v2') {

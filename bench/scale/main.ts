@@ -57,18 +57,27 @@ async function main(): Promise<number> {
     return 0;
   }
   const runs = [];
+  const failures: string[] = [];
   let ctx: ReportContext | undefined;
   for (const n of opts.counts) {
     const started = Date.now();
     log(`N=${n}: starting`);
-    const data = await runScenario(n, opts, (line) => log(`N=${n}: ${line}`));
-    ctx ??= context(opts, data.serverVersion, data.traffic);
-    const figures = computeFigures(data);
-    runs.push({ figures, ...(data.replay ? { replay: data.replay } : {}), ...(data.profile ? { profile: data.profile } : {}) });
-    log(`N=${n}: done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    try {
+      const data = await runScenario(n, opts, (line) => log(`N=${n}: ${line}`));
+      ctx ??= context(opts, data.serverVersion, data.traffic);
+      const figures = computeFigures(data);
+      runs.push({ figures, ...(data.replay ? { replay: data.replay } : {}), ...(data.profile ? { profile: data.profile } : {}) });
+      log(`N=${n}: done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    } catch (err) {
+      // One count failing must not lose the others' figures.
+      const why = err instanceof Error ? err.message : String(err);
+      failures.push(`N=${n} failed after ${((Date.now() - started) / 1000).toFixed(0)} s: ${why}`);
+      log(failures.at(-1)!);
+    }
   }
-  process.stdout.write(`${renderReport(ctx!, runs)}\n`);
-  return 0;
+  if (ctx) process.stdout.write(`${renderReport(ctx, runs)}\n`);
+  for (const f of failures) process.stdout.write(`\n${f}\n`);
+  return failures.length > 0 ? 1 : 0;
 }
 
 main().then(

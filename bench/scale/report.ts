@@ -62,6 +62,8 @@ function mainTable(runs: readonly RunFigures[]): string {
     row('API requests (operator identity)', (r) => int(r.api.total)),
     row('API requests per transition', (r) => f2(r.api.perTransition), '<= 3'),
     row('idle API requests per min', (r) => f1(r.api.idlePerMinute), '0'),
+    row('API requests in the 5 s after a 30 s boundary', (r) => `${f1(100 * r.requestsAfterBoundary)}%`, '(even: 16.7%)'),
+    row('work queue depth peak', (r) => int(r.queueDepthPeak)),
     row('new TLS connections per API request', (r) => f2(r.tls.perApiRequest)),
     row('Prometheus queries per release', (r) => f2(r.prometheus.perRelease)),
     row('Prometheus queries per round (median/max)', (r) => (r.prometheus.perRound ? `${r.prometheus.perRound.median} / ${r.prometheus.perRound.max}` : '-')),

@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import type { AuditRequest } from '../../../bench/scale/audit-log.js';
-import { computeFigures } from '../../../bench/scale/figures.js';
+import { afterBoundaryShare, computeFigures } from '../../../bench/scale/figures.js';
 import { releaseFixtures } from '../../../bench/scale/fixtures.js';
 import type { LoggedQuery } from '../../../bench/scale/query-log.js';
 import { OPERATOR_USER, SETTLE_MS, type RunData } from '../../../bench/scale/scenario.js';
@@ -85,5 +85,12 @@ describe('run figures', () => {
     const f = computeFigures(d);
     expect(f.ended).toBe(1);
     expect(f.wrongPhase).toEqual([`scale-0/${d.fixtures[1]!.name}: Progressing (expected RolledBack): `]);
+  });
+});
+
+describe('burst share', () => {
+  test('is the share of requests in the 5 s after each 30 s boundary', () => {
+    expect(afterBoundaryShare([at(0), at(4.9), at(31), at(20)])).toBe(0.75);
+    expect(afterBoundaryShare([])).toBeNaN();
   });
 });
