@@ -30,16 +30,21 @@ export interface RunFigures {
   rss: { beforeMiB: number; peakMiB: number; afterMiB: number };
   heapPeakMiB: number;
   cpuPerReleaseSeconds: number;
+  /** While /metrics was read every second. */
   idleCpuSecondsPerMinute: number;
+  /** While /metrics was read every 15 s only. */
+  quietCpuSecondsPerMinute: number;
+  idleReconcilesPerMinute: number;
   transitions: number;
-  api: { total: number; perTransition: number; byKind: [string, number][]; idlePerMinute: number; idleByKind: [string, number][]; startup: number };
+  api: { total: number; perTransition: number; byKind: [string, number, number][]; idlePerMinute: number; idleByKind: [string, number][]; startup: number };
   tls: { total: number; perApiRequest: number; idle: number };
+  /** Per transition, with the count beside it. */
   prometheus: {
     total: number;
     perRelease: number;
     rounds: number;
     perRound: Distribution | undefined;
-    byKind: { kind: string; count: number; execMs: Distribution | undefined; samples: Distribution | undefined }[];
+    byKind: { kind: string; count: number; failed: number; execMs: Distribution | undefined; samples: Distribution | undefined }[];
     idle: number;
     fewest?: RoundDetail;
     most?: RoundDetail;
@@ -67,7 +72,8 @@ export function afterBoundaryShare(times: readonly number[]): number {
 export function computeFigures(d: RunData): RunFigures {
   const { marks } = d;
   const activeTo = marks.ended + SETTLE_MS;
-  const idleMinutes = (marks.idleTo - marks.idleFrom) / 60_000;
+  // Idle API requests over both idle periods (1 s and 15 s sampling).
+  const idleMinutes = (marks.quietTo - marks.idleFrom) / 60_000;
 
   // Releases and their phases.
   const byKey = new Map(d.histories.map((h) => [`${h.namespace}/${h.name}`, h]));
@@ -87,12 +93,19 @@ export function computeFigures(d: RunData): RunFigures {
 
   // Memory and CPU from the operator's own metrics.
   const before = (t: number) => { let found; for (const s of d.samples) if (s.at <= t) found = s; return found; };
-  const during = d.samples.filter((s) => s.at >= marks.creating && s.at < marks.idleTo);
+  const during = d.samples.filter((s) => s.at >= marks.creating);
   const cpuAt = (t: number) => before(t)?.cpuSeconds ?? Number.NaN;
+  /** Rate per minute of a counter between the samples at or before `from` and `to`, over their own times. */
+  const perMinute = (from: number, to: number | undefined, value: (s: (typeof d.samples)[number]) => number) => {
+    const a = before(from);
+    const b = to === undefined ? d.samples.at(-1) : before(to);
+    if (!a || !b || b.at <= a.at) return Number.NaN;
+    return ((value(b) - value(a)) * 60_000) / (b.at - a.at);
+  };
   const rss = {
     beforeMiB: (before(marks.creating)?.rssBytes ?? Number.NaN) / MiB,
     peakMiB: Math.max(...during.map((s) => s.rssBytes)) / MiB,
-    afterMiB: (before(marks.idleTo)?.rssBytes ?? Number.NaN) / MiB,
+    afterMiB: (d.samples.at(-1)?.rssBytes ?? Number.NaN) / MiB,
   };
 
   // Transitions: each change of currentStep or phase the benchmark saw.
@@ -101,14 +114,14 @@ export function computeFigures(d: RunData): RunFigures {
 
   // API requests by the operator's identity.
   const active = countByVerbAndResource(d.audit, OPERATOR_USER, marks.creating, activeTo);
-  const idle = countByVerbAndResource(d.audit, OPERATOR_USER, marks.idleFrom, marks.idleTo);
+  const idle = countByVerbAndResource(d.audit, OPERATOR_USER, marks.idleFrom, marks.quietTo);
   const startup = sum(countByVerbAndResource(d.audit, OPERATOR_USER, 0, marks.creating));
   const total = sum(active);
   const perT = (v: number) => (transitions > 0 ? v / transitions : Number.NaN);
   const tlsTotal = connectionsTo(d.tls, d.apiserverPort, marks.creating, activeTo);
 
-  // Prometheus queries the operator sent (the replay comes after idleTo).
-  const sent = d.queries.filter((q) => q.loggedAt < marks.idleTo);
+  // Prometheus queries the operator sent (the replay comes after quietTo).
+  const sent = d.queries.filter((q) => q.loggedAt < marks.quietTo);
   const rounds = new Map<number, typeof sent>();
   for (const q of sent) if (q.query !== 'vector(1)') rounds.set(q.at, [...(rounds.get(q.at) ?? []), q]);
   const kinds = new Map<string, typeof sent>();
@@ -130,7 +143,7 @@ export function computeFigures(d: RunData): RunFigures {
     perRelease: sent.length / d.n,
     rounds: rounds.size,
     perRound: distribution([...rounds.values()].map((qs) => qs.length)),
-    byKind: [...kinds].map(([kind, qs]) => ({ kind, count: qs.length, execMs: distribution(qs.map((q) => q.execSeconds * 1000)), samples: distribution(qs.map((q) => q.samples)) })),
+    byKind: [...kinds].map(([kind, qs]) => ({ kind, count: qs.length, failed: qs.filter((q) => q.error !== undefined).length, execMs: distribution(qs.map((q) => q.execSeconds * 1000)), samples: distribution(qs.map((q) => q.samples)) })),
     idle: sent.filter((q) => q.loggedAt >= marks.idleFrom).length,
   };
   if (byActive[0]) prometheus.fewest = byActive[0];
@@ -146,17 +159,19 @@ export function computeFigures(d: RunData): RunFigures {
     rss,
     heapPeakMiB: Math.max(...during.map((s) => s.heapUsedBytes)) / MiB,
     cpuPerReleaseSeconds: (cpuAt(marks.idleFrom) - cpuAt(marks.creating)) / d.n,
-    idleCpuSecondsPerMinute: (cpuAt(marks.idleTo) - cpuAt(marks.idleFrom)) / idleMinutes,
+    idleCpuSecondsPerMinute: perMinute(marks.idleFrom, marks.idleTo, (s) => s.cpuSeconds),
+    quietCpuSecondsPerMinute: perMinute(marks.idleTo, undefined, (s) => s.cpuSeconds),
+    idleReconcilesPerMinute: perMinute(marks.idleFrom, undefined, (s) => s.reconciles),
     transitions,
     api: {
       total,
       perTransition: perT(total),
-      byKind: [...active].map(([k, v]) => [k, perT(v)]),
+      byKind: [...active].map(([k, v]) => [k, perT(v), v]),
       idlePerMinute: sum(idle) / idleMinutes,
       idleByKind: [...idle].map(([k, v]) => [k, v / idleMinutes]),
       startup,
     },
-    tls: { total: tlsTotal, perApiRequest: total > 0 ? tlsTotal / total : Number.NaN, idle: connectionsTo(d.tls, d.apiserverPort, marks.idleFrom, marks.idleTo) },
+    tls: { total: tlsTotal, perApiRequest: total > 0 ? tlsTotal / total : Number.NaN, idle: connectionsTo(d.tls, d.apiserverPort, marks.idleFrom, marks.quietTo) },
     prometheus,
     lagsSeconds,
     operatorScrapeMs: distribution(during.map((s) => s.scrapeMs)),

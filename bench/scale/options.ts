@@ -34,8 +34,8 @@ export const USAGE = `usage: npm run bench:scale -- [--quick] [--n 10,100,1000] 
   --background-services N unrelated services, 2 versions each (default 5000)
   --scrape-interval S     Prometheus scrape interval in seconds (default 5)
   --failure-limit N       the releases' analysis.failureLimit (default 3, the operator's default)
-  --idle-seconds S        measuring time after every release ended (default 60)
-  --deadline-seconds S    give up on releases not ended this long after creation (default 900)
+  --idle-seconds S        measuring time after every release ended, twice: /metrics read every second, then every 15 s (default 60)
+  --deadline-seconds S    give up on releases not ended this long after creation (default 1800)
   --env KEY=VALUE         operator setting, repeatable (e.g. --env WORKERS=8 --env ANALYSIS_CONCURRENCY=16)
   --cpu-prof              run the operator with --cpu-prof and print where its CPU went
   --keep DIR              keep the audit log, query log, operator log and profile in DIR`;
@@ -95,7 +95,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     scrapeIntervalSeconds: positive('scrape-interval', values['scrape-interval'], 5),
     failureLimit: positive('failure-limit', values['failure-limit'], 3),
     idleSeconds: positive('idle-seconds', values['idle-seconds'], 60),
-    deadlineSeconds: positive('deadline-seconds', values['deadline-seconds'], 900),
+    deadlineSeconds: positive('deadline-seconds', values['deadline-seconds'], 1800),
     env,
     cpuProfile: values['cpu-prof'] ?? false,
   };

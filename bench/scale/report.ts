@@ -57,7 +57,9 @@ function mainTable(runs: readonly RunFigures[]): string {
     row('RSS idle after the end (MiB)', (r) => f1(r.rss.afterMiB)),
     row('heap used peak (MiB)', (r) => f1(r.heapPeakMiB)),
     row('CPU s per release', (r) => f3(r.cpuPerReleaseSeconds)),
-    row('idle CPU s/min after the end', (r) => f3(r.idleCpuSecondsPerMinute), 'near 0'),
+    row('idle CPU s/min after the end, /metrics read 1/s', (r) => f3(r.idleCpuSecondsPerMinute), 'near 0'),
+    row('  same, /metrics read every 15 s', (r) => f3(r.quietCpuSecondsPerMinute), 'near 0'),
+    row('idle reconciles per min', (r) => f1(r.idleReconcilesPerMinute)),
     row('transitions observed', (r) => int(r.transitions)),
     row('API requests (operator identity)', (r) => int(r.api.total)),
     row('API requests per transition', (r) => f2(r.api.perTransition), '<= 3'),
@@ -82,7 +84,7 @@ function kindRows(runs: readonly RunFigures[]): string[][] {
   return kinds.flatMap((kind) => {
     const of = (r: RunFigures) => r.prometheus.byKind.find((k) => k.kind === kind);
     return [
-      [`  ${kind}: queries`, ...runs.map((r) => int(of(r)?.count ?? Number.NaN)), ''],
+      [`  ${kind}: queries (failed or timed out)`, ...runs.map((r) => `${int(of(r)?.count ?? Number.NaN)} (${int(of(r)?.failed ?? Number.NaN)})`), ''],
       [`    exec ms (median/p99/max)`, ...runs.map((r) => dist(of(r)?.execMs, f1)), ''],
       [`    samples touched (median/max)`, ...runs.map((r) => { const s = of(r)?.samples; return s ? `${int(s.median)} / ${int(s.max)}` : '-'; }), ''],
     ];
@@ -112,7 +114,7 @@ function replayText(r: Replay): string {
 function details(r: RunFigures, replay: Replay | undefined, profile: ProfileSummary | undefined): string {
   const out = [`N=${r.n.toLocaleString('en-US')} (setup ${f1(r.setupSeconds)} s)`];
   out.push(`  API requests per transition by verb and resource (${int(r.api.total)} requests, ${int(r.transitions)} transitions; ${int(r.api.startup)} more at startup):`);
-  for (const [k, v] of r.api.byKind) out.push(`    ${f3(v).padStart(8)}  ${k}`);
+  for (const [k, v, count] of r.api.byKind) out.push(`    ${f3(v).padStart(8)}  ${k} (${int(count)})`);
   out.push(r.api.idleByKind.length ? `  idle API requests per minute: ${r.api.idleByKind.map(([k, v]) => `${k} ${f1(v)}`).join(', ')}` : '  idle API requests: none');
   out.push(`  new TLS connections to the apiserver: ${int(r.tls.total)} while releases ran, ${int(r.tls.idle)} while idle`);
   for (const [label, round] of [['fewest', r.prometheus.fewest], ['most', r.prometheus.most]] as const) {

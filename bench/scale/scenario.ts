@@ -2,7 +2,7 @@
 // kube-apiserver, the traffic source, Prometheus with its query log, the
 // operator with an identity of its own; N releases created at once; then
 // waiting for all to end, an idle period, and collecting what was recorded.
-import { copyFile, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -36,9 +36,14 @@ export interface Marks {
   created: number;
   /** The benchmark saw the last release end (or the deadline passed). */
   ended: number;
+  /** Idle, sampled every second. */
   idleFrom: number;
   idleTo: number;
+  /** Idle, sampled every QUIET_SAMPLE_MS only (as a Prometheus would), so the sampler's own scrapes barely count. */
+  quietTo: number;
 }
+
+export const QUIET_SAMPLE_MS = 15_000;
 
 export interface Replay {
   at: number;
@@ -141,11 +146,15 @@ export async function runScenario(n: number, opts: BenchOptions, log: (line: str
     }
     const deadlineHit = watch.ended() < n;
     const ended = Date.now();
-    log(deadlineHit ? `deadline: ${watch.ended()}/${n} ended after ${opts.deadlineSeconds} s` : `all ${n} releases ended after ${((ended - creating) / 1000).toFixed(1)} s; idle for ${opts.idleSeconds} s`);
+    log(deadlineHit ? `deadline: ${watch.ended()}/${n} ended after ${opts.deadlineSeconds} s` : `all ${n} releases ended after ${((ended - creating) / 1000).toFixed(1)} s; idle for 2 x ${opts.idleSeconds} s`);
     const idleFrom = ended + SETTLE_MS;
     const idleTo = idleFrom + opts.idleSeconds * 1000;
     await sleep(idleTo - Date.now());
+    sampler.every(QUIET_SAMPLE_MS);
+    const quietTo = idleTo + opts.idleSeconds * 1000;
+    await sleep(quietTo - Date.now());
     sampler.stop();
+    await sampler.sampleNow();
     const scrapeAtEnd = await targetState(prom.url).catch(() => undefined);
     await operator.stop();
     await watch.stop();
@@ -166,13 +175,15 @@ export async function runScenario(n: number, opts: BenchOptions, log: (line: str
         copyFile(operator.logFile, join(dir, 'operator.log')),
         copyFile(operator.tlsLog, join(dir, 'operator-tls.log')).catch(() => undefined),
         profileDir ? copyProfile(profileDir, dir) : Promise.resolve(),
+        writeFile(join(dir, 'operator-samples.json'), JSON.stringify(sampler.samples)),
+        writeFile(join(dir, 'releases.json'), JSON.stringify([...watch.histories.values()])),
       ]);
       log(`logs kept in ${dir}`);
     }
     const data: RunData = {
       n, fixtures, serverVersion: cp.serverVersion, apiserverPort: Number(new URL(cp.server).port), traffic: traffic.description, scrape: scrapeAtEnd ?? scrape,
       histories, audit: await readAuditLog(cp.auditLogPath!), queries, tls: await readTlsLog(operator.tlsLog), samples: sampler.samples,
-      marks: { operatorReady, creating, created, ended, idleFrom, idleTo }, deadlineHit, setupSeconds,
+      marks: { operatorReady, creating, created, ended, idleFrom, idleTo, quietTo }, deadlineHit, setupSeconds,
     };
     if (replayed) data.replay = replayed;
     if (profile) data.profile = summarizeProfile(profile);

@@ -5,7 +5,7 @@ describe('bench:scale options', () => {
   test('default to N = 10, 100, 1000 with the stated load; --quick is N = 10', () => {
     expect(parseOptions([])).toEqual({
       counts: [10, 100, 1000], namespaces: 10, badEvery: 10, rps: 40, backgroundServices: 5000, scrapeIntervalSeconds: 5,
-      failureLimit: 3, idleSeconds: 60, deadlineSeconds: 900, env: {}, cpuProfile: false,
+      failureLimit: 3, idleSeconds: 60, deadlineSeconds: 1800, env: {}, cpuProfile: false,
     });
     expect(parseOptions(['--quick'])).toMatchObject({ counts: [10] });
     expect(parseOptions(['--n', '100'])).toMatchObject({ counts: [100] });
