@@ -7,7 +7,7 @@ import { findPrometheusBinary } from '../../test/harness/prometheus.js';
 import { projectRoot } from '../../test/harness/project-root.js';
 import { computeFigures } from './figures.js';
 import { parseOptions, USAGE, type BenchOptions } from './options.js';
-import { renderReport, type ReportContext } from './report.js';
+import { renderReport, type ReportContext, type ReportRun } from './report.js';
 import { OPERATOR_USER, runScenario } from './scenario.js';
 
 const log = (line: string) => process.stderr.write(`[bench:scale ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
@@ -56,7 +56,7 @@ async function main(): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  const runs = [];
+  const runs: ReportRun[] = [];
   const failures: string[] = [];
   let ctx: ReportContext | undefined;
   for (const n of opts.counts) {
@@ -66,7 +66,7 @@ async function main(): Promise<number> {
       const data = await runScenario(n, opts, (line) => log(`N=${n}: ${line}`));
       ctx ??= context(opts, data.serverVersion, data.traffic);
       const figures = computeFigures(data);
-      runs.push({ figures, ...(data.replay ? { replay: data.replay } : {}), ...(data.profile ? { profile: data.profile } : {}) });
+      runs.push({ figures, ...(data.replay ? { replay: data.replay } : {}), ...(data.profile ? { profile: data.profile } : {}), ...(data.heap ? { heap: data.heap } : {}) });
       log(`N=${n}: done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
     } catch (err) {
       // One count failing must not lose the others' figures.

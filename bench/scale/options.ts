@@ -20,6 +20,8 @@ export interface BenchOptions {
   /** Operator environment overrides (WORKERS=8, ...). */
   env: Record<string, string>;
   cpuProfile: boolean;
+  /** Seconds after the releases' creation at which the operator writes a heap snapshot (summarized in the output). */
+  heapSnapshotAfterSeconds?: number;
   /** Copy the audit log, query log, operator log and profile here before teardown. */
   keepDir?: string;
 }
@@ -38,6 +40,7 @@ export const USAGE = `usage: npm run bench:scale -- [--quick] [--n 10,100,1000] 
   --deadline-seconds S    give up on releases not ended this long after creation (default 1800)
   --env KEY=VALUE         operator setting, repeatable (e.g. --env WORKERS=8 --env ANALYSIS_CONCURRENCY=16)
   --cpu-prof              run the operator with --cpu-prof and print where its CPU went
+  --heap-snapshot-after S have the operator write a heap snapshot S seconds after the releases' creation, and print what it holds
   --keep DIR              keep the audit log, query log, operator log and profile in DIR`;
 
 /** The operator's settings the benchmark lets through (see the README's settings table). */
@@ -71,6 +74,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       'deadline-seconds': { type: 'string' },
       env: { type: 'string', multiple: true },
       'cpu-prof': { type: 'boolean' },
+      'heap-snapshot-after': { type: 'string' },
       keep: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -100,5 +104,6 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     cpuProfile: values['cpu-prof'] ?? false,
   };
   if (values.keep !== undefined) opts.keepDir = values.keep;
+  if (values['heap-snapshot-after'] !== undefined) opts.heapSnapshotAfterSeconds = positive('heap-snapshot-after', values['heap-snapshot-after'], 0);
   return opts;
 }

@@ -4,6 +4,7 @@
 import type { Distribution } from './distribution.js';
 import type { RunFigures } from './figures.js';
 import type { ProfileSummary } from './cpu-profile.js';
+import type { HeapSummary } from './heap-snapshot.js';
 import type { Replay } from './scenario.js';
 
 export interface ReportContext {
@@ -111,7 +112,15 @@ function replayText(r: Replay): string {
   ].join('\n');
 }
 
-function details(r: RunFigures, replay: Replay | undefined, profile: ProfileSummary | undefined): string {
+function heapText(h: { afterSeconds: number; activeReleases: number; summary: HeapSummary }): string {
+  const mib = (b: number) => (b / 2 ** 20).toFixed(1);
+  return [
+    `  heap snapshot ${h.afterSeconds.toFixed(0)} s after creation (${h.activeReleases} releases not ended): ${mib(h.summary.totalBytes)} MiB in ${int(h.summary.nodes)} objects; largest by self size:`,
+    ...h.summary.top.map((g) => `    ${mib(g.bytes).padStart(7)} MiB  ${int(g.count).padStart(10)}  ${g.name}`),
+  ].join('\n');
+}
+
+function details(r: RunFigures, replay: Replay | undefined, profile: ProfileSummary | undefined, heap?: { afterSeconds: number; activeReleases: number; summary: HeapSummary }): string {
   const out = [`N=${r.n.toLocaleString('en-US')} (setup ${f1(r.setupSeconds)} s)`];
   out.push(`  API requests per transition by verb and resource (${int(r.api.total)} requests, ${int(r.transitions)} transitions; ${int(r.api.startup)} more at startup):`);
   for (const [k, v, count] of r.api.byKind) out.push(`    ${f3(v).padStart(8)}  ${k} (${int(count)})`);
@@ -128,10 +137,18 @@ function details(r: RunFigures, replay: Replay | undefined, profile: ProfileSumm
     if (r.wrongPhase.length > 20) out.push(`    ... and ${r.wrongPhase.length - 20} more`);
   } else out.push('  every release ended in its expected phase (bad canaries RolledBack, the others Succeeded)');
   if (profile) out.push(profileText(profile));
+  if (heap) out.push(heapText(heap));
   return out.join('\n');
 }
 
-export function renderReport(ctx: ReportContext, runs: readonly { figures: RunFigures; replay?: Replay; profile?: ProfileSummary }[]): string {
+export interface ReportRun {
+  figures: RunFigures;
+  replay?: Replay;
+  profile?: ProfileSummary;
+  heap?: { afterSeconds: number; activeReleases: number; summary: HeapSummary };
+}
+
+export function renderReport(ctx: ReportContext, runs: readonly ReportRun[]): string {
   const figures = runs.map((r) => r.figures);
   return [
     `canary-operator scale benchmark, ${ctx.date}, main ${ctx.mainCommit} (measured on branch scale ${ctx.branchCommit})`,
@@ -143,6 +160,6 @@ export function renderReport(ctx: ReportContext, runs: readonly { figures: RunFi
     mainTable(figures),
     `RSS growth: ${growthLine(figures)} (goal <= 20 KiB)`,
     '',
-    ...runs.map((r) => details(r.figures, r.replay, r.profile)),
+    ...runs.map((r) => details(r.figures, r.replay, r.profile, r.heap)),
   ].join('\n');
 }

@@ -12,6 +12,7 @@ import { startPrometheus, type RunningPrometheus } from '../../test/harness/prom
 import { readAuditLog, type AuditRequest } from './audit-log.js';
 import { createReleases, createWorkloads } from './cluster-objects.js';
 import { readProfile, summarizeProfile, type ProfileSummary } from './cpu-profile.js';
+import { readHeapSnapshot, summarizeHeap, waitForHeapSnapshot, type HeapSummary } from './heap-snapshot.js';
 import { releaseFixtures, WINDOW, type ReleaseFixture } from './fixtures.js';
 import { activeAt } from './lags.js';
 import { startOperator, type RunningOperator } from './operator-process.js';
@@ -69,6 +70,7 @@ export interface RunData {
   setupSeconds: number;
   replay?: Replay;
   profile?: ProfileSummary;
+  heap?: { afterSeconds: number; activeReleases: number; summary: HeapSummary };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -123,7 +125,12 @@ export async function runScenario(n: number, opts: BenchOptions, log: (line: str
     await watch.start();
     const profileDir = opts.cpuProfile ? join(work, 'profile') : undefined;
     if (profileDir) await mkdir(profileDir);
-    operator = await startOperator({ kubeconfig: operatorKubeconfig, prometheusUrl: prom.url, workDir: work, env: opts.env, ...(profileDir ? { cpuProfileDir: profileDir } : {}) });
+    const heapDir = opts.heapSnapshotAfterSeconds !== undefined ? join(work, 'heap') : undefined;
+    if (heapDir) await mkdir(heapDir);
+    operator = await startOperator({
+      kubeconfig: operatorKubeconfig, prometheusUrl: prom.url, workDir: work, env: opts.env,
+      ...(profileDir ? { cpuProfileDir: profileDir } : {}), ...(heapDir ? { heapSnapshotDir: heapDir } : {}),
+    });
     sampler = new OperatorSampler(operator.url);
     sampler.start();
     const operatorReady = Date.now();
@@ -137,7 +144,13 @@ export async function runScenario(n: number, opts: BenchOptions, log: (line: str
     const created = Date.now();
     const deadline = creating + opts.deadlineSeconds * 1000;
     let lastReport = 0;
+    let heapAsked: { afterSeconds: number; activeReleases: number } | undefined;
     while (watch.ended() < n && Date.now() < deadline) {
+      if (opts.heapSnapshotAfterSeconds !== undefined && !heapAsked && Date.now() - creating >= opts.heapSnapshotAfterSeconds * 1000) {
+        heapAsked = { afterSeconds: (Date.now() - creating) / 1000, activeReleases: n - watch.ended() };
+        log(`asking the operator for a heap snapshot (${heapAsked.activeReleases} releases not ended)`);
+        operator.heapSnapshot();
+      }
       if (Date.now() - lastReport > 30_000) {
         lastReport = Date.now();
         log(`${watch.ended()}/${n} releases ended after ${((Date.now() - creating) / 1000).toFixed(0)} s`);
@@ -166,6 +179,8 @@ export async function runScenario(n: number, opts: BenchOptions, log: (line: str
       return undefined;
     });
     const profile = profileDir ? await readProfile(profileDir) : undefined;
+    const heapFile = heapDir && heapAsked ? await waitForHeapSnapshot(heapDir, 10_000) : undefined;
+    const heap = heapFile && heapAsked ? { ...heapAsked, summary: summarizeHeap(await readHeapSnapshot(heapFile)) } : undefined;
     if (opts.keepDir) {
       const dir = join(opts.keepDir, `n${n}`);
       await mkdir(dir, { recursive: true });
@@ -187,6 +202,7 @@ export async function runScenario(n: number, opts: BenchOptions, log: (line: str
     };
     if (replayed) data.replay = replayed;
     if (profile) data.profile = summarizeProfile(profile);
+    if (heap) data.heap = heap;
     return data;
   } finally {
     sampler?.stop();
