@@ -31,6 +31,7 @@ function context(opts: BenchOptions, serverVersion: string, traffic: string): Re
   return {
     date: new Date().toISOString().slice(0, 10),
     mainCommit: git(['rev-parse', '--short', git(['merge-base', 'HEAD', 'main'])]),
+    branch: git(['rev-parse', '--abbrev-ref', 'HEAD']),
     branchCommit: `${git(['rev-parse', '--short', 'HEAD'])}${git(['status', '--porcelain', '--untracked-files=no']) ? ' + uncommitted changes' : ''}`,
     serverVersion,
     prometheusVersion,

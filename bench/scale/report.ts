@@ -10,6 +10,8 @@ import type { Replay } from './scenario.js';
 export interface ReportContext {
   date: string;
   mainCommit: string;
+  /** The checked-out branch (HEAD when detached, ? outside git). */
+  branch: string;
   branchCommit: string;
   serverVersion: string;
   prometheusVersion: string;
@@ -148,10 +150,17 @@ export interface ReportRun {
   heap?: { afterSeconds: number; activeReleases: number; summary: HeapSummary };
 }
 
+/** "main abc1234", or the branch measured beside the main commit it starts from. */
+export function measuredOn(ctx: Pick<ReportContext, 'mainCommit' | 'branch' | 'branchCommit'>): string {
+  if (ctx.branch === 'main' || ctx.branchCommit.startsWith(ctx.mainCommit)) return `main ${ctx.branchCommit}`;
+  const branch = ctx.branch === 'HEAD' || ctx.branch === '?' ? 'a detached HEAD' : `branch ${ctx.branch}`;
+  return `main ${ctx.mainCommit} (measured on ${branch} ${ctx.branchCommit})`;
+}
+
 export function renderReport(ctx: ReportContext, runs: readonly ReportRun[]): string {
   const figures = runs.map((r) => r.figures);
   return [
-    `canary-operator scale benchmark, ${ctx.date}, main ${ctx.mainCommit} (measured on branch scale ${ctx.branchCommit})`,
+    `canary-operator scale benchmark, ${ctx.date}, ${measuredOn(ctx)}`,
     `control plane: kube-apiserver ${ctx.serverVersion} + etcd (local, audited); Prometheus ${ctx.prometheusVersion}, ${ctx.scrape}`,
     `traffic: ${ctx.traffic}`,
     `releases: ${ctx.releases}`,
