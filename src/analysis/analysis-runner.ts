@@ -22,6 +22,8 @@ export interface AnalysisTarget {
   canary: WorkloadRef;
   /** Whose reports to read (auto settled already: waypoint in ambient mode). Default destination. */
   reporter?: Reporter | undefined;
+  /** Every running release's Services (WatchedServices): the grouped queries read only their series. */
+  watched?: readonly string[] | undefined;
 }
 
 /** A query that any Prometheus answers: proves the address and the API work before traffic moves. */
@@ -71,10 +73,11 @@ export class AnalysisRunner {
     const address = plan.address as string;
     const ask = (promql: string): Promise<QueryResult> => this.querier.query(address, promql, plan.timeoutMs, at);
 
+    const services = servicesOf(t);
     const needsRequests = plan.gates.some((g) => g.errorRate || g.latency);
     const pending: Promise<void>[] = [];
     if (needsRequests) {
-      pending.push(ask(requestCountsQuery(window, t.reporter)).then((r) => {
+      pending.push(ask(requestCountsQuery(window, t.reporter, services)).then((r) => {
         if (!r.ok) m.requests = fail(r.message);
         else {
           const c = requestStats(r.samples, canary);
@@ -90,7 +93,7 @@ export class AnalysisRunner {
         const name = g.name;
         const percentile = g.latency.percentile;
         let sent = latencyByPercentile.get(percentile);
-        if (!sent) latencyByPercentile.set(percentile, (sent = ask(latencyQuery(percentile, window, t.reporter))));
+        if (!sent) latencyByPercentile.set(percentile, (sent = ask(latencyQuery(percentile, window, t.reporter, services))));
         pending.push(sent.then((r) => {
           m.latency[name] = r.ok ? { ok: true, value: { canary: latencyMs(r.samples, canary), stable: latencyMs(r.samples, stable) } } : fail(r.message);
         }));
@@ -111,6 +114,13 @@ export class AnalysisRunner {
     await Promise.all(pending);
     return m;
   }
+}
+
+/** The Services the grouped queries read: every running release's, and this release's own for certain. */
+function servicesOf(t: AnalysisTarget): readonly string[] {
+  const own = [t.stable.service, t.canary.service];
+  const watched = t.watched ?? [];
+  return own.every((s) => watched.includes(s)) ? watched : [...new Set([...watched, ...own])].sort();
 }
 
 /** A version's series: by Service and destination_version (an Istio subset), or by its own Service (Gateway API). */
