@@ -90,10 +90,11 @@ export class Reconciler {
 
   private async told(original: CanaryReleaseObject, release: CanaryReleaseObject, decision: Decision, log: Logger): Promise<void> {
     this.deps.onDecision?.(original, decision);
-    for (const e of decision.events) {
+    // Sent together: each Event is its own request, and none waits for another (their names keep their order).
+    await Promise.all(decision.events.map((e) => {
       log.info({ event: e.reason, type: e.type }, e.message);
-      await this.deps.events.record(release, e);
-    }
+      return this.deps.events.record(release, e);
+    }));
   }
 
   private observe(key: string, release: CanaryReleaseObject, snap: ReturnType<typeof toSnapshot>, target: TrafficTarget | undefined, now: Date): Observations {
