@@ -3,6 +3,8 @@
 import { describe, expect, test } from '@jest/globals';
 import type { CoreV1Api } from '@kubernetes/client-node';
 import { pino } from 'pino';
+import { Reason } from '../../../src/api/conditions.js';
+import type { DecisionEvent } from '../../../src/core/decide.js';
 import { KubeEventRecorder } from '../../../src/kube/event-recorder.js';
 import { AGGREGATE_MS, EventSeries } from '../../../src/kube/event-series.js';
 import type { CanaryReleaseObject } from '../../../src/controller/ports.js';
@@ -28,7 +30,7 @@ class FakeEvents {
 const release: CanaryReleaseObject = {
   apiVersion: 'canary-operator.dev/v1alpha1', kind: 'CanaryRelease', metadata: { name: 'reviews', namespace: NS, uid: 'u-1', resourceVersion: '7' }, spec: {},
 };
-const held = { type: 'Warning' as const, reason: 'RouteInUse', message: 'route reviews is used by release reviews-a; waiting' };
+const held: DecisionEvent = { type: 'Warning', reason: Reason.RouteInUse, message: 'route reviews is used by release reviews-a; waiting' };
 
 function recorder(max?: number) {
   let now = NOW.getTime();
@@ -55,7 +57,7 @@ describe('KubeEventRecorder', () => {
     const { api, r } = recorder();
     await r.record(release, held);
     await r.record(release, { ...held, message: 'route reviews is used by release reviews-b; waiting' });
-    await r.record(release, { ...held, reason: 'TrafficDrift' });
+    await r.record(release, { ...held, reason: Reason.TrafficDrift });
     await r.record(release, { ...held, type: 'Normal' });
     await r.record({ ...release, metadata: { ...release.metadata, uid: 'u-2' } }, held);
     expect(api.calls).toEqual(['create', 'create', 'create', 'create', 'create']);
