@@ -13,6 +13,7 @@ import { roundDue } from '../core/analysis-rules.js';
 import { describeRoute } from '../core/plan.js';
 import { onlyRoundNoise } from '../core/round-noise.js';
 import { reporterFor } from '../traffic/dataplane.js';
+import { countingFor } from '../core/sequential-counting.js';
 import { deepEqual } from '../util/deep-equal.js';
 import type { AnalysisRounds } from '../analysis/round-scheduler.js';
 import type { WatchedServices } from '../analysis/watched-services.js';
@@ -128,7 +129,7 @@ export class Reconciler {
     };
     const due = roundDue(analysis, st, now);
     if (due) {
-      obs.analysis = rounds.round(key, analysis, at, due);
+      obs.analysis = rounds.round(key, analysis, { ...at, counting: countingFor(analysis, st, due) }, due);
       this.deps.log.debug({ release: key, round: due.toISOString(), ready: obs.analysis !== undefined }, 'analysis round due');
     }
     const beforeFirstMove = !terminal && (st.canaryWeight ?? 0) === 0 && (st.currentStep ?? 0) === 0;

@@ -117,6 +117,28 @@ export function latencyMs(samples: readonly Sample[], workload: Workload): numbe
   return samples.find((s) => isWorkload(s, workload))?.value ?? Number.NaN;
 }
 
+// ---- duration histogram (sequential latency gates) -------------------------
+
+/** Requests per workload and duration bucket over the window, for all services at once. */
+export function durationBucketsQuery(window: string, reporter: Reporter = 'destination', services?: readonly string[]): string {
+  return (
+    `sum by (${WORKLOAD_LABELS}, le) ` +
+    `(increase(istio_request_duration_milliseconds_bucket${selectorOf(reporter, services)}[${windowOrThrow(window)}]))`
+  );
+}
+
+/** One workload's cumulative buckets from a durationBucketsQuery result, by boundary ("+Inf" is Infinity); empty without traffic. */
+export function bucketCounts(samples: readonly Sample[], workload: Workload): { le: number; count: number }[] {
+  // Summed by boundary: a workload known by its Service alone may have several series (one per version label).
+  const byLe = new Map<number, number>();
+  for (const s of samples) {
+    if (!isWorkload(s, workload)) continue;
+    const le = s.labels['le'] === '+Inf' ? Number.POSITIVE_INFINITY : Number(s.labels['le']);
+    if (!Number.isNaN(le) && Number.isFinite(s.value)) byLe.set(le, (byLe.get(le) ?? 0) + s.value);
+  }
+  return [...byLe].map(([le, count]) => ({ le, count })).sort((a, b) => a.le - b.le);
+}
+
 function isWorkload(sample: Sample, w: Workload): boolean {
   const l = sample.labels;
   return (
