@@ -4,7 +4,7 @@
 // both workloads must be available.
 import { describe, expect, it } from '@jest/globals';
 import { CustomObjectsApi } from '@kubernetes/client-node';
-import { operatorForSuite } from './support/operator-process.js';
+import { operatorForSuite } from './support/suite.js';
 import { Cluster, GROUP, PLURAL, VERSION, bookinfoVirtualServiceSpec, condition, waitFor, waitForRelease } from './support/cluster.js';
 
 const c = new Cluster();

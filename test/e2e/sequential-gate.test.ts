@@ -5,7 +5,8 @@
 // evidence and its latency boundary in status.
 import { describe, expect, it } from '@jest/globals';
 import { Cluster, condition, waitForRelease } from './support/cluster.js';
-import { behave, meshWithOperatorForSuite } from './support/mesh.js';
+import { behave } from './support/mesh.js';
+import { meshWithOperatorForSuite } from './support/suite.js';
 
 const c = new Cluster();
 const CASES = ['twice', 'healthy'] as const;

@@ -1,7 +1,6 @@
 // The mesh side of an e2e test: the mesh simulator sending traffic through
 // the live routes of the given namespaces, a real Prometheus scraping it every
 // second, and a way to make a subset misbehave.
-import { afterAll, beforeAll, expect } from '@jest/globals';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { startPrometheus, type RunningPrometheus } from '../../harness/prometheus.js';
 import { ANNOTATIONS } from '../../../tools/mesh-simulator/behaviour.js';
@@ -62,19 +61,4 @@ export async function startMeshAndOperator(
       return code;
     },
   };
-}
-
-/**
- * The mesh and one operator reading its Prometheus, for a whole test file:
- * `prepare` makes the namespaces (and their behaviour) before traffic starts;
- * both are stopped after the tests, the operator with SIGTERM (exit 0).
- */
-export function meshWithOperatorForSuite(prepare: () => Promise<{ namespace: string; rps?: number }[]>): void {
-  let stack: Awaited<ReturnType<typeof startMeshAndOperator>> | undefined;
-  beforeAll(async () => {
-    stack = await startMeshAndOperator(await prepare());
-  }, 90_000);
-  afterAll(async () => {
-    expect(await stack?.stop()).toBe(0);
-  });
 }
