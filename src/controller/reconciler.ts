@@ -91,11 +91,12 @@ export class Reconciler {
 
   private async told(original: CanaryReleaseObject, release: CanaryReleaseObject, decision: Decision, log: Logger): Promise<void> {
     this.deps.onDecision?.(original, decision);
-    // Sent together: each Event is its own request, and none waits for another (their names keep their order).
-    await Promise.all(decision.events.map((e) => {
+    // One after another: Events carry second-precision timestamps, and sent together their order is lost for
+    // `kubectl describe` and `kubectl canary status` (Started must come before StepAdvanced).
+    for (const e of decision.events) {
       log.info({ event: e.reason, type: e.type }, e.message);
-      return this.deps.events.record(release, e);
-    }));
+      await this.deps.events.record(release, e);
+    }
   }
 
   private observe(key: string, release: CanaryReleaseObject, snap: ReturnType<typeof toSnapshot>, target: TrafficTarget | undefined, now: Date): Observations {
