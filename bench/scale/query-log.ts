@@ -67,5 +67,6 @@ export function queryKind(query: string): string {
   const quantile = /^histogram_quantile\(([0-9.]+),/.exec(query);
   if (quantile) return `latency p${Number(quantile[1]) * 100} (grouped)`;
   if (query.includes('istio_requests_total') && query.startsWith('sum by')) return 'request counts (grouped)';
+  if (query.includes('istio_request_duration_milliseconds_bucket') && query.startsWith('sum by')) return 'duration buckets (grouped, sequential gates)';
   return query.length > 60 ? `${query.slice(0, 57)}...` : query;
 }

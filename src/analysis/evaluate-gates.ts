@@ -1,20 +1,18 @@
 // Pure gate evaluation: from measurements to a verdict per gate, with the
 // value, the threshold and a sentence a person understands.
 import type { Gate } from '../api/analysis-spec.js';
-import { GateVerdict, type GateResult } from '../api/analysis-status.js';
+import { GateVerdict, worstVerdict, type GateResult } from '../api/analysis-status.js';
 import type { AnalysisPlan } from '../core/plan.js';
 import type { ReleaseMeasurements, RequestCounts } from './measurements.js';
 
+/** The windowed gates; sequential gates are judged by the core, on the evidence in status. */
 export function evaluateGates(spec: AnalysisPlan, m: ReleaseMeasurements, subsets: { stable: string; canary: string }): GateResult[] {
-  return spec.gates.map((g) => evaluateGate(g, spec, m, subsets));
+  return spec.gates.filter((g) => !g.sequential).map((g) => evaluateGate(g, spec, m, subsets));
 }
 
 /** A round fails if any gate failed, else errs if any erred, else is inconclusive if any was. */
 export function roundVerdict(results: GateResult[]): GateVerdict {
-  for (const v of [GateVerdict.Fail, GateVerdict.Error, GateVerdict.Inconclusive]) {
-    if (results.some((r) => r.verdict === v)) return v;
-  }
-  return GateVerdict.Pass;
+  return worstVerdict(results.map((r) => r.verdict));
 }
 
 const pct = (n: number) => `${round(n)}%`;

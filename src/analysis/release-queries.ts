@@ -1,6 +1,8 @@
 // The PromQL of each gate for one release, as status shows it: what a person
 // pastes into Prometheus to see the same number. (The operator itself sends
 // the grouped queries of prometheus/queries.ts, shared by all releases.)
+// A sequential gate shows its latest batch: both subsets' counts over the
+// window since the batch before it, at the round's evaluation time.
 import type { Gate } from '../api/analysis-spec.js';
 import { toPromDuration, type Workload } from './prometheus/queries.js';
 
@@ -24,3 +26,25 @@ export function describeGateQuery(g: Gate, w: Workload, window: string, rendered
   if (g.latency) return latencyGateQuery(w, g.latency.percentile, window);
   return rendered ?? g.query ?? '';
 }
+
+/** Requests by response code of both versions over a sequential gate's batch (5xx are its events). */
+export function sequentialErrorsQuery(canary: Workload, stable: Workload, window: string): string {
+  const win = toPromDuration(window) ?? window;
+  return `sum by (${versionLabels(canary)}, response_code) (increase(istio_requests_total${bothSelector(canary, stable)}[${win}]))`;
+}
+
+/** Both versions' duration buckets over a batch: +Inf counts the requests, and those above the gate's boundary are its events. */
+export function sequentialLatencyQuery(canary: Workload, stable: Workload, window: string): string {
+  const win = toPromDuration(window) ?? window;
+  return `sum by (${versionLabels(canary)}, le) (increase(istio_request_duration_milliseconds_bucket${bothSelector(canary, stable)}[${win}]))`;
+}
+
+/** Subsets are told apart by destination_version, Gateway API backends by their Services. */
+const versionLabels = (w: Workload) => (w.version === undefined ? 'destination_service_name' : 'destination_version');
+
+const bothSelector = (canary: Workload, stable: Workload) => {
+  const versions = canary.version === undefined || stable.version === undefined
+    ? `destination_service_name=~"${canary.service}|${stable.service}"`
+    : `destination_service_name="${canary.service}",destination_version=~"${canary.version}|${stable.version}"`;
+  return `{reporter="${canary.reporter ?? 'destination'}",destination_service_namespace="${canary.namespace}",${versions}}`;
+};

@@ -34,6 +34,53 @@ export const LatencyGateSchema = z.object({
   maxIncreaseOverStableMs: latencyMs('milliseconds').optional(),
 });
 
+/** A multiple of stable's rate: 1 (no worse than stable) to 100. */
+export const MAX_RATIO_OVER_STABLE = 100;
+const ratioOverStable = z
+  .number({ error: "must be a number (a multiple of stable's rate, e.g. 1.2)" })
+  .min(1, 'must be at least 1 (as bad as stable)')
+  .max(MAX_RATIO_OVER_STABLE, `must be at most ${MAX_RATIO_OVER_STABLE}`);
+
+/** The chance that a canary within tolerance is ever rolled back, over the whole release: 0.01% to 10% (a bound of 10,000 to 10). */
+export const FALSE_ROLLBACK_RATE_PERCENT = { min: 0.01, max: 10 } as const;
+const falseRollbackRate = z
+  .string({ error: 'must be a percentage string such as "1%" or "0.5%"' })
+  .max(16, 'must be at most 16 characters')
+  .regex(new RegExp(PERCENT_PATTERN), 'must be a percentage string such as "1%" or "0.5%"')
+  .refine((s) => {
+    // Not a percentage at all: the pattern's message says so alone.
+    if (!new RegExp(PERCENT_PATTERN).test(s)) return true;
+    const n = Number(s.slice(0, -1));
+    return n >= FALSE_ROLLBACK_RATE_PERCENT.min && n <= FALSE_ROLLBACK_RATE_PERCENT.max;
+  }, `must be between ${FALSE_ROLLBACK_RATE_PERCENT.min}% and ${FALSE_ROLLBACK_RATE_PERCENT.max}%`);
+
+const requestCount = z.number({ error: 'must be a number' }).int('must be a whole number').min(0, 'must be at least 0').max(1_000_000, 'must be at most 1000000');
+
+/**
+ * A sequential gate: canary against stable on event counts since the canary
+ * got traffic at its step, judged every round by an anytime-valid test
+ * (src/analysis/sequential/). It fails as soon as the evidence against the
+ * canary reaches 1/falseRollbackRate, and may end a step early on evidence for it.
+ */
+export const SequentialGateSchema = z.object({
+  /** 5xx responses: the canary's share may be up to maxRatioOverStable times stable's. */
+  errorRate: z.object({ maxRatioOverStable: ratioOverStable.optional() }).optional(),
+  /** Requests slower than a boundary near stable's pXX: the canary's share may be up to maxRatioOverStable times stable's. */
+  latency: z
+    .object({
+      percentile: z.number({ error: 'must be a number between 50 and 99.99' }).min(50, 'must be at least 50').max(99.99, 'must be at most 99.99'),
+      maxRatioOverStable: ratioOverStable.optional(),
+      /** A bucket boundary of the duration histogram (an `le` value); default: chosen from stable's hour before the counting starts. */
+      boundaryMs: latencyMs('milliseconds').optional(),
+    })
+    .optional(),
+  /** Canary requests a step needs before this gate may pass it (default 25; spec.analysis.minRequests is per window, for windowed gates). */
+  minRequests: requestCount.optional(),
+  /** This gate's own bound on false rollbacks; default: an equal share of spec.analysis.falseRollbackRate. */
+  falseRollbackRate: falseRollbackRate.optional(),
+});
+export type SequentialGate = z.infer<typeof SequentialGateSchema>;
+
 export const GateSchema = z.object({
   name: z
     .string({ error: 'must be a string' })
@@ -46,6 +93,7 @@ export const GateSchema = z.object({
   query: z.string({ error: 'must be a string' }).min(1, 'must not be empty').max(4096, 'must be at most 4096 characters').optional(),
   max: queryBound.optional(),
   min: queryBound.optional(),
+  sequential: SequentialGateSchema.optional(),
 });
 export type Gate = z.infer<typeof GateSchema>;
 
@@ -75,12 +123,14 @@ export const AnalysisSpecSchema = z.object({
     .optional(),
   interval: boundedDuration(1000, 3_600_000).optional(),
   window: boundedDuration(1000, DAY_MS).optional(),
-  minRequests: z.number({ error: 'must be a number' }).int('must be a whole number').min(0, 'must be at least 0').max(1_000_000, 'must be at most 1000000').optional(),
+  minRequests: requestCount.optional(),
   failureLimit: z.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be at least 1').max(100, 'must be at most 100').optional(),
   onFailure: onOutcome('what a failing canary gets').optional(),
   /** What a release gets when rounds stay inconclusive or metrics unavailable past their timeouts. */
   onInconclusive: onOutcome('what a release without a verdict gets').optional(),
   inconclusiveTimeout: durationString.optional(),
+  /** The bound on false rollbacks over the whole release that the sequential gates without their own share. */
+  falseRollbackRate: falseRollbackRate.optional(),
   prometheusErrorTimeout: durationString.optional(),
   /** The DestinationRule subset label whose value is Istio's destination_version. */
   versionLabel: z.string({ error: 'must be a string' }).max(317, 'must be at most 317 characters').regex(LABEL_KEY, 'must be a Kubernetes label key such as "version"').optional(),

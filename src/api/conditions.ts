@@ -92,5 +92,7 @@ export const Reason = {
   AnalysisInconclusive: 'AnalysisInconclusive',
   MetricsUnavailable: 'MetricsUnavailable',
   WaitingForAnalysis: 'WaitingForAnalysis',
+  /** A sequential gate is gathering evidence at this step (the Healthy condition is Unknown meanwhile). */
+  Judging: 'Judging',
 } as const;
 export type Reason = (typeof Reason)[keyof typeof Reason];

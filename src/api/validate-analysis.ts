@@ -37,10 +37,14 @@ export function analysisProblems(a: AnalysisSpec | undefined, ctx: AnalysisConte
     const at = `spec.analysis.gates[${i}]`;
     if (seen.has(g.name)) out.push({ field: `${at}.name`, problem: `"${g.name}" is used by another gate; names must be unique` });
     seen.add(g.name);
-    const kinds = [g.errorRate && 'errorRate', g.latency && 'latency', g.query !== undefined && 'query'].filter(Boolean);
+    const kinds = [g.errorRate && 'errorRate', g.latency && 'latency', g.query !== undefined && 'query', g.sequential && 'sequential'].filter(Boolean);
     if (kinds.length !== 1) {
-      out.push({ field: at, problem: `must have exactly one of errorRate, latency or query (has ${kinds.length ? kinds.join(', ') : 'none'})` });
+      out.push({ field: at, problem: `must have exactly one of errorRate, latency, query or sequential (has ${kinds.length ? kinds.join(', ') : 'none'})` });
       return;
+    }
+    if (g.sequential) {
+      const of = [g.sequential.errorRate && 'errorRate', g.sequential.latency && 'latency'].filter(Boolean);
+      if (of.length !== 1) out.push({ field: `${at}.sequential`, problem: `must have exactly one of errorRate or latency (has ${of.length ? of.join(', ') : 'none'})` });
     }
     if (g.errorRate && g.errorRate.max === undefined && g.errorRate.maxIncreaseOverStable === undefined) {
       out.push({ field: `${at}.errorRate`, problem: 'needs max and/or maxIncreaseOverStable' });

@@ -23,6 +23,7 @@ import { Reconciler } from './reconciler.js';
 import { WorkQueue, namespaceOf } from './work-queue.js';
 import type { Decision } from '../core/decide.js';
 import { RoundScheduler } from '../analysis/round-scheduler.js';
+import { WatchedServices } from '../analysis/watched-services.js';
 
 export interface ControllerOptions {
   kubeConfig: KubeConfig;
@@ -153,6 +154,7 @@ export class Controller {
       events: new KubeEventRecorder(core, opts.log, opts.instance),
       log: opts.log,
       analysis: rounds,
+      watched: new WatchedServices(),
       validation: { defaultPrometheusAddress: opts.defaultPrometheusAddress, allowedPrometheusAddresses: opts.allowedPrometheusAddresses },
       onDecision: (release, decision) => opts.hooks?.decided?.(release, decision),
     });

@@ -13,8 +13,10 @@ import { roundDue } from '../core/analysis-rules.js';
 import { describeRoute } from '../core/plan.js';
 import { onlyRoundNoise } from '../core/round-noise.js';
 import { reporterFor } from '../traffic/dataplane.js';
+import { countingFor } from '../core/sequential-counting.js';
 import { deepEqual } from '../util/deep-equal.js';
 import type { AnalysisRounds } from '../analysis/round-scheduler.js';
+import type { WatchedServices } from '../analysis/watched-services.js';
 import type { AnalysisTarget } from '../analysis/analysis-runner.js';
 import type { CanaryReleaseObject, EventRecorder, ReleaseStore, TrafficRouter, TrafficTarget, WorkloadProbe } from './ports.js';
 import { restoreTarget, toSnapshot, trafficTarget, trafficTargetOf } from './snapshot.js';
@@ -35,6 +37,8 @@ export interface ReconcilerDeps {
   log: Logger;
   /** Analysis rounds and preflights (run beside the workers); without it, releases with gates hold before their first step. */
   analysis?: AnalysisRounds | undefined;
+  /** The Services of running releases, which the grouped queries read (and nothing else). */
+  watched?: WatchedServices | undefined;
   /** The operator's settings that validation needs (default Prometheus address, allowed addresses). */
   validation?: AnalysisContext;
   clock?: () => Date;
@@ -50,6 +54,7 @@ export class Reconciler {
     let release = this.deps.store.get(namespace, name);
     if (!release) {
       this.deps.analysis?.forget(key);
+      this.deps.watched?.delete(key);
       return {};
     }
     const original = release;
@@ -58,6 +63,8 @@ export class Reconciler {
     const target = trafficTarget(snap);
     const obs = this.observe(key, release, snap, target, now);
     const decision = decide(snap, obs, now);
+    // A release that ends here is no longer measured: the next rounds of the others stop reading its Services.
+    if (decision.finalizer === 'remove' || (decision.status.phase !== undefined && !isActive(decision.status.phase))) this.deps.watched?.delete(key);
     const log = this.deps.log.child({ release: key });
 
     if (decision.finalizer === 'add') release = await this.deps.store.addFinalizer(release);
@@ -84,6 +91,8 @@ export class Reconciler {
 
   private async told(original: CanaryReleaseObject, release: CanaryReleaseObject, decision: Decision, log: Logger): Promise<void> {
     this.deps.onDecision?.(original, decision);
+    // One after another: Events carry second-precision timestamps, and sent together their order is lost for
+    // `kubectl describe` and `kubectl canary status` (Started must come before StepAdvanced).
     for (const e of decision.events) {
       log.info({ event: e.reason, type: e.type }, e.message);
       await this.deps.events.record(release, e);
@@ -113,13 +122,15 @@ export class Reconciler {
     const analysis = plan?.analysis;
     const rounds = this.deps.analysis;
     if (!analysis || !workloads || !rounds || obs.owner) return obs;
+    if (terminal) this.deps.watched?.delete(key);
+    else this.deps.watched?.set(key, [workloads.stable.service, workloads.canary.service]);
     const at: AnalysisTarget = {
       namespace: target.namespace, stableSubset: target.stable, canarySubset: target.canary, stable: workloads.stable, canary: workloads.canary,
-      reporter: reporterFor(analysis.reporter, seen.dataplane),
+      reporter: reporterFor(analysis.reporter, seen.dataplane), watched: this.deps.watched?.list(),
     };
     const due = roundDue(analysis, st, now);
     if (due) {
-      obs.analysis = rounds.round(key, analysis, at, due);
+      obs.analysis = rounds.round(key, analysis, { ...at, counting: countingFor(analysis, st, due) }, due);
       this.deps.log.debug({ release: key, round: due.toISOString(), ready: obs.analysis !== undefined }, 'analysis round due');
     }
     const beforeFirstMove = !terminal && (st.canaryWeight ?? 0) === 0 && (st.currentStep ?? 0) === 0;

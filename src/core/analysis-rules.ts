@@ -11,20 +11,31 @@
 //     per distinct t: a cached result cannot be counted twice;
 //   - a passing round lets a step advance only when its window starts at or
 //     after the step began at its weight.
-import { GateVerdict, type AnalysisStatus, type GateResult } from '../api/analysis-status.js';
+// Sequential gates measure no window: their round counts the batch since the
+// last one (sequential-counting.ts), and the round's measuredFrom is where
+// that batch began; they are judged here on the evidence kept in status
+// (sequential-rules.ts).
+import { GateVerdict, worstVerdict, type AnalysisStatus, type GateResult } from '../api/analysis-status.js';
 import { Phase, Reason } from '../api/conditions.js';
 import type { CanaryReleaseStatus } from '../api/status.js';
+import type { SequentialMeasurements } from '../analysis/measurements.js';
 import { formatDuration } from './duration.js';
 import type { AnalysisPlan } from './plan.js';
+import { judgeSequential, type StepClock } from './sequential-rules.js';
 import { isoOf, timeOf } from './time.js';
+
+export type { StepClock } from './sequential-rules.js';
 
 export interface AnalysisRound {
   /** The round's evaluation time t (the end of its window). */
   evaluatedAt: Date;
-  /** The start of its window, t - window. */
+  /** The start of its window, t - window (for sequential gates alone: the start of their batch). */
   measuredFrom: Date;
+  /** The windowed gates' results (sequential gates are judged in recordRound). */
   results: GateResult[];
   verdict: GateVerdict;
+  /** The sequential gates' counts over their batch, when the plan has any. */
+  sequential?: SequentialMeasurements | undefined;
 }
 
 export interface RoundOutcome {
@@ -41,11 +52,16 @@ export interface RoundOutcome {
 /** The boundary at or before `at`. */
 const boundary = (plan: AnalysisPlan, at: number) => Math.floor(at / plan.intervalMs) * plan.intervalMs;
 
+/** How far back a round measures: its window, or with sequential gates alone, one interval (their batch). */
+export function measuresBackMs(plan: AnalysisPlan): number {
+  return plan.gates.some((g) => !g.sequential) ? plan.windowMs : plan.intervalMs;
+}
+
 /** The earliest evaluation time whose round would count: after the last one, with its window after measureFrom. */
 function firstCountable(plan: AnalysisPlan, status: CanaryReleaseStatus, now: Date): number {
   const last = timeOf(status.analysis?.evaluatedAt, now);
   const from = timeOf(status.measureFrom, now) ?? Number.NEGATIVE_INFINITY;
-  let t = Math.max(last === undefined ? Number.NEGATIVE_INFINITY : last + plan.intervalMs, from + plan.windowMs);
+  let t = Math.max(last === undefined ? Number.NEGATIVE_INFINITY : last + plan.intervalMs, from + measuresBackMs(plan));
   if (!Number.isFinite(t)) t = boundary(plan, now.getTime());
   return Math.ceil(t / plan.intervalMs) * plan.intervalMs;
 }
@@ -81,15 +97,24 @@ export function isNewRound(round: AnalysisRound, status: CanaryReleaseStatus, no
   return (last === undefined || t > last) && (from === undefined || round.measuredFrom.getTime() >= from);
 }
 
-/** Whether the latest round passed with a window that lies entirely after the step began (and after measureFrom). */
-export function evidenceAllowsAdvance(status: CanaryReleaseStatus, now: Date): boolean {
+/**
+ * The one evidence rule: whether the latest round lets the step end. It must
+ * have passed, with its window (or batch) entirely after the step began and
+ * after measureFrom. Before the step's time is up (`early`), only sequential
+ * gates can end a step: the round must have judged their evidence for this
+ * step, and passed them all on it.
+ */
+export function evidenceAllowsAdvance(status: CanaryReleaseStatus, now: Date, early = false): boolean {
   const last = status.analysis;
   if (!last || last.verdict !== GateVerdict.Pass) return false;
   const measured = timeOf(last.measuredFrom, now);
   if (measured === undefined) return false;
   const step = timeOf(status.stepStartedAt, now) ?? now.getTime();
   const from = timeOf(status.measureFrom, now) ?? step;
-  return measured >= step && measured >= from;
+  if (!(measured >= step && measured >= from)) return false;
+  if (!early) return true;
+  const seq = last.sequential;
+  return seq !== undefined && Object.keys(seq.gates).length > 0 && seq.stepStartedAt === status.stepStartedAt;
 }
 
 export function summarize(results: GateResult[], verdict: GateVerdict): string {
@@ -97,25 +122,37 @@ export function summarize(results: GateResult[], verdict: GateVerdict): string {
   return (pick.length ? pick : results).map((r) => r.message).join('; ');
 }
 
-export function recordRound(plan: AnalysisPlan, prev: AnalysisStatus | undefined, round: AnalysisRound, subsets: { stable: string; canary: string }): RoundOutcome {
+/**
+ * What a round does to status.analysis. `step` says where the round stands in
+ * its step; sequential gates need it (their evidence for the canary is per
+ * step, and what they owe depends on whether the step's time is up).
+ */
+export function recordRound(
+  plan: AnalysisPlan, prev: AnalysisStatus | undefined, round: AnalysisRound, subsets: { stable: string; canary: string }, step?: StepClock,
+): RoundOutcome {
   const now = round.evaluatedAt;
   const at = isoOf(now.getTime());
   const events: RoundOutcome['events'] = [];
+  if (plan.sequential.length > 0 && !step) throw new Error('recordRound: sequential gates need the step clock');
+  const seq = step && plan.sequential.length > 0 ? judgeSequential(plan, prev, round, step) : undefined;
+  const results = seq ? inGateOrder(plan, [...round.results, ...seq.results]) : round.results;
+  const verdict = seq ? worstVerdict([round.verdict, ...seq.results.map((r) => r.verdict)]) : round.verdict;
   const next: AnalysisStatus = {
     evaluatedAt: at,
     measuredFrom: isoOf(round.measuredFrom.getTime()),
-    verdict: round.verdict,
+    verdict,
     consecutiveFailures: prev?.consecutiveFailures ?? 0,
-    gates: round.results,
+    gates: results,
+    ...(seq ? { sequential: seq.status } : {}),
   };
   if (prev?.inconclusiveSince) next.inconclusiveSince = prev.inconclusiveSince;
   if (prev?.errorSince) next.errorSince = prev.errorSince;
-  const changed = prev?.verdict !== round.verdict;
-  const why = summarize(round.results, round.verdict);
+  const changed = prev?.verdict !== verdict;
+  const why = summarize(results, verdict);
   let end: RoundOutcome['end'];
   const since = (iso: string) => now.getTime() - (timeOf(iso, now) ?? now.getTime());
 
-  switch (round.verdict) {
+  switch (verdict) {
     case GateVerdict.Pass:
       next.consecutiveFailures = 0;
       delete next.inconclusiveSince;
@@ -126,6 +163,13 @@ export function recordRound(plan: AnalysisPlan, prev: AnalysisStatus | undefined
       next.consecutiveFailures += 1;
       delete next.inconclusiveSince;
       delete next.errorSince;
+      if (seq?.failed) {
+        // The evidence bound is the sequential gates' failure limit: it holds however often they are checked.
+        const evidence = summarize(seq.results, GateVerdict.Fail);
+        events.push({ type: 'Warning', reason: Reason.GateFailed, message: `Failed for ${subsets.canary} on the evidence so far: ${evidence}` });
+        end = { kind: 'failed', reason: Reason.AnalysisFailed, message: evidence };
+        break;
+      }
       events.push({ type: 'Warning', reason: Reason.GateFailed, message: `Check ${next.consecutiveFailures}/${plan.failureLimit} failed for ${subsets.canary}: ${why}` });
       if (next.consecutiveFailures >= plan.failureLimit) {
         end = { kind: 'failed', reason: Reason.AnalysisFailed, message: `${why} on ${next.consecutiveFailures} consecutive checks` };
@@ -141,6 +185,10 @@ export function recordRound(plan: AnalysisPlan, prev: AnalysisStatus | undefined
       }
       break;
     }
+    case GateVerdict.Judging:
+      // No verdict is owed yet: neither limit's clock starts, stops or resets.
+      if (changed) events.push({ type: 'Normal', reason: Reason.Judging, message: `Judging ${subsets.canary} at this step: ${why}` });
+      break;
     case GateVerdict.Error: {
       next.errorSince ??= at;
       const held = since(next.errorSince);
@@ -154,6 +202,12 @@ export function recordRound(plan: AnalysisPlan, prev: AnalysisStatus | undefined
   return { analysis: next, events, end };
 }
 
+/** Results in the order of spec.analysis.gates. */
+function inGateOrder(plan: AnalysisPlan, results: GateResult[]): GateResult[] {
+  const order = new Map(plan.gates.map((g, i) => [g.name, i]));
+  return [...results].sort((a, b) => (order.get(a.name) ?? 0) - (order.get(b.name) ?? 0));
+}
+
 /** A plain-words line for status.message while the evidence holds a step. */
 export function holdMessage(status: CanaryReleaseStatus, plan: AnalysisPlan, now: Date): string {
   const last = status.analysis;
@@ -163,6 +217,8 @@ export function holdMessage(status: CanaryReleaseStatus, plan: AnalysisPlan, now
   switch (last.verdict) {
     case GateVerdict.Pass:
       return `waiting for a passing round measured entirely at this step (due at ${next})`;
+    case GateVerdict.Judging:
+      return `judging: ${why}; next round due at ${next}`;
     case GateVerdict.Fail:
       return `check ${last.consecutiveFailures}/${plan.failureLimit} failed: ${why}`;
     case GateVerdict.Inconclusive: {

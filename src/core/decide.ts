@@ -212,8 +212,12 @@ function decideActive(d: DecisionBuilder, plan: ReleasePlan, obs: Observations, 
   // Gates judge the canary while it has traffic; a failure beyond the limits ends or pauses the release.
   const a = plan.analysis;
   const round = obs.analysis;
+  const weight = st.canaryWeight ?? 0;
+  const pos = positionOf(plan.steps, weight);
   if (a && round && st.phase === Phase.Progressing && isNewRound(round, st, d.now)) {
-    const outcome = recordRound(a, st.analysis, round, { stable: st.stableSubset as string, canary: st.canarySubset as string });
+    const stepEnds = (timeOf(st.stepStartedAt, d.now) ?? d.now.getTime()) + pos.holdMs;
+    const step = { startedAt: st.stepStartedAt, timeIsUp: round.evaluatedAt.getTime() >= stepEnds };
+    const outcome = recordRound(a, st.analysis, round, { stable: st.stableSubset as string, canary: st.canarySubset as string }, step);
     st.analysis = outcome.analysis;
     d.healthCondition(outcome.analysis.verdict, outcome.analysis.gates);
     for (const e of outcome.events) d.event(e.type, e.reason, e.message);
@@ -221,13 +225,13 @@ function decideActive(d: DecisionBuilder, plan: ReleasePlan, obs: Observations, 
   }
   d.keepTraffic(view);
 
-  const weight = st.canaryWeight ?? 0;
-  const pos = positionOf(plan.steps, weight);
   const started = timeOf(st.stepStartedAt, d.now) ?? d.now.getTime();
   const remaining = started + pos.holdMs - d.now.getTime();
   d.syncStep(plan, pos);
-  if (remaining > 0) return d.stepInProgress(plan, pos, remaining);
-  if (a && !evidenceAllowsAdvance(st, d.now)) return d.waitForEvidence(plan, a, untilNextRound(a, st, d.now));
+  // Sequential gates may end a step before its time, on evidence for the canary at this step.
+  const early = remaining > 0 && a !== undefined && evidenceAllowsAdvance(st, d.now, true);
+  if (remaining > 0 && !early) return d.stepInProgress(plan, pos, remaining);
+  if (a && !early && !evidenceAllowsAdvance(st, d.now)) return d.waitForEvidence(plan, a, untilNextRound(a, st, d.now));
   if (weight >= 100 || !pos.next) {
     return d.promote(view, Reason.Promoted, `Promoted: 100% of traffic to ${st.canarySubset} after ${plan.steps.length > 1 ? `${plan.steps.length - 1} step(s)` : 'its step at 100%'}`);
   }

@@ -704,7 +704,7 @@ export class DecisionBuilder {
   healthCondition(verdict: GateVerdict, gates: GateResult[]): void {
     const status = verdict === GateVerdict.Pass ? 'True' : verdict === GateVerdict.Fail ? 'False' : 'Unknown';
     const reason = verdict === GateVerdict.Pass ? Reason.GatesPassed : verdict === GateVerdict.Fail ? Reason.GateFailed
-      : verdict === GateVerdict.Error ? Reason.MetricsUnavailable : Reason.AnalysisInconclusive;
+      : verdict === GateVerdict.Error ? Reason.MetricsUnavailable : verdict === GateVerdict.Judging ? Reason.Judging : Reason.AnalysisInconclusive;
     this.condition(ConditionType.Healthy, status, reason, summarize(gates, verdict));
   }
 }

@@ -3,6 +3,7 @@
 // plan, so a default or a bound is stated in one place.
 import { ANALYSIS_DEFAULTS, type AnalysisSpec, type Gate } from '../api/analysis-spec.js';
 import { DEFAULTS, type CanaryReleaseSpec } from '../api/spec.js';
+import { SEQUENTIAL_DEFAULTS, defaultPassRatio, perGateFalseRollbackRate } from '../analysis/sequential/sequential-config.js';
 import { parseDuration } from './duration.js';
 import { planSteps, type PlannedStep } from './steps.js';
 
@@ -58,6 +59,30 @@ export interface AnalysisPlan {
   /** Whose metrics the gates read; 'auto' is settled per round from the workload's data plane. */
   reporter: 'auto' | 'destination' | 'waypoint' | 'source';
   gates: Gate[];
+  /** The gates with `sequential`, resolved: defaults applied and the false-rollback bound shared out. */
+  sequential: SequentialGatePlan[];
+}
+
+export interface SequentialGatePlan {
+  name: string;
+  /** What is counted: 5xx responses, or requests slower than the latency boundary. */
+  kind: 'errors' | 'slow';
+  /** The tolerated canary/stable ratio of those events' shares. */
+  maxRatio: number;
+  /** Evidence for the canary rules out this ratio (not settable in the spec; the benchmark varies it). */
+  passRatio: number;
+  /** slow: the percentile whose stable boundary is counted against. */
+  percentile?: number | undefined;
+  /** slow: the histogram boundary from the spec; otherwise chosen from stable's history and kept in status. */
+  boundaryMs?: number | undefined;
+  /** This gate's bound on false rollbacks over the release (a fraction, e.g. 0.01). */
+  falseRollbackRate: number;
+  /** The chance that a canary at passRatio or worse passes a step early (not settable in the spec). */
+  earlyPassErrorRate: number;
+  /** Canary requests a step needs before the gate may pass it. */
+  minRequests: number;
+  /** At the step's end, hold while the evidence against exceeds this many times the evidence for (not settable in the spec). */
+  holdAbove: number;
 }
 
 export interface ReleasePlan {
@@ -110,5 +135,31 @@ export function resolveAnalysis(a: AnalysisSpec | undefined, defaults: PlanDefau
     versionLabel: a.versionLabel ?? D.versionLabel,
     reporter: a.reporter ?? D.reporter,
     gates: a.gates,
+    sequential: sequentialPlan(a),
   };
+}
+
+const fraction = (percent: string) => Number(percent.slice(0, -1)) / 100;
+
+/** Gates without their own falseRollbackRate share the release's equally (Bonferroni), so the sum stays within it. */
+function sequentialPlan(a: AnalysisSpec): SequentialGatePlan[] {
+  const gates = a.gates.filter((g) => g.sequential);
+  const sharing = gates.filter((g) => g.sequential?.falseRollbackRate === undefined).length;
+  const releaseRate = a.falseRollbackRate ? fraction(a.falseRollbackRate) : SEQUENTIAL_DEFAULTS.falseRollbackRate;
+  return gates.map((g) => {
+    const s = g.sequential as NonNullable<Gate['sequential']>;
+    const maxRatio = (s.latency ? s.latency.maxRatioOverStable ?? SEQUENTIAL_DEFAULTS.latencyMaxRatio : s.errorRate?.maxRatioOverStable) ?? SEQUENTIAL_DEFAULTS.errorMaxRatio;
+    return {
+      name: g.name,
+      kind: s.latency ? 'slow' : 'errors',
+      maxRatio,
+      passRatio: defaultPassRatio(maxRatio),
+      percentile: s.latency?.percentile,
+      boundaryMs: s.latency?.boundaryMs,
+      falseRollbackRate: s.falseRollbackRate ? fraction(s.falseRollbackRate) : perGateFalseRollbackRate(releaseRate, sharing),
+      earlyPassErrorRate: SEQUENTIAL_DEFAULTS.earlyPassErrorRate,
+      minRequests: s.minRequests ?? SEQUENTIAL_DEFAULTS.minRequests,
+      holdAbove: SEQUENTIAL_DEFAULTS.holdAbove,
+    };
+  });
 }

@@ -19,7 +19,7 @@ export interface ReleaseObject {
     paused?: boolean;
     stable?: { subset?: string; service?: string };
     canary?: { subset?: string; service?: string };
-    analysis?: { onFailure?: string; gates?: { name: string; errorRate?: unknown; latency?: unknown; query?: string; min?: number; max?: number }[] };
+    analysis?: { onFailure?: string; gates?: { name: string; errorRate?: unknown; latency?: unknown; query?: string; min?: number; max?: number; sequential?: unknown }[] };
     [k: string]: unknown;
   };
   status?: CanaryReleaseStatus;

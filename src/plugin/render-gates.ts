@@ -6,10 +6,10 @@ import type { ReleaseObject } from './release-api.js';
 
 type GateSpec = NonNullable<NonNullable<ReleaseObject['spec']>['analysis']>['gates'];
 
-/** The unit of a gate's value: error rates are percent, latencies milliseconds, custom queries as returned. */
+/** The unit of a gate's value: error rates (and a sequential gate's event shares) are percent, latencies milliseconds, custom queries as returned. */
 export function gateUnit(name: string, gates: GateSpec): string {
   const g = gates?.find((x) => x.name === name);
-  if (g?.errorRate) return '%';
+  if (g?.errorRate || g?.sequential) return '%';
   if (g?.latency) return 'ms';
   return '';
 }

@@ -4,7 +4,7 @@
 // both workloads must be available.
 import { describe, expect, it } from '@jest/globals';
 import { CustomObjectsApi } from '@kubernetes/client-node';
-import { operatorForSuite } from './support/operator-process.js';
+import { operatorForSuite } from './support/suite.js';
 import { Cluster, GROUP, PLURAL, VERSION, bookinfoVirtualServiceSpec, condition, waitFor, waitForRelease } from './support/cluster.js';
 
 const c = new Cluster();
@@ -91,12 +91,17 @@ describe('adopting the route as it is', () => {
     const ns = await c.namespace('adopt-lost');
     await c.bookinfo(ns);
     await c.createRelease(ns, spec('v1', 'v2', [{ weight: 50, duration: '1s' }, { weight: 100 }]));
-    const done = await waitForRelease(c, ns, 'Succeeded', (x) => x.status?.phase === 'Succeeded');
+    await waitForRelease(c, ns, 'Succeeded', (x) => x.status?.phase === 'Succeeded');
     const gen0 = await generation(ns);
     const custom = c.kc.makeApiClient(CustomObjectsApi);
-    await custom.replaceNamespacedCustomObjectStatus({
-      group: GROUP, version: VERSION, plural: PLURAL, namespace: ns, name: 'reviews',
-      body: { ...done, status: {} },
+    // The operator may still record that its final write landed: lose the status as it is at that moment.
+    await waitFor('the status replaced by an empty one', async () => {
+      const now = await c.release(ns);
+      await custom.replaceNamespacedCustomObjectStatus({
+        group: GROUP, version: VERSION, plural: PLURAL, namespace: ns, name: 'reviews',
+        body: { ...now, status: {} },
+      });
+      return true;
     });
     await waitForRelease(c, ns, 'Succeeded after the status was lost', (x) => x.status?.phase === 'Succeeded' && condition(x, 'Promoted')?.reason === 'AlreadyPromoted');
     await sleep(2000);

@@ -1,7 +1,7 @@
 // After a release ends the operator does not fight over its route, but a
 // re-sync that reverts it is visible: an Event, a condition and a metric.
 import { describe, expect, it } from '@jest/globals';
-import { operatorForSuite } from './support/operator-process.js';
+import { operatorForSuite } from './support/suite.js';
 import { Cluster, ISTIO, bookinfoVirtualServiceSpec, condition, waitFor, waitForRelease } from './support/cluster.js';
 
 const c = new Cluster();

@@ -6,7 +6,7 @@ import { accessSync, constants, existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { operatorForSuite } from './support/operator-process.js';
+import { operatorForSuite } from './support/suite.js';
 import { Cluster, condition, kubeconfigPath, waitFor, waitForRelease } from './support/cluster.js';
 
 const ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..');

@@ -3,7 +3,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from '@jest/globals';
-import { operatorForSuite } from './support/operator-process.js';
+import { operatorForSuite } from './support/suite.js';
 import { Cluster, bookinfoVirtualServiceSpec, condition, kubeconfigPath, waitFor, waitForRelease } from './support/cluster.js';
 
 const run = promisify(execFile);

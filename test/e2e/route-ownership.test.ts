@@ -3,7 +3,7 @@
 // holds at 0 with a condition and one Event naming the owner, and starts by
 // itself when the owner ends.
 import { describe, expect, it } from '@jest/globals';
-import { operatorForSuite } from './support/operator-process.js';
+import { operatorForSuite } from './support/suite.js';
 import { Cluster, condition, waitFor, waitForRelease } from './support/cluster.js';
 
 const c = new Cluster();

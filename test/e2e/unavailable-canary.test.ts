@@ -2,7 +2,7 @@
 // traffic back to stable within spec.canaryUnavailableTimeout; the hold says
 // so, and time spent holding never counts toward the step.
 import { describe, expect, it } from '@jest/globals';
-import { operatorForSuite } from './support/operator-process.js';
+import { operatorForSuite } from './support/suite.js';
 import { Cluster, ISTIO, condition, waitFor, waitForRelease } from './support/cluster.js';
 
 const c = new Cluster();

@@ -18,6 +18,18 @@ export type Reporter = 'destination' | 'waypoint' | 'source';
 
 const WORKLOAD_LABELS = 'destination_service_namespace, destination_service_name, destination_version';
 
+/**
+ * The series a grouped query reads: one reporter's, and with `services` only
+ * those Services' (every running release's, the same list for all of them),
+ * so a mesh's other services are never read. Names are DNS labels; escaped anyway.
+ */
+function selectorOf(reporter: Reporter, services: readonly string[] | undefined): string {
+  if (!services?.length) return `{reporter="${reporter}"}`;
+  // A regex metacharacter gets a backslash, doubled inside PromQL's double-quoted string.
+  const names = services.map((s) => s.replace(/[\\.^$|?*+()[\]{}"]/g, '\\\\$&')).join('|');
+  return `{reporter="${reporter}",destination_service_name=~"${names}"}`;
+}
+
 // ---- windows ---------------------------------------------------------------
 
 /** Prometheus' own duration grammar: each unit at most once, largest first. */
@@ -59,10 +71,10 @@ function windowOrThrow(window: string): string {
 // ---- request counts and error rate ----------------------------------------
 
 /** Requests per workload and response code over the window, for all services at once. */
-export function requestCountsQuery(window: string, reporter: Reporter = 'destination'): string {
+export function requestCountsQuery(window: string, reporter: Reporter = 'destination', services?: readonly string[]): string {
   return (
     `sum by (${WORKLOAD_LABELS}, response_code) ` +
-    `(increase(istio_requests_total{reporter="${reporter}"}[${windowOrThrow(window)}]))`
+    `(increase(istio_requests_total${selectorOf(reporter, services)}[${windowOrThrow(window)}]))`
   );
 }
 
@@ -88,7 +100,7 @@ export function requestStats(samples: readonly Sample[], workload: Workload): Re
 // ---- latency ---------------------------------------------------------------
 
 /** Latency percentile (e.g. 99 for p99) per workload over the window, for all services at once. */
-export function latencyQuery(percentile: number, window: string, reporter: Reporter = 'destination'): string {
+export function latencyQuery(percentile: number, window: string, reporter: Reporter = 'destination', services?: readonly string[]): string {
   if (!Number.isFinite(percentile) || percentile <= 0 || percentile > 100) {
     throw new RangeError(`invalid latency percentile ${percentile}: expected a number above 0 and at most 100`);
   }
@@ -96,13 +108,35 @@ export function latencyQuery(percentile: number, window: string, reporter: Repor
   const quantile = String(Number((percentile / 100).toPrecision(12)));
   return (
     `histogram_quantile(${quantile}, sum by (${WORKLOAD_LABELS}, le) ` +
-    `(rate(istio_request_duration_milliseconds_bucket{reporter="${reporter}"}[${windowOrThrow(window)}])))`
+    `(rate(istio_request_duration_milliseconds_bucket${selectorOf(reporter, services)}[${windowOrThrow(window)}])))`
   );
 }
 
 /** One workload's latency in milliseconds from a latencyQuery result; NaN when it had no traffic. */
 export function latencyMs(samples: readonly Sample[], workload: Workload): number {
   return samples.find((s) => isWorkload(s, workload))?.value ?? Number.NaN;
+}
+
+// ---- duration histogram (sequential latency gates) -------------------------
+
+/** Requests per workload and duration bucket over the window, for all services at once. */
+export function durationBucketsQuery(window: string, reporter: Reporter = 'destination', services?: readonly string[]): string {
+  return (
+    `sum by (${WORKLOAD_LABELS}, le) ` +
+    `(increase(istio_request_duration_milliseconds_bucket${selectorOf(reporter, services)}[${windowOrThrow(window)}]))`
+  );
+}
+
+/** One workload's cumulative buckets from a durationBucketsQuery result, by boundary ("+Inf" is Infinity); empty without traffic. */
+export function bucketCounts(samples: readonly Sample[], workload: Workload): { le: number; count: number }[] {
+  // Summed by boundary: a workload known by its Service alone may have several series (one per version label).
+  const byLe = new Map<number, number>();
+  for (const s of samples) {
+    if (!isWorkload(s, workload)) continue;
+    const le = s.labels['le'] === '+Inf' ? Number.POSITIVE_INFINITY : Number(s.labels['le']);
+    if (!Number.isNaN(le) && Number.isFinite(s.value)) byLe.set(le, (byLe.get(le) ?? 0) + s.value);
+  }
+  return [...byLe].map(([le, count]) => ({ le, count })).sort((a, b) => a.le - b.le);
 }
 
 function isWorkload(sample: Sample, w: Workload): boolean {

@@ -23,7 +23,8 @@ export type EventSubject = { kind: 'errors' } | { kind: 'slow'; boundaryMs: numb
 export const SEQUENTIAL_DEFAULTS = {
   falseRollbackRate: 0.01,
   earlyPassErrorRate: 0.05,
-  minRequests: 50,
+  /** Canary requests at a step before it may pass: 25 promoted 12 points more healthy releases than 50 in the benchmark (0.2 requests/s), with the same detections. */
+  minRequests: 25,
   holdAbove: 3,
   /** Tolerated canary/stable ratio of 5xx shares. */
   errorMaxRatio: 1.2,

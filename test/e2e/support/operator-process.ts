@@ -1,7 +1,6 @@
 // Runs the real operator entrypoint (the built dist/src/main.js) as a child
 // process against the e2e control plane, and lets a test kill it.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { afterAll, beforeAll, expect } from '@jest/globals';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -93,24 +92,5 @@ export function startOperator(env: Record<string, string> = {}): OperatorProcess
       return (await exited).code;
     },
     exited,
-  };
-}
-
-/**
- * One operator for a whole test file: started before its tests, and stopped
- * after them with SIGTERM, which must end it cleanly (exit 0).
- */
-export function operatorForSuite(env: Record<string, string> = {}): () => OperatorProcess {
-  let op: OperatorProcess | undefined;
-  beforeAll(async () => {
-    op = startOperator(env);
-    await op.ready();
-  }, 60_000);
-  afterAll(async () => {
-    expect(await op?.kill('SIGTERM')).toBe(0);
-  });
-  return () => {
-    if (!op) throw new Error('the suite operator has not started');
-    return op;
   };
 }

@@ -2,11 +2,12 @@
 // and a fake MetricsQuerier that answers with Istio-shaped series.
 import type { AnalysisSpec, Gate } from '../../../src/api/analysis-spec.js';
 import { evaluateGates, roundVerdict } from '../../../src/analysis/evaluate-gates.js';
-import type { Measured, ReleaseMeasurements, RequestCounts } from '../../../src/analysis/measurements.js';
+import type { Measured, ReleaseMeasurements, RequestCounts, SequentialMeasurements } from '../../../src/analysis/measurements.js';
 import type { MetricsQuerier, QueryResult, Sample } from '../../../src/analysis/prometheus/client.js';
 import type { AnalysisRound } from '../../../src/core/analysis-rules.js';
 import { resolveAnalysis, type AnalysisPlan } from '../../../src/core/plan.js';
-import { NS } from '../release-fixtures.js';
+import { GateVerdict } from '../../../src/api/analysis-status.js';
+import { NS, at } from '../release-fixtures.js';
 
 export const PROM = 'http://prometheus.istio-system:9090';
 export const SUBSETS = { stable: 'v1', canary: 'v2' };
@@ -54,6 +55,22 @@ export function roundOf(spec: AnalysisSpec, m: ReleaseMeasurements, evaluatedAt:
   const plan = planOfAnalysis(spec);
   const results = evaluateGates(plan, m, SUBSETS);
   return { evaluatedAt, measuredFrom: new Date(evaluatedAt.getTime() - plan.windowMs), results, verdict: roundVerdict(results) };
+}
+
+/**
+ * A round of sequential gates alone, counting the batch (from, to] (seconds
+ * from NOW) with these [5xx, requests] of the canary and of stable.
+ */
+export function sequentialRound(from: number, to: number, canary: [number, number], stable: [number, number], more: Partial<SequentialMeasurements> = {}): AnalysisRound {
+  return {
+    evaluatedAt: at(to), measuredFrom: at(from), results: [], verdict: GateVerdict.Pass,
+    sequential: {
+      from: at(from),
+      requests: ok({ canary: { errors: canary[0], total: canary[1] }, stable: { errors: stable[0], total: stable[1] } }),
+      queries: {},
+      ...more,
+    },
+  };
 }
 
 // ---- a fake Prometheus at the MetricsQuerier seam -------------------------

@@ -18,13 +18,18 @@ const P50: Gate = { name: 'p50', latency: { percentile: 50, maxMs: 100 } };
 const custom = (name: string, query = 'sum(rate(app_failures_total{service="{{service}}",version="{{version}}"}[{{window}}]))'): Gate => ({ name, query, max: 5 });
 
 /** Subset names differ from the version label values, so the tests see which one the queries use. */
-const target = (service = 'reviews', labels: { stable?: Record<string, string>; canary?: Record<string, string> } = {}): AnalysisTarget => ({
+const target = (service = 'reviews', labels: { stable?: Record<string, string>; canary?: Record<string, string> } = {}, watched?: string[]): AnalysisTarget => ({
   namespace: NS,
   stableSubset: 'stable',
   canarySubset: 'canary',
   stable: { service, labels: labels.stable ?? { app: service, version: 'v1' }, identifiedBy: 'version' },
   canary: { service, labels: labels.canary ?? { app: service, version: 'v2' }, identifiedBy: 'version' },
+  watched,
 });
+/** The grouped queries of a round for the reviews release alone: they read only its Service's series. */
+const ONLY = ['reviews'];
+const counts = (window: string) => requestCountsQuery(window, 'destination', ONLY);
+const latency = (p: number, window: string) => latencyQuery(p, window, 'destination', ONLY);
 
 /** Istio series for several services: v1 gets 1000 requests with 5 503s, v2 gets 200 with 10 500s (5%). */
 function requestsFor(services: string[]): Sample[] {
@@ -69,23 +74,23 @@ const queriesFor = async (gates: Gate[], extra: Partial<AnalysisSpec> = {}) => {
 
 describe('queries per round', () => {
   test('errorRate-only gates send one query, the grouped request counts', async () => {
-    expect(await queriesFor([ERRORS, ERRORS_VS_STABLE])).toEqual([requestCountsQuery('1m')]);
+    expect(await queriesFor([ERRORS, ERRORS_VS_STABLE])).toEqual([counts('1m')]);
   });
 
   test('latency gates add one query per distinct percentile', async () => {
     const sent = await queriesFor([ERRORS, P99, P50]);
     expect(sent).toHaveLength(3);
-    expect(new Set(sent)).toEqual(new Set([requestCountsQuery('1m'), latencyQuery(99, '1m'), latencyQuery(50, '1m')]));
+    expect(new Set(sent)).toEqual(new Set([counts('1m'), latency(99, '1m'), latency(50, '1m')]));
   });
 
   test('two latency gates with the same percentile share one query', async () => {
     const sent = await queriesFor([ERRORS, P99, P99_VS_STABLE]);
     expect(sent).toHaveLength(2);
-    expect(new Set(sent)).toEqual(new Set([requestCountsQuery('1m'), latencyQuery(99, '1m')]));
+    expect(new Set(sent)).toEqual(new Set([counts('1m'), latency(99, '1m')]));
   });
 
   test('a latency-only spec still sends the request counts (minRequests needs them)', async () => {
-    expect(new Set(await queriesFor([P99]))).toEqual(new Set([requestCountsQuery('1m'), latencyQuery(99, '1m')]));
+    expect(new Set(await queriesFor([P99]))).toEqual(new Set([counts('1m'), latency(99, '1m')]));
   });
 
   test('each custom gate adds one query, rendered for the release', async () => {
@@ -106,11 +111,11 @@ describe('queries per round', () => {
   test('uses spec.window, the address, the timeout (default 5s) and evaluates at the round time', async () => {
     const { fake, runner } = setup();
     await runner.run(analysisSpec([ERRORS]), target());
-    expect(fake.calls).toEqual([{ address: PROM, promql: requestCountsQuery('1m'), timeoutMs: 5000, at: NOW }]);
+    expect(fake.calls).toEqual([{ address: PROM, promql: counts('1m'), timeoutMs: 5000, at: NOW }]);
 
     const other = setup();
     await other.runner.run(analysisSpec([ERRORS], { window: '5m', interval: '1m', prometheus: { address: 'http://p:9090', timeout: '2s' } }), target());
-    expect(other.fake.calls).toEqual([{ address: 'http://p:9090', promql: requestCountsQuery('5m'), timeoutMs: 2000, at: NOW }]);
+    expect(other.fake.calls).toEqual([{ address: 'http://p:9090', promql: counts('5m'), timeoutMs: 2000, at: NOW }]);
   });
 });
 
@@ -124,7 +129,8 @@ describe('with a CachedQuerier in front', () => {
     const inner = new FakeQuerier({ requests: requestsFor(names), latency: { '0.99': latencyFor(names, 180, 120), '0.5': latencyFor(names, 40, 30) } });
     const cache = new CachedQuerier(inner, { ttlMs: 60_000, now: () => NOW.getTime() });
     const runner = runnerOver(cache);
-    const rounds = await Promise.all(names.map((svc) => runner.run(analysisSpec(GATES), target(svc))));
+    // Each round is handed every running release's Services (WatchedServices), so all share one query string.
+    const rounds = await Promise.all(names.map((svc) => runner.run(analysisSpec(GATES), target(svc, {}, names))));
     expect(cache.queriesSent).toBe(inner.calls.length);
     return { sent: inner.calls.length, verdicts: rounds.map((r) => r.verdict) };
   }
@@ -143,6 +149,23 @@ describe('with a CachedQuerier in front', () => {
     const { verdicts } = await oneRound(10);
     expect(verdicts).toHaveLength(10);
     expect(verdicts.every((v) => v !== GateVerdict.Error && v !== GateVerdict.Inconclusive)).toBe(true);
+  });
+});
+
+describe('the series the grouped queries read', () => {
+  test('only the Services of running releases: the one the release gives, with its own added if missing', async () => {
+    const { fake, runner } = setup();
+    await runner.run(analysisSpec([ERRORS]), target('reviews', {}, ['details', 'ratings', 'reviews']));
+    await runner.run(analysisSpec([ERRORS]), target('reviews', {}, ['details', 'ratings']));
+    expect(fake.calls.map((c) => c.promql)).toEqual([
+      requestCountsQuery('1m', 'destination', ['details', 'ratings', 'reviews']),
+      requestCountsQuery('1m', 'destination', ['details', 'ratings', 'reviews']),
+    ]);
+    expect(fake.calls[0]?.promql).toContain('istio_requests_total{reporter="destination",destination_service_name=~"details|ratings|reviews"}');
+  });
+
+  test('the names are regex-escaped inside the PromQL string', () => {
+    expect(requestCountsQuery('1m', 'waypoint', ['a.b', 'c'])).toContain('{reporter="waypoint",destination_service_name=~"a\\\\.b|c"}');
   });
 });
 

@@ -12,6 +12,7 @@ import type { AnalysisRound } from '../../../src/core/analysis-rules.js';
 import type { AnalysisPlan } from '../../../src/core/plan.js';
 import type { AnalysisProvider } from '../../../src/controller/ports.js';
 import { Reconciler } from '../../../src/controller/reconciler.js';
+import { WatchedServices } from '../../../src/analysis/watched-services.js';
 import { NOW, NS, baseSpec } from '../release-fixtures.js';
 import { FakeProbe, KEY, MemoryEventRecorder, MemoryReleaseStore, MemoryTrafficRouter } from '../fakes/memory-ports.js';
 
@@ -19,7 +20,10 @@ import { FakeProbe, KEY, MemoryEventRecorder, MemoryReleaseStore, MemoryTrafficR
 class Slow implements AnalysisProvider {
   private pending: { due: number; resolve: () => void }[] = [];
   constructor(private readonly clock: () => number, private readonly latencyMs: number, private readonly verdict: GateVerdict) {}
-  run(p: AnalysisPlan, _t: AnalysisTarget, at: Date): Promise<AnalysisRound> {
+  /** The Services each round was told to read. */
+  readonly watched: (readonly string[] | undefined)[] = [];
+  run(p: AnalysisPlan, t: AnalysisTarget, at: Date): Promise<AnalysisRound> {
+    this.watched.push(t.watched);
     const verdict = this.verdict;
     const message = { [GateVerdict.Error]: 'Prometheus did not answer within the timeout', [GateVerdict.Pass]: 'error rate 0.5% <= 1%' }[verdict as string] ?? 'error rate 50% > 1%';
     return new Promise((resolve) => this.pending.push({
@@ -38,7 +42,8 @@ class Slow implements AnalysisProvider {
 const tick = () => new Promise((r) => setImmediate(r));
 
 /** Runs one release second by second, reconciling when it asked to be looked at again or a round finished. */
-async function simulate(o: { latencyMs: number; seconds: number; verdict: GateVerdict; interval: string; timeout: string; log?: string[] }): Promise<CanaryReleaseStatus> {
+interface Simulation { latencyMs: number; seconds: number; verdict: GateVerdict; interval: string; timeout: string; log?: string[]; watched?: WatchedServices; rounds?: (readonly string[] | undefined)[] }
+async function simulate(o: Simulation): Promise<CanaryReleaseStatus> {
   let now = NOW.getTime();
   const log: string[] = o.log ?? [];
   const store = new MemoryReleaseStore(log);
@@ -47,7 +52,7 @@ async function simulate(o: { latencyMs: number; seconds: number; verdict: GateVe
   const rounds = new RoundScheduler(provider, { onReady: (k) => ready.add(k), now: () => now });
   const reconciler = new Reconciler({
     store, router: new MemoryTrafficRouter(log), probe: new FakeProbe(), events: new MemoryEventRecorder(log),
-    log: pino({ enabled: false }), analysis: rounds, clock: () => new Date(now),
+    log: pino({ enabled: false }), analysis: rounds, watched: o.watched, clock: () => new Date(now),
   });
   store.put({
     apiVersion: 'canary-operator.dev/v1alpha1', kind: 'CanaryRelease',
@@ -67,6 +72,7 @@ async function simulate(o: { latencyMs: number; seconds: number; verdict: GateVe
     }
     now += 1000;
   }
+  o.rounds?.push(...provider.watched);
   return store.stored().status as CanaryReleaseStatus;
 }
 
@@ -92,4 +98,15 @@ test('passing rounds every 10s write the status on changes only, not once per ro
   // Steps of 1m and 2m: about 18 passing rounds; the writes are the starts, step changes, first verdicts and the promotion.
   expect(writes).toBeLessThanOrEqual(8);
   expect(writes).toBeGreaterThanOrEqual(3);
+});
+
+test('every round is told the Services of all running releases, and a release that ended leaves the list', async () => {
+  const watched = new WatchedServices();
+  watched.set('other/ratings-canary', ['ratings']);
+  const rounds: (readonly string[] | undefined)[] = [];
+  const st = await simulate({ latencyMs: 0, seconds: 4 * 60, verdict: GateVerdict.Pass, interval: '10s', timeout: '5s', watched, rounds });
+  expect(st.phase).toBe('Succeeded');
+  expect(rounds.length).toBeGreaterThan(10);
+  expect(new Set(rounds.map((w) => w?.join(',')))).toEqual(new Set(['ratings,reviews']));
+  expect(watched.list()).toEqual(['ratings']);
 });

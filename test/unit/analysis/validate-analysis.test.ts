@@ -30,19 +30,19 @@ describe('analysisProblems', () => {
   describe('exactly one of errorRate, latency or query per gate', () => {
     test('errorRate and latency together', () => {
       expect(problems([{ name: 'both', errorRate: { max: '1%' }, latency: { percentile: 99, maxMs: 1 } }])).toEqual([
-        { field: 'spec.analysis.gates[0]', problem: 'must have exactly one of errorRate, latency or query (has errorRate, latency)' },
+        { field: 'spec.analysis.gates[0]', problem: 'must have exactly one of errorRate, latency, query or sequential (has errorRate, latency)' },
       ]);
     });
 
     test('errorRate and query together', () => {
       expect(problems([{ name: 'both', errorRate: { max: '1%' }, query: 'up', max: 1 }])).toEqual([
-        { field: 'spec.analysis.gates[0]', problem: 'must have exactly one of errorRate, latency or query (has errorRate, query)' },
+        { field: 'spec.analysis.gates[0]', problem: 'must have exactly one of errorRate, latency, query or sequential (has errorRate, query)' },
       ]);
     });
 
     test('none of them', () => {
       expect(problems([ERRORS, { name: 'empty' }])).toEqual([
-        { field: 'spec.analysis.gates[1]', problem: 'must have exactly one of errorRate, latency or query (has none)' },
+        { field: 'spec.analysis.gates[1]', problem: 'must have exactly one of errorRate, latency, query or sequential (has none)' },
       ]);
     });
   });

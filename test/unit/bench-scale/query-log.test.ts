@@ -22,5 +22,6 @@ describe('query log', () => {
     expect(queryKind('vector(1)')).toBe('preflight vector(1)');
     expect(queryKind('histogram_quantile(0.99, sum by (x, le) (rate(istio_request_duration_milliseconds_bucket{reporter="destination"}[30s])))')).toBe('latency p99 (grouped)');
     expect(queryKind('sum by (destination_service_namespace, response_code) (increase(istio_requests_total{reporter="destination"}[30s]))')).toBe('request counts (grouped)');
+    expect(queryKind('sum by (x, le) (increase(istio_request_duration_milliseconds_bucket{reporter="destination",destination_service_name=~"a|b"}[30s]))')).toBe('duration buckets (grouped, sequential gates)');
   });
 });

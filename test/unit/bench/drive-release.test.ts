@@ -1,13 +1,13 @@
-// The benchmark's release loop and its two judges on worlds simple enough to
-// know the answer: a judge is asked once per interval, steps advance and
-// promote as the reconciler does, and the project's real gate rules decide.
+// The benchmark's release loop and its judge on worlds simple enough to know
+// the answer: a judge is asked once per interval, steps advance and promote
+// as the reconciler does, and the project's real gate rules decide (windowed
+// and sequential gates alike).
 import { describe, expect, test } from '@jest/globals';
 import { driveRelease } from '../../../bench/judge/drive-release.js';
-import { todaysGatesJudge } from '../../../bench/judge/gates-judge.js';
+import { gatesJudge, todaysGatesJudge } from '../../../bench/judge/gates-judge.js';
 import type { ReleaseJudge, RoundContext } from '../../../bench/judge/release-judge.js';
 import { RELEASE_PLAN } from '../../../bench/judge/release-plan.js';
 import type { ReleaseScenario } from '../../../bench/judge/release-scenario.js';
-import { sequentialJudge } from '../../../bench/judge/sequential-release-judge.js';
 
 const world = (errorRatio: number, stableErrorRate: number): ReleaseScenario => ({
   seed: 7, requestsPerSecond: 500, kind: { name: 'test', errorRatio, p99Factor: 1 }, stableErrorRate, stableP50Ms: 20, stableP99Ms: 100, bursts: [],
@@ -60,15 +60,25 @@ describe('the judges on a 500 requests/s world', () => {
     expect(driveRelease(world(1, 0.001), RELEASE_PLAN, judge)).toMatchObject({ result: 'promoted', atMs: 180_000 });
   });
 
+  const sequential = (gate: NonNullable<Parameters<typeof gatesJudge>[0]['gates'][number]['sequential']>) =>
+    gatesJudge({ gates: [{ name: 'seq', sequential: gate }] }, RELEASE_PLAN.intervalMs, RELEASE_PLAN.windowMs);
+
   test('the sequential errors gate rolls back the 25%-errors canary at its first round (30 s)', () => {
-    const judge = sequentialJudge({ errors: { maxRatio: 1.2 }, falseRollbackRate: 0.01, earlyPassErrorRate: 0.05, minRequests: 50, holdAbove: 3 });
-    expect(driveRelease(world(5, 0.05), RELEASE_PLAN, judge)).toMatchObject({ result: 'rolledBack', atMs: 30_000 });
+    expect(driveRelease(world(5, 0.05), RELEASE_PLAN, sequential({ errorRate: {} }))).toMatchObject({ result: 'rolledBack', atMs: 30_000 });
+  });
+
+  test('the sequential errors gate promotes a healthy canary when each step\'s time is up (120 s), with no window to wait for', () => {
+    expect(driveRelease(world(1, 0.001), RELEASE_PLAN, sequential({ errorRate: {} }))).toMatchObject({ result: 'promoted', atMs: 120_000 });
   });
 
   test('the sequential p99 gate rolls back a canary whose p99 doubled, and promotes a healthy one', () => {
-    const judge = () => sequentialJudge({ latency: { percentile: 99, maxRatio: 1.2 }, falseRollbackRate: 0.01, earlyPassErrorRate: 0.05, minRequests: 50, holdAbove: 3 });
     const slow: ReleaseScenario = { ...world(1, 0.001), kind: { name: 'slow', errorRatio: 1, p99Factor: 2 } };
-    expect(driveRelease(slow, RELEASE_PLAN, judge()).result).toBe('rolledBack');
-    expect(driveRelease(world(1, 0.001), RELEASE_PLAN, judge()).result).toBe('promoted');
+    expect(driveRelease(slow, RELEASE_PLAN, sequential({ latency: { percentile: 99 } })).result).toBe('rolledBack');
+    expect(driveRelease(world(1, 0.001), RELEASE_PLAN, sequential({ latency: { percentile: 99 } })).result).toBe('promoted');
+  });
+
+  test('a healthy canary much better than a stable with 5% errors passes its steps early on evidence (30 s each)', () => {
+    const better: ReleaseScenario = { ...world(0.2, 0.05) };
+    expect(driveRelease(better, RELEASE_PLAN, sequential({ errorRate: {} }))).toMatchObject({ result: 'promoted', atMs: 60_000 });
   });
 });

@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { formatAge, table } from '../../../src/plugin/format.js';
 import { eventsOf, renderEvents, sortEvents } from '../../../src/plugin/render-events.js';
 import { renderGates } from '../../../src/plugin/render-gates.js';
+import { GateVerdict } from '../../../src/api/analysis-status.js';
 import { renderList } from '../../../src/plugin/render-list.js';
 import { renderStatus, renderStatusLine, weightsOf } from '../../../src/plugin/render-status.js';
 import { NOW, ago, events, progressing, withStatus } from './fixtures.js';
@@ -45,6 +46,16 @@ describe('status rendering', () => {
       '  saturation   Inconclusive   -          -        <= 0.8                           saturation: the query returned no data',
     ].join('\n'));
     expect(renderStatus(r, [], NOW)).toContain(text);
+  });
+
+  it('shows a sequential gate\'s event shares in percent, with its evidence as the message', () => {
+    const analysis = {
+      evaluatedAt: ago(10), verdict: GateVerdict.Judging, consecutiveFailures: 0,
+      gates: [{ name: 'errors-vs-stable', query: 'q', value: 1.2, stableValue: 1, threshold: "<= 1.2x stable's 5xx share; false rollbacks <= 1%", verdict: GateVerdict.Judging,
+        message: "canary error rate 1.2x stable's, 3 of 250 vs 22 of 2,200; evidence 0.6 against a bound of 100" }],
+    };
+    const text = renderGates(analysis, [{ name: 'errors-vs-stable', sequential: { errorRate: {} } }], NOW).join('\n');
+    expect(text).toContain("errors-vs-stable   Judging   1.2%    1%       <= 1.2x stable's 5xx share; false rollbacks <= 1%   canary error rate 1.2x stable's");
   });
 
   it('says when gates are configured but not evaluated yet, and shows nothing without analysis', () => {

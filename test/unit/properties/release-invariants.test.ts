@@ -12,12 +12,17 @@ import { Phase, isTerminal } from '../../../src/api/conditions.js';
 import type { CanaryReleaseStatus } from '../../../src/api/status.js';
 import { MAX_DELAY_MS, MIN_DELAY_MS } from '../../../src/core/time.js';
 import { NOW } from '../release-fixtures.js';
-import { PLANS, RELEASES, ReleaseWorld, keyOf, type Action, type ReleaseName } from './release-world.js';
+import { PLANS, RELEASES, ReleaseWorld, keyOf, type Action, type GateKind, type ReleaseName } from './release-world.js';
+
+/** The sequential gate's default minRequests. */
+const SEQUENTIAL_MIN_REQUESTS = 25;
 
 const RUNS = Number(process.env.PROPERTY_RUNS ?? 400);
 let sequences = 0;
 let steps = 0;
 let rollbackChecks = 0;
+/** Steps ended (or releases promoted) by a sequential gate's evidence. */
+let sequentialAdvances = 0;
 const reached: Record<string, number> = {};
 
 const release = fc.constantFrom<ReleaseName>(...RELEASES);
@@ -69,6 +74,13 @@ function checkWrites(w: ReleaseWorld): void {
       expect(round?.verdict).toBe(GateVerdict.Pass);
       expect(t(round?.measuredFrom)).toBeGreaterThanOrEqual(t(b.stepStartedAt));
       expect(t(round?.measuredFrom)).toBeGreaterThanOrEqual(t(b.measureFrom));
+      // Sequential gates: no step ends without their evidence at this step, on minRequests canary requests of it.
+      if (w.gates === 'sequential') {
+        sequentialAdvances++;
+        expect(round?.sequential?.stepStartedAt).toBe(b.stepStartedAt);
+        const atStep = round?.sequential?.gates.errors?.evidence.step.canaryRequests ?? 0;
+        expect({ at: sw.at, atStep, enough: atStep >= SEQUENTIAL_MIN_REQUESTS }).toMatchObject({ enough: true });
+      }
     }
     // Terminal phases stay terminal unless retried or the spec names a new release.
     if (isTerminal(b.phase as Phase) && !isTerminal(a.phase as Phase)) {
@@ -106,8 +118,8 @@ function checkRollbacksApplied(w: ReleaseWorld): void {
   }
 }
 
-async function play(second: boolean, roundLatencyMs: number, actions: Action[]): Promise<void> {
-  const w = new ReleaseWorld(roundLatencyMs);
+async function play(second: boolean, roundLatencyMs: number, actions: Action[], gates: GateKind = 'windowed'): Promise<void> {
+  const w = new ReleaseWorld(roundLatencyMs, gates);
   w.create('a');
   if (second) w.create('b');
   for (const a of actions) {
@@ -148,13 +160,16 @@ async function play(second: boolean, roundLatencyMs: number, actions: Action[]):
     }
   }
   checkWrites(w);
-  for (const sw of w.statusWrites) if (sw.after.phase && sw.before.phase !== sw.after.phase) reached[sw.after.phase] = (reached[sw.after.phase] ?? 0) + 1;
+  for (const sw of w.statusWrites) {
+    const key = `${gates}:${sw.after.phase}`;
+    if (sw.after.phase && sw.before.phase !== sw.after.phase) reached[key] = (reached[key] ?? 0) + 1;
+  }
 }
 
 afterAll(() => {
   // What the sequences reached, so a change that stops them reaching rollbacks or promotions shows.
   process.stdout.write(`[property] release invariants: ${sequences} random sequences, ${steps} steps; `
-    + `phases entered ${JSON.stringify(reached)}; rolled-back releases checked at rest: ${rollbackChecks}\n`);
+    + `phases entered ${JSON.stringify(reached)}; rolled-back releases checked at rest: ${rollbackChecks}; steps ended by a sequential gate: ${sequentialAdvances}\n`);
 });
 
 describe('release invariants over random sequences of time, observations, edits and failures', () => {
@@ -167,5 +182,19 @@ describe('release invariants over random sequences of time, observations, edits 
       { numRuns: RUNS, seed: Number(process.env.PROPERTY_SEED ?? 20261201) },
     );
     expect(sequences).toBeGreaterThanOrEqual(RUNS);
+  }, 600_000);
+
+  test('hold for every sequence with a sequential gate: no step ends, early or on time, on missing evidence', async () => {
+    const before = sequences;
+    await fc.assert(
+      fc.asyncProperty(scenario, async ({ second, roundLatencyMs, actions }) => {
+        sequences++;
+        await play(second, roundLatencyMs, actions, 'sequential');
+      }),
+      { numRuns: Math.ceil(RUNS / 2), seed: Number(process.env.PROPERTY_SEED ?? 20261201) + 1 },
+    );
+    expect(sequences - before).toBeGreaterThanOrEqual(Math.ceil(RUNS / 2));
+    // The rounds reach the sequential gate: it ends steps in these worlds (not only people's promote requests).
+    expect(sequentialAdvances).toBeGreaterThan(0);
   }, 600_000);
 });

@@ -77,18 +77,23 @@ export interface TrafficWrite {
 
 const keyOf = (r: ReleaseName) => `${NS}/${r}`;
 
+/** What the analysis gates are: windowed (one verdict per round) or sequential (counts judged on the evidence in status). */
+export type GateKind = 'windowed' | 'sequential';
+
 /**
  * Rounds with the verdict the canary subset's health gives when they start,
  * answered `latencyMs` of world time later (0: at the next step of the world).
+ * Sequential rounds count the batch the reconciler asked for: 10 canary and
+ * 90 stable requests a second, stable with 2% errors, the canary with 0.2%
+ * (good: evidence for it gathers within a minute or two, so steps can end
+ * early), 30% (bad), no requests (quiet), or no answer at all (down).
  */
 class MeshProvider implements AnalysisProvider {
   private pending: { due: number; resolve: () => void }[] = [];
   constructor(private readonly world: ReleaseWorld, private readonly latencyMs: number) {}
   run(plan: AnalysisPlan, t: AnalysisTarget, at: Date): Promise<AnalysisRound> {
     const health = this.world.health[t.canarySubset as 'v2' | 'v3'] ?? 'good';
-    const verdict = { good: GateVerdict.Pass, bad: GateVerdict.Fail, quiet: GateVerdict.Inconclusive, down: GateVerdict.Error }[health];
-    const result: GateResult = { name: 'errors', query: 'q', threshold: '<= 1%', verdict, message: `errors ${verdict} (${health})` };
-    const round = { evaluatedAt: at, measuredFrom: new Date(at.getTime() - plan.windowMs), results: [result], verdict };
+    const round = plan.sequential.length > 0 ? sequentialRound(t, at, health) : windowedRound(plan, at, health);
     return new Promise((resolve) => this.pending.push({ due: this.world.time + this.latencyMs, resolve: () => resolve(round) }));
   }
   preflight(): Promise<{ ok: true } | { ok: false; message: string }> {
@@ -101,6 +106,25 @@ class MeshProvider implements AnalysisProvider {
     for (const p of ready) p.resolve();
     return ready.length > 0;
   }
+}
+
+function windowedRound(plan: AnalysisPlan, at: Date, health: Health): AnalysisRound {
+  const verdict = { good: GateVerdict.Pass, bad: GateVerdict.Fail, quiet: GateVerdict.Inconclusive, down: GateVerdict.Error }[health];
+  const result: GateResult = { name: 'errors', query: 'q', threshold: '<= 1%', verdict, message: `errors ${verdict} (${health})` };
+  return { evaluatedAt: at, measuredFrom: new Date(at.getTime() - plan.windowMs), results: [result], verdict };
+}
+
+function sequentialRound(t: AnalysisTarget, at: Date, health: Health): AnalysisRound {
+  // The reconciler hands every round the batch status asks for; without it the wiring is broken.
+  if (!t.counting) throw new Error('a sequential round without the batch to count');
+  const from = t.counting.from;
+  const seconds = Math.max(0, at.getTime() - from.getTime()) / 1000;
+  const canary = health === 'quiet' ? 0 : Math.round(10 * seconds);
+  const stable = Math.round(90 * seconds);
+  const requests = health === 'down'
+    ? { ok: false as const, message: 'cannot reach Prometheus' }
+    : { ok: true as const, value: { canary: { total: canary, errors: Math.round(canary * (health === 'bad' ? 0.3 : 0.002)) }, stable: { total: stable, errors: Math.round(stable * 0.02) } } };
+  return { evaluatedAt: at, measuredFrom: from, results: [], verdict: GateVerdict.Pass, sequential: { from, requests, queries: {} } };
 }
 
 const settleMicrotasks = async () => {
@@ -139,7 +163,7 @@ export class ReleaseWorld {
   private current = '';
   private readonly reconciler: Reconciler;
 
-  constructor(roundLatencyMs = 0) {
+  constructor(roundLatencyMs = 0, readonly gates: GateKind = 'windowed') {
     this.router.vs = reviewsVs(undefined);
     this.provider = new MeshProvider(this, roundLatencyMs);
     const realWrite = this.store.writeStatus.bind(this.store);
@@ -194,7 +218,8 @@ export class ReleaseWorld {
       canaryUnavailableTimeout: '60s',
       analysis: {
         prometheus: { address: 'http://prometheus.test:9090' }, interval: '30s', window: '60s', failureLimit: 2,
-        inconclusiveTimeout: '5m', prometheusErrorTimeout: '5m', gates: [{ name: 'errors', errorRate: { max: '1%' } }],
+        inconclusiveTimeout: '5m', prometheusErrorTimeout: '5m',
+        gates: [this.gates === 'sequential' ? { name: 'errors', sequential: { errorRate: {} } } : { name: 'errors', errorRate: { max: '1%' } }],
       },
     };
   }

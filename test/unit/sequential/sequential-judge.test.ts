@@ -99,7 +99,7 @@ describe('combining sequential gates', () => {
   });
 
   test('defaults as measured by the benchmark', () => {
-    expect(SEQUENTIAL_DEFAULTS).toMatchObject({ falseRollbackRate: 0.01, earlyPassErrorRate: 0.05, minRequests: 50, holdAbove: 3, errorMaxRatio: 1.2, latencyMaxRatio: 1.2 });
+    expect(SEQUENTIAL_DEFAULTS).toMatchObject({ falseRollbackRate: 0.01, earlyPassErrorRate: 0.05, minRequests: 25, holdAbove: 3, errorMaxRatio: 1.2, latencyMaxRatio: 1.2 });
   });
 });
 
