@@ -7,9 +7,10 @@ import { applyCrds, readCrdFiles, waitForCrdsEstablished } from './crds.js';
 import { startEtcd, type RunningEtcd } from './etcd.js';
 import { gatewayApiCrdFiles, gatewayApiCrdsDir } from './gateway-api-crds.js';
 import { freePorts } from './free-port.js';
+import { writeAuditPolicy, type AuditPolicy } from './audit-policy.js';
 import { startKubeApiserver, type RunningKubeApiserver } from './kube-apiserver.js';
 import { writeKubeconfig } from './kubeconfig.js';
-import { generatePki } from './pki.js';
+import { generatePki, issueClientCertificate, type ClientIdentity, type Pki } from './pki.js';
 import { projectRoot } from './project-root.js';
 import { makeWorkDir } from './work-dir.js';
 
@@ -23,6 +24,14 @@ export interface ControlPlane {
   external: boolean;
   /** Holds kubeconfig, certificates, etcd data and logs; for an external cluster, the kubeconfig's directory (never removed). */
   workDir: string;
+  /** The audit log (JSON lines), when started with `audit`. */
+  auditLogPath?: string;
+  /**
+   * A kubeconfig (in workDir) for a client certificate of its own, so that
+   * client's requests can be told apart (in the audit log). Local control
+   * plane only.
+   */
+  kubeconfigFor(identity: ClientIdentity): Promise<string>;
   /** Stops etcd and kube-apiserver and removes workDir; does nothing for an external cluster. */
   stop(): Promise<void>;
 }
@@ -34,6 +43,8 @@ export interface StartOptions {
   gatewayApiCrdsDir?: string;
   /** Progress lines; default: stderr. */
   log?: (line: string) => void;
+  /** Runs kube-apiserver with this audit policy (see audit-policy.ts), logging to workDir/audit.log. Local control plane only. */
+  audit?: AuditPolicy;
 }
 
 const defaultLog = (line: string) => process.stderr.write(`[control-plane] ${line}\n`);
@@ -89,11 +100,21 @@ async function useExternalCluster(kubeconfigPath: string, files: string[], log: 
     serverVersion,
     external: true,
     workDir: dirname(kubeconfigPath),
+    kubeconfigFor: () => Promise.reject(new Error('kubeconfigFor needs the local control plane (CANARY_TEST_KUBECONFIG is set)')),
     stop: async () => {},
   };
 }
 
-async function startLocal(root: string, files: string[], log: (line: string) => void): Promise<ControlPlane> {
+/** Issues a client certificate for `identity` and writes a kubeconfig using it next to the admin's. */
+async function identityKubeconfig(workDir: string, server: string, pki: Pki, identity: ClientIdentity): Promise<string> {
+  const { cert, key } = await issueClientCertificate(pki, identity);
+  const path = join(workDir, `kubeconfig-${identity.user.replace(/[^A-Za-z0-9_.-]/g, '_')}`);
+  const [caPem, clientCertPem, clientKeyPem] = await Promise.all([readFile(pki.servingCaCert, 'utf8'), readFile(cert, 'utf8'), readFile(key, 'utf8')]);
+  await writeKubeconfig(path, { server, caPem, clientCertPem, clientKeyPem, name: identity.user });
+  return path;
+}
+
+async function startLocal(root: string, files: string[], log: (line: string) => void, policy: AuditPolicy | undefined): Promise<ControlPlane> {
   const bins = await buildControlPlaneBinaries(root, log);
   const started = Date.now();
   const workDir = await makeWorkDir('canary-cp-', log);
@@ -124,7 +145,12 @@ async function startLocal(root: string, files: string[], log: (line: string) => 
     if (etcdResult.status === 'rejected') throw etcdResult.reason;
     const pki = pkiResult.value;
     const etcdUrl = etcdResult.value.url;
-    apiserver = await startKubeApiserver({ binary: bins.kubeApiserver, workDir, pki, etcdUrl, port: apiPort });
+    let audit: { policyFile: string; logPath: string } | undefined;
+    if (policy) {
+      audit = { policyFile: join(workDir, 'audit-policy.json'), logPath: join(workDir, 'audit.log') };
+      await writeAuditPolicy(audit.policyFile, policy);
+    }
+    apiserver = await startKubeApiserver({ binary: bins.kubeApiserver, workDir, pki, etcdUrl, port: apiPort, ...(audit ? { audit } : {}) });
     const kubeconfigPath = join(workDir, 'kubeconfig');
     const [caPem, clientCertPem, clientKeyPem] = await Promise.all([
       readFile(pki.servingCaCert, 'utf8'),
@@ -136,7 +162,12 @@ async function startLocal(root: string, files: string[], log: (line: string) => 
     kc.loadFromFile(kubeconfigPath);
     const serverVersion = await prepareCluster(kc, files, log);
     log(`kube-apiserver ${serverVersion} ready at ${apiserver.server} (${((Date.now() - started) / 1000).toFixed(1)}s, work dir ${workDir})`);
-    return { kubeconfigPath, server: apiserver.server, serverVersion, external: false, workDir, stop };
+    const server = apiserver.server;
+    return {
+      kubeconfigPath, server, serverVersion, external: false, workDir, stop,
+      ...(audit ? { auditLogPath: audit.logPath } : {}),
+      kubeconfigFor: (identity) => identityKubeconfig(workDir, server, pki, identity),
+    };
   } catch (err) {
     await stop();
     throw err;
@@ -156,7 +187,8 @@ export async function startControlPlane(opts: StartOptions = {}): Promise<Contro
   if (external) {
     // Set but missing is a typo, not a request for a local cluster.
     if (!existsSync(external)) throw new Error(`CANARY_TEST_KUBECONFIG=${external}: no such file`);
+    if (opts.audit) throw new Error('an audit log needs the local control plane: unset CANARY_TEST_KUBECONFIG');
     return useExternalCluster(external, files, log);
   }
-  return startLocal(root, files, log);
+  return startLocal(root, files, log, opts.audit);
 }

@@ -11,6 +11,8 @@ export interface KubeApiserverOptions {
   etcdUrl: string;
   port: number;
   timeoutMs?: number;
+  /** Writes an audit log: the policy file (see audit-policy.ts) and where the JSON lines go. */
+  audit?: { policyFile: string; logPath: string };
 }
 
 export interface RunningKubeApiserver {
@@ -18,9 +20,19 @@ export interface RunningKubeApiserver {
   server: string;
 }
 
-/** envtest's flag set, plus --advertise-address (otherwise it looks for a default-route interface). */
-function apiserverArgs(opts: KubeApiserverOptions, server: string): string[] {
+/** envtest's flag set, plus --advertise-address (otherwise it looks for a default-route interface), plus the audit log if asked. */
+export function apiserverArgs(opts: KubeApiserverOptions, server: string): string[] {
   const { pki } = opts;
+  const audit = opts.audit
+    ? [
+        `--audit-policy-file=${opts.audit.policyFile}`,
+        `--audit-log-path=${opts.audit.logPath}`,
+        // One file for the whole run, written as requests complete (no batching delay).
+        '--audit-log-maxsize=0',
+        '--audit-log-mode=blocking',
+        '--audit-log-format=json',
+      ]
+    : [];
   return [
     `--etcd-servers=${opts.etcdUrl}`,
     '--bind-address=127.0.0.1',
@@ -42,6 +54,7 @@ function apiserverArgs(opts: KubeApiserverOptions, server: string): string[] {
     // No controller-manager mints tokens, so pods must not require one.
     '--disable-admission-plugins=ServiceAccount',
     '--allow-privileged=true',
+    ...audit,
   ];
 }
 

@@ -15,6 +15,8 @@ export interface Pki {
   servingKey: string;
   /** The apiserver accepts client certificates signed by this CA. */
   clientCaCert: string;
+  /** Its key: signs further client identities (issueClientCertificate). */
+  clientCaKey: string;
   /** CN=admin, O=system:masters: bypasses RBAC, like kubeadm's admin.conf. */
   adminCert: string;
   adminKey: string;
@@ -65,6 +67,7 @@ export async function generatePki(dir: string): Promise<Pki> {
     servingCert: p('apiserver.crt'),
     servingKey: p('apiserver.key'),
     clientCaCert: p('client-ca.crt'),
+    clientCaKey: p('client-ca.key'),
     adminCert: p('admin.crt'),
     adminKey: p('admin.key'),
     serviceAccountKey: p('sa.key'),
@@ -81,12 +84,46 @@ export async function generatePki(dir: string): Promise<Pki> {
     selfSigned(p('serving-ca.key'), pki.servingCaCert, 'canary-operator-test-serving-ca').then(() =>
       signed(pki.servingCaCert, p('serving-ca.key'), pki.servingKey, pki.servingCert, '/CN=kube-apiserver', 'serving'),
     ),
-    selfSigned(p('client-ca.key'), pki.clientCaCert, 'canary-operator-test-client-ca').then(() =>
-      signed(pki.clientCaCert, p('client-ca.key'), pki.adminKey, pki.adminCert, '/O=system:masters/CN=admin', 'client'),
+    selfSigned(pki.clientCaKey, pki.clientCaCert, 'canary-operator-test-client-ca').then(() =>
+      signed(pki.clientCaCert, pki.clientCaKey, pki.adminKey, pki.adminCert, '/O=system:masters/CN=admin', 'client'),
     ),
     openssl(['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', pki.serviceAccountKey]).then(() =>
       openssl(['pkey', '-in', pki.serviceAccountKey, '-pubout', '-out', pki.serviceAccountPub]),
     ),
   ]);
   return pki;
+}
+
+export interface ClientIdentity {
+  /** The user name the apiserver sees (the certificate's CN), e.g. canary-operator-bench. */
+  user: string;
+  /** Its groups (one O each), e.g. ["system:masters"]. */
+  groups?: string[];
+}
+
+/** Subject of a client certificate: one O per group, then the CN; "/" and "=" in names would break it. */
+export function clientSubject(identity: ClientIdentity): string {
+  const parts = [...(identity.groups ?? []).map((g) => `O=${g}`), `CN=${identity.user}`];
+  for (const part of parts) {
+    if (/[/\\+]/.test(part.slice(part.indexOf('=') + 1))) throw new Error(`client identity: "${part}" contains "/", "\\" or "+"`);
+  }
+  return `/${parts.join('/')}`;
+}
+
+/**
+ * A client certificate of its own for `identity`, signed by the client CA, so
+ * the apiserver (and its audit log) tells that client's requests apart from
+ * the admin's. Files are named after the user under the PKI dir.
+ */
+export async function issueClientCertificate(pki: Pki, identity: ClientIdentity): Promise<{ cert: string; key: string }> {
+  const base = identity.user.replace(/[^A-Za-z0-9_.-]/g, '_');
+  const cert = join(pki.dir, `${base}.crt`);
+  const key = join(pki.dir, `${base}.key`);
+  await openssl([
+    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-noenc',
+    '-keyout', key, '-out', cert, '-subj', clientSubject(identity),
+    '-CA', pki.clientCaCert, '-CAkey', pki.clientCaKey,
+    '-config', join(pki.dir, 'openssl.cnf'), '-days', '3650', '-extensions', 'client',
+  ]);
+  return { cert, key };
 }

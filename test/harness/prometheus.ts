@@ -32,6 +32,8 @@ export interface PrometheusOptions {
   binary?: string;
   /** How long to wait for /-/ready; default 30 s. */
   readyTimeoutMs?: number;
+  /** Logs every query with Prometheus' own stats (timings, samples touched) to workDir/query.log (queryLogPath). */
+  queryLog?: boolean;
 }
 
 export interface RunningPrometheus {
@@ -40,6 +42,8 @@ export interface RunningPrometheus {
   port: number;
   /** Holds prometheus.yml, data/ and prometheus.log (until stop()). */
   workDir: string;
+  /** The query log (JSON lines, one per query), when started with queryLog. */
+  queryLogPath?: string;
   /** Whether the server process is up (between up() and down()). */
   running(): boolean;
   /** The end of prometheus.log, for failure messages. */
@@ -92,11 +96,11 @@ function assertPortFree(port: number): Promise<void> {
 }
 
 /** The generated prometheus.yml (JSON is valid YAML). */
-export function prometheusConfig(opts: Pick<PrometheusOptions, 'targets' | 'scrapeIntervalSeconds' | 'jobName'>): string {
+export function prometheusConfig(opts: Pick<PrometheusOptions, 'targets' | 'scrapeIntervalSeconds' | 'jobName'> & { queryLogFile?: string }): string {
   const every = `${opts.scrapeIntervalSeconds ?? 1}s`;
   return `${JSON.stringify(
     {
-      global: { scrape_interval: every, scrape_timeout: every, evaluation_interval: every },
+      global: { scrape_interval: every, scrape_timeout: every, evaluation_interval: every, ...(opts.queryLogFile ? { query_log_file: opts.queryLogFile } : {}) },
       scrape_configs: [{ job_name: opts.jobName ?? 'mesh', metrics_path: '/metrics', static_configs: [{ targets: opts.targets }] }],
     },
     null,
@@ -112,8 +116,9 @@ export async function startPrometheus(opts: PrometheusOptions): Promise<RunningP
   const configFile = join(workDir, 'prometheus.yml');
   const dataDir = join(workDir, 'data');
   const logFile = join(workDir, 'prometheus.log');
+  const queryLogPath = opts.queryLog ? join(workDir, 'query.log') : undefined;
   await mkdir(dataDir);
-  await writeFile(configFile, prometheusConfig(opts));
+  await writeFile(configFile, prometheusConfig({ ...opts, ...(queryLogPath ? { queryLogFile: queryLogPath } : {}) }));
   const args = [
     `--config.file=${configFile}`,
     `--storage.tsdb.path=${dataDir}`,
@@ -162,6 +167,7 @@ export async function startPrometheus(opts: PrometheusOptions): Promise<RunningP
     url,
     port,
     workDir,
+    ...(queryLogPath ? { queryLogPath } : {}),
     running: () => proc !== undefined && proc.exitStatus() === undefined,
     logTail: (lines?: number) => proc?.logTail(lines) ?? '(not started)',
     down,

@@ -5,10 +5,20 @@
 //       [--kubeconfig PATH] [--istio-api-version v1] [--configmap mesh-simulator]
 //       [--source-workload productpage-v1] [--cluster-domain cluster.local] [--log-level info]
 //       [--no-gateway-api] [--no-route-status]
+//       [--mode requests|static] [--background-services N] [--background-versions N] [--background-rps F]
 import { parseArgs } from 'node:util';
+import type { BackgroundOptions } from './background-services.js';
 import type { BehaviourPatch } from './behaviour.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'silent';
+
+/**
+ * requests: every request is drawn (status, latency) and counted with Istio's
+ * full label set, both reporters. static: counts grow at the plans' rates
+ * without per-request work, compact labels, reporter="destination" only; it
+ * carries thousands of hosts, and unrelated background services.
+ */
+export type SimulatorMode = 'requests' | 'static';
 
 /** Who sends the simulated requests: the source_* labels. */
 export interface SourceConfig {
@@ -62,6 +72,10 @@ export interface SimulatorOptions {
   logLevel?: LogLevel;
   /** Receives log records (default: JSON lines on stderr). */
   logger?: (record: LogRecord) => void;
+  /** Default requests. */
+  mode?: SimulatorMode;
+  /** Static mode only: unrelated services served beside the hosts (see background-services.ts). */
+  background?: BackgroundOptions;
 }
 
 export interface LogRecord {
@@ -107,6 +121,12 @@ export function validateOptions(opts: SimulatorOptions): void {
   if (opts.matchShare !== undefined) share(opts.matchShare, 'matchShare');
   if (opts.tickMs !== undefined && !(opts.tickMs >= 10)) throw new Error(`tickMs must be >= 10, got ${opts.tickMs}`);
   if (opts.seed !== undefined && !Number.isInteger(opts.seed)) throw new Error(`seed must be an integer, got ${opts.seed}`);
+  if (opts.mode !== undefined && opts.mode !== 'requests' && opts.mode !== 'static') throw new Error(`mode must be requests or static, got ${String(opts.mode)}`);
+  if (opts.background && opts.mode !== 'static') throw new Error('background services need the static mode');
+  const bg = opts.background;
+  if (bg && (!Number.isInteger(bg.services) || bg.services < 0)) throw new Error(`background services must be a whole number >= 0, got ${bg.services}`);
+  if (bg?.versions !== undefined && (!Number.isInteger(bg.versions) || bg.versions < 1)) throw new Error(`background versions must be a whole number >= 1, got ${bg.versions}`);
+  if (bg?.rps !== undefined && !(Number.isFinite(bg.rps) && bg.rps >= 0)) throw new Error(`background rps must be a number >= 0, got ${bg.rps}`);
 }
 
 /** Parses NS/SERVICE:RPS[:MATCH_SHARE], e.g. prod/reviews:50 or prod/reviews:50:0.1. */
@@ -138,7 +158,13 @@ Prints one JSON line {"event":"ready","port":...} on stdout when serving; SIGTER
   --cluster-domain D       default cluster.local
   --no-gateway-api         do not watch HTTPRoutes (for clusters without the Gateway API CRDs)
   --no-route-status        do not write HTTPRoute status (as if no mesh controller ran)
-  --log-level L            debug | info | warn | silent (default info; logs go to stderr)`;
+  --log-level L            debug | info | warn | silent (default info; logs go to stderr)
+  --mode M                 requests (default: every request drawn, full Istio labels, both reporters) or
+                           static (counts at the plans' rates, compact labels, reporter="destination" only;
+                           for thousands of hosts)
+  --background-services N  static mode: also serve N unrelated services (namespaces mesh-NNN, services svc-NNNN)
+  --background-versions N  versions per background service (default 2)
+  --background-rps F       requests per second per background service (default 10)`;
 
 /** CLI flags to options; throws with a message for the user on bad input. */
 export function parseCli(argv: string[]): SimulatorOptions | 'help' {
@@ -161,6 +187,10 @@ export function parseCli(argv: string[]): SimulatorOptions | 'help' {
       'log-level': { type: 'string' },
       'no-gateway-api': { type: 'boolean' },
       'no-route-status': { type: 'boolean' },
+      mode: { type: 'string' },
+      'background-services': { type: 'string' },
+      'background-versions': { type: 'string' },
+      'background-rps': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -190,6 +220,16 @@ export function parseCli(argv: string[]): SimulatorOptions | 'help' {
   if (level !== undefined) opts.logLevel = level as LogLevel;
   if (values['no-gateway-api']) opts.gatewayApi = false;
   if (values['no-route-status']) opts.routeStatus = false;
+  if (values.mode !== undefined) opts.mode = values.mode as SimulatorMode;
+  const services = int('background-services', values['background-services']);
+  const versions = int('background-versions', values['background-versions']);
+  const bgRps = values['background-rps'];
+  if (services === undefined && (versions !== undefined || bgRps !== undefined)) throw new Error('--background-versions and --background-rps need --background-services');
+  if (services !== undefined) {
+    opts.background = { services };
+    if (versions !== undefined) opts.background.versions = versions;
+    if (bgRps !== undefined) opts.background.rps = Number(bgRps);
+  }
   validateOptions(opts);
   return opts;
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // CLI for the mesh simulator; see USAGE in config.ts. Prints one JSON line
-// {"event":"ready","port":N,"url":...,"seed":S} on stdout once /metrics is
+// {"event":"ready","port":N,"url":...,"seed":S,"mode":M} on stdout once /metrics is
 // served (logs go to stderr), and stops cleanly on SIGTERM/SIGINT.
 import { parseCli, USAGE } from './config.js';
 import { startSimulator } from './simulator.js';
@@ -18,7 +18,7 @@ async function main(): Promise<number> {
     return 0;
   }
   const sim = await startSimulator(opts);
-  process.stdout.write(`${JSON.stringify({ event: 'ready', port: sim.port, url: sim.url, metrics: `${sim.url}/metrics`, seed: sim.seed })}\n`);
+  process.stdout.write(`${JSON.stringify({ event: 'ready', port: sim.port, url: sim.url, metrics: `${sim.url}/metrics`, seed: sim.seed, mode: sim.mode })}\n`);
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGTERM', () => resolve('SIGTERM'));
     process.once('SIGINT', () => resolve('SIGINT'));

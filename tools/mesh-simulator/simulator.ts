@@ -1,17 +1,22 @@
 // startSimulator: watches the hosts' HTTPRoutes and VirtualServices (and what
 // else shapes their traffic), generates requests every tick and serves them
 // as Istio metrics; writes the status of the HTTPRoutes it follows, as Istio's
-// controller would. Used in-process by tests and by the CLI (main.ts).
+// controller would. Used in-process by tests and by the CLI (main.ts). In the
+// static mode the same plans drive counts that grow at their rates instead
+// (static-traffic.ts), served with unrelated background services if asked.
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
-import { DEFAULTS, validateOptions, type HostConfig, type LogRecord, type SimulatorOptions } from './config.js';
-import { startMetricsServer } from './http-server.js';
+import { BackgroundServices } from './background-services.js';
+import { DEFAULTS, validateOptions, type HostConfig, type LogRecord, type SimulatorMode, type SimulatorOptions } from './config.js';
+import { startMetricsServer, type ChunkedExposition } from './http-server.js';
 import { IstioMetrics } from './istio-metrics.js';
 import { MeshWatcher } from './kube-watch.js';
 import { randomSeed } from './rng.js';
 import { RouteStatusWriter } from './route-status-writer.js';
+import { CONTENT_TYPE, renderExposition, type ExpositionSource } from './static-exposition.js';
+import { StaticTraffic } from './static-traffic.js';
 import { TrafficEngine, type HostPlan } from './traffic.js';
 
 export interface RunningSimulator {
@@ -22,6 +27,8 @@ export interface RunningSimulator {
   /** host:port, as a Prometheus scrape target. */
   target: string;
   seed: number;
+  mode: SimulatorMode;
+  /** The requests mode's registry (empty in the static mode). */
   metrics: IstioMetrics;
   /** Current plans (with the route each host follows) and request counts (also served at /state). */
   snapshot(): ReturnType<TrafficEngine['snapshot']>;
@@ -117,9 +124,27 @@ export async function startSimulator(opts: SimulatorOptions): Promise<RunningSim
     },
   });
 
+  const mode = opts.mode ?? 'requests';
+  const staticTraffic = mode === 'static' ? new StaticTraffic(() => engine.snapshot().hosts, Date.now()) : undefined;
+  const sources: ExpositionSource[] = staticTraffic ? [staticTraffic] : [];
+  if (opts.background) sources.push(new BackgroundServices(opts.background, Date.now()));
+  const exposition: ChunkedExposition | undefined = staticTraffic && {
+    contentType: CONTENT_TYPE,
+    chunks: () => {
+      const now = Date.now();
+      staticTraffic.advanceTo(now);
+      return renderExposition(sources, now);
+    },
+  };
+  const snapshot = () => {
+    const snap = engine.snapshot();
+    if (!staticTraffic) return snap;
+    return { ...snap, hosts: snap.hosts.map((h) => ({ ...h, requests: staticTraffic.requests(`${h.namespace}/${h.service}`) })) };
+  };
+
   let server;
   try {
-    server = await startMetricsServer({ address: opts.address ?? DEFAULTS.address, port: opts.port ?? DEFAULTS.port, metrics, state: () => engine.snapshot() });
+    server = await startMetricsServer({ address: opts.address ?? DEFAULTS.address, port: opts.port ?? DEFAULTS.port, metrics, state: snapshot, ...(exposition ? { exposition } : {}) });
   } catch (err) {
     await watcher.stop();
     throw err;
@@ -129,7 +154,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<RunningSim
   // Ticks are counted from the start, so a late timer catches up instead of slowing the rate.
   const started = performance.now();
   let done = 0;
-  const timer = setInterval(() => {
+  const timer = staticTraffic ? setInterval(() => staticTraffic.advanceTo(Date.now()), tickMs) : setInterval(() => {
     const due = Math.floor((performance.now() - started) / tickMs);
     let n = due - done;
     if (n > MAX_CATCH_UP_TICKS) {
@@ -144,15 +169,16 @@ export async function startSimulator(opts: SimulatorOptions): Promise<RunningSim
   const address = opts.address ?? DEFAULTS.address;
   const hostPart = address.includes(':') ? `[${address}]` : address;
   let stopped: Promise<void> | undefined;
-  log('info', 'simulating', { port: server.port, seed, hosts: opts.hosts.map((h) => `${h.namespace}/${h.service}:${h.rps}`) });
+  log('info', 'simulating', { port: server.port, seed, mode, hosts: opts.hosts.length <= 20 ? opts.hosts.map((h) => `${h.namespace}/${h.service}:${h.rps}`) : `${opts.hosts.length} hosts`, ...(opts.background ? { background: opts.background } : {}) });
   return {
     port: server.port,
     address,
     url: `http://${hostPart}:${server.port}`,
     target: `${hostPart}:${server.port}`,
     seed,
+    mode,
     metrics,
-    snapshot: () => engine.snapshot(),
+    snapshot,
     routeStatusWrites: () => statusWriter?.writes ?? 0,
     stop: () =>
       (stopped ??= (async () => {
