@@ -2,7 +2,7 @@
 // step, roll back, ...) that edits the status, the traffic to write and the
 // Events, and done() returns the result with its requeue time clamped.
 import { GateVerdict, type GateResult } from '../api/analysis-status.js';
-import { ConditionType, Phase, Reason, isActive } from '../api/conditions.js';
+import { ConditionType, Phase, Reason, isActive, isTerminal } from '../api/conditions.js';
 import { REQUEST_ANNOTATIONS, type RequestKind } from '../api/names.js';
 import type { CanaryReleaseStatus } from '../api/status.js';
 import { holdMessage, summarize, untilNextRound, type RoundOutcome } from './analysis-rules.js';
@@ -124,6 +124,20 @@ export class DecisionBuilder {
       } else {
         this.event('Warning', route && !route.ok ? route.reason : Reason.RouteNotFound,
           `Deleted during the release, but traffic could not be returned to ${st.stableSubset}: ${route && !route.ok ? route.message : 'no route'}; check the route by hand`);
+      }
+    } else if (isTerminal(st.phase as Phase) && st.phase !== Phase.Failed) {
+      // Deleted before its final write landed (a failed write, a crash): finish it, or the route keeps
+      // a share on a version no release manages, and the next release on it starts beside that share.
+      const route = obs.route;
+      const view = route?.ok ? route.view : route?.view;
+      const want = st.canaryWeight ?? 0;
+      if (view && ownWritePending(st, view, true)) {
+        const target = want >= 100 ? 'canary' : 'stable';
+        if (route && !route.ok && route.unreachable === target) {
+          this.event('Warning', route.reason, `Deleted before its last route write (${want}% ${st.canarySubset}) was applied, and ${route.message}; check the route by hand`);
+        } else {
+          this.setCanaryPercent = want;
+        }
       }
     }
     return { status: this.snap.status, events: this.events, finalizer: 'remove', setCanaryPercent: this.setCanaryPercent, restoreStable: this.restoreStable };

@@ -888,6 +888,21 @@ describe('deletion', () => {
     expect(d.status).toEqual(status);
   });
 
+  test.each([[Phase.Succeeded, 100], [Phase.RolledBack, 0]])('of a %s release whose last route write has not landed: it is finished before the finalizer goes', (phase, weight) => {
+    // Promoted (or rolled back) at 10%, the write failed, then the release was deleted: the route still shows 10%.
+    const status = progressing(1, weight, iso(-300), { phase, previousCanaryWeight: 10 });
+    const d = decide(snap({ deleting: true, status }), obs(10), NOW);
+    expect(d.finalizer).toBe('remove');
+    expect(d.setCanaryPercent).toBe(weight);
+  });
+
+  test('of a Succeeded release whose route was changed by someone else afterwards: left alone', () => {
+    const status = progressing(1, 100, iso(-300), { phase: Phase.Succeeded, previousCanaryWeight: 100 });
+    const d = decide(snap({ deleting: true, status }), obs(10, undefined, { route: trafficAt(10, 'v1', 'v2', 9) }), NOW);
+    expect(d.finalizer).toBe('remove');
+    expect(d.setCanaryPercent).toBeUndefined();
+  });
+
   test('without our finalizer: nothing at all', () => {
     const status = progressing(2, 50, iso(-20));
     const d = decide(snap({ deleting: true, hasFinalizer: false, status }), obs(50), NOW);
