@@ -27,6 +27,8 @@ describe('leader election', () => {
       steps: [{ weight: 10, duration: '3s' }, { weight: 30, duration: '3s' }, { weight: 60, duration: '3s' }, { weight: 100 }],
     });
     await waitForRelease(c, ns, 'step 1', (r) => r.status?.currentStep === 1);
+    // Its Events follow the status and route writes; a kill before them loses them (the status is what survives).
+    await c.eventsWith(ns, ['StepAdvanced']);
     // Only the leader acts: the standby has logged no reconcile of it.
     expect(b.logs.some((l) => l.includes(`"release":"${ns}/reviews"`))).toBe(false);
 
