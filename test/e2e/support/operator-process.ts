@@ -1,6 +1,8 @@
 // Runs the real operator entrypoint (the built dist/src/main.js) as a child
 // process against the e2e control plane, and lets a test kill it.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { appendFileSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -21,11 +23,42 @@ export interface OperatorProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
+/** The operators this test process started, one pid a line (each test file has its own modules, not its own process). */
+const PID_FILE = join(tmpdir(), `canary-e2e-operators-${process.pid}`);
+
+/**
+ * Kills operators that earlier test files left running (a test that failed
+ * before its own kill): they watch every namespace and would reconcile the
+ * next file's releases too. support/cleanup.ts calls it before each file.
+ */
+export function stopLeftoverOperators(): number {
+  let pids: number[] = [];
+  try {
+    pids = readFileSync(PID_FILE, 'utf8').split('\n').filter(Boolean).map(Number);
+  } catch {
+    return 0;
+  }
+  rmSync(PID_FILE, { force: true });
+  let stopped = 0;
+  for (const pid of pids) {
+    try {
+      // Only if the pid is still our operator (a pid can be reused once its process is gone).
+      if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(OPERATOR_ENTRY)) continue;
+      process.kill(pid, 'SIGKILL');
+      stopped++;
+    } catch {
+      // Already gone, as it should be.
+    }
+  }
+  return stopped;
+}
+
 export function startOperator(env: Record<string, string> = {}): OperatorProcess {
   const child = spawn(process.execPath, [OPERATOR_ENTRY], {
     env: { ...process.env, HTTP_PORT: '0', HTTP_HOST: '127.0.0.1', LOG_LEVEL: 'debug', RELIST_SECONDS: '60', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  if (child.pid !== undefined) appendFileSync(PID_FILE, `${child.pid}\n`);
   const logs: string[] = [];
   let port: number | undefined;
   const waiters: (() => void)[] = [];
