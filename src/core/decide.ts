@@ -94,7 +94,7 @@ export function decide(snap: ReleaseSnapshot, obs: Observations, now: Date): Dec
   const inEffect = Boolean(st.stableSubset && st.canarySubset);
   // A finished release whose last write has not reached its route yet finishes it before anything else
   // (a retry or the next release in the spec would otherwise forget it).
-  const seen = obs.route?.ok ? obs.route.view : obs.route?.view;
+  const seen = obs.route?.view;
   if (inEffect && isTerminal(st.phase as Phase) && seen && ownWritePending(st, seen, true)) return d.finished(obs.route);
 
   // A spec naming other subsets or another route starts a new release; an active one gives its traffic back first.

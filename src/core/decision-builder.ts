@@ -117,7 +117,7 @@ export class DecisionBuilder {
     this.restorePrevious(obs.restoreRoute);
     if (isActive(st.phase) && (st.canaryWeight ?? 0) > 0) {
       const route = obs.route;
-      const view = route?.ok ? route.view : route?.view;
+      const view = route?.view;
       if (view) {
         if (!view.isAt(0)) this.setCanaryPercent = 0;
         this.event('Normal', Reason.TrafficRestored, `Deleted during the release: traffic returned to 100% ${st.stableSubset}`);
@@ -128,16 +128,11 @@ export class DecisionBuilder {
     } else if (isTerminal(st.phase as Phase) && st.phase !== Phase.Failed) {
       // Deleted before its final write landed (a failed write, a crash): finish it, or the route keeps
       // a share on a version no release manages, and the next release on it starts beside that share.
-      const route = obs.route;
-      const view = route?.ok ? route.view : route?.view;
-      const want = st.canaryWeight ?? 0;
-      if (view && ownWritePending(st, view, true)) {
-        const target = want >= 100 ? 'canary' : 'stable';
-        if (route && !route.ok && route.unreachable === target) {
-          this.event('Warning', route.reason, `Deleted before its last route write (${want}% ${st.canarySubset}) was applied, and ${route.message}; check the route by hand`);
-        } else {
-          this.setCanaryPercent = want;
-        }
+      const pending = pendingFinalWrite(st, obs.route);
+      if (pending?.blockedBy) {
+        this.event('Warning', pending.blockedBy.reason, `Deleted before its last route write (${pending.percent}% ${st.canarySubset}) was applied, and ${pending.blockedBy.message}; check the route by hand`);
+      } else if (pending) {
+        this.setCanaryPercent = pending.percent;
       }
     }
     return { status: this.snap.status, events: this.events, finalizer: 'remove', setCanaryPercent: this.setCanaryPercent, restoreStable: this.restoreStable };
@@ -211,7 +206,7 @@ export class DecisionBuilder {
   restorePrevious(route: RouteObservation | undefined): boolean {
     const r = this.status.restore;
     if (!r) return false;
-    const view = route?.ok ? route.view : route?.view;
+    const view = route?.view;
     if (!view) {
       // The old route is gone, or no longer sends anything to the replaced release's subsets: nothing is left to give back.
       const gone: string[] = [Reason.VirtualServiceNotFound, Reason.RouteNotFound, Reason.NoTrafficBudget];
@@ -425,7 +420,7 @@ export class DecisionBuilder {
   finished(route: RouteObservation | undefined): Decision {
     const st = this.status;
     // A route whose DestinationRule or subset is gone can still be read and written.
-    const view = route?.ok ? route.view : route?.view;
+    const view = route?.view;
     if (st.phase === Phase.Failed) return this.done();
     if (!view) {
       // No route left to write: nothing is pending any more (and the route is free for others).
@@ -450,12 +445,11 @@ export class DecisionBuilder {
       }
       return this.done();
     }
-    if (ownWritePending(st, view, true)) {
-      // The last decision's write, not done yet; never onto a subset the DestinationRule lacks.
-      const target = want >= 100 ? 'canary' : 'stable';
+    const pending = pendingFinalWrite(st, route);
+    if (pending) {
       // The message the decision wrote still says what is awaited.
-      if (route && !route.ok && route.unreachable === target) return this.done(UNROUTABLE_RETRY_MS);
-      this.setCanaryPercent = want;
+      if (pending.blockedBy) return this.done(UNROUTABLE_RETRY_MS);
+      this.setCanaryPercent = pending.percent;
       return this.done();
     }
     settle();
@@ -762,3 +756,17 @@ function stepPositionText(plan: ReleasePlan, pos: PlanPosition, st: CanaryReleas
 }
 
 export { positionOf };
+
+/**
+ * A finished release's last decided write that its route still waits for
+ * (see ownWritePending): the percent to write, and what blocks it when the
+ * subset it would send traffic to is missing (never written onto that).
+ */
+function pendingFinalWrite(st: CanaryReleaseStatus, route: RouteObservation | undefined): { percent: number; blockedBy?: { reason: Reason; message: string } } | undefined {
+  const view = route?.view;
+  if (!view || !ownWritePending(st, view, true)) return undefined;
+  const percent = st.canaryWeight ?? 0;
+  const target = percent >= 100 ? 'canary' : 'stable';
+  if (route && !route.ok && route.unreachable === target) return { percent, blockedBy: { reason: route.reason, message: route.message } };
+  return { percent };
+}
