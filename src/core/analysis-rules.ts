@@ -49,6 +49,9 @@ export interface RoundOutcome {
   end?: { kind: 'failed' | 'no-verdict'; reason: Reason; message: string } | undefined;
 }
 
+/** Verdicts after which a pass is news (an Event): the gates recovered. */
+const RECOVERED_FROM: ReadonlySet<string> = new Set([GateVerdict.Fail, GateVerdict.Inconclusive, GateVerdict.Error]);
+
 /** The boundary at or before `at`. */
 const boundary = (plan: AnalysisPlan, at: number) => Math.floor(at / plan.intervalMs) * plan.intervalMs;
 
@@ -86,6 +89,18 @@ export function untilNextRound(plan: AnalysisPlan, status: CanaryReleaseStatus, 
   const first = firstCountable(plan, status, now);
   const t = first > now.getTime() ? first : boundary(plan, now.getTime()) + plan.intervalMs;
   return t - now.getTime();
+}
+
+/**
+ * The evaluation time of the first round that can let the current step end:
+ * its time is up, its window lies within the step and after measureFrom, and
+ * it follows the last round. A step's message names it from the step's start,
+ * so the status does not change while the step waits for that round.
+ */
+export function firstRoundForStep(plan: AnalysisPlan, status: CanaryReleaseStatus, holdMs: number, now: Date): number {
+  const step = timeOf(status.stepStartedAt, now) ?? now.getTime();
+  const t = Math.max(firstCountable(plan, status, now), step + holdMs, step + measuresBackMs(plan));
+  return Math.ceil(t / plan.intervalMs) * plan.intervalMs;
 }
 
 /** Whether a round is new evidence: a later evaluation time than the last one, and a window after measureFrom. */
@@ -157,7 +172,8 @@ export function recordRound(
       next.consecutiveFailures = 0;
       delete next.inconclusiveSince;
       delete next.errorSince;
-      if (changed) events.push({ type: 'Normal', reason: Reason.GatesPassed, message: `Gates pass for ${subsets.canary}: ${why}` });
+      // Told when gates recover; a first pass shows in the Healthy condition and in the step it lets advance.
+      if (changed && prev && RECOVERED_FROM.has(prev.verdict)) events.push({ type: 'Normal', reason: Reason.GatesPassed, message: `Gates pass for ${subsets.canary} again: ${why}` });
       break;
     case GateVerdict.Fail:
       next.consecutiveFailures += 1;

@@ -231,7 +231,7 @@ function decideActive(d: DecisionBuilder, plan: ReleasePlan, obs: Observations, 
   // Sequential gates may end a step before its time, on evidence for the canary at this step.
   const early = remaining > 0 && a !== undefined && evidenceAllowsAdvance(st, d.now, true);
   if (remaining > 0 && !early) return d.stepInProgress(plan, pos, remaining);
-  if (a && !early && !evidenceAllowsAdvance(st, d.now)) return d.waitForEvidence(plan, a, untilNextRound(a, st, d.now));
+  if (a && !early && !evidenceAllowsAdvance(st, d.now)) return d.waitForEvidence(plan, a, pos, untilNextRound(a, st, d.now));
   if (weight >= 100 || !pos.next) {
     return d.promote(view, Reason.Promoted, `Promoted: 100% of traffic to ${st.canarySubset} after ${plan.steps.length > 1 ? `${plan.steps.length - 1} step(s)` : 'its step at 100%'}`);
   }

@@ -5,7 +5,7 @@ import { GateVerdict, type GateResult } from '../api/analysis-status.js';
 import { ConditionType, Phase, Reason, isActive, isTerminal } from '../api/conditions.js';
 import { REQUEST_ANNOTATIONS, type RequestKind } from '../api/names.js';
 import type { CanaryReleaseStatus } from '../api/status.js';
-import { holdMessage, summarize, untilNextRound, type RoundOutcome } from './analysis-rules.js';
+import { firstRoundForStep, holdMessage, summarize, untilNextRound, type RoundOutcome } from './analysis-rules.js';
 import { findCondition, setConditions, type ConditionUpdate } from './conditions.js';
 import type { Observations, ReleaseSnapshot, RouteOwner } from './decide.js';
 import { formatDuration } from './duration.js';
@@ -660,9 +660,9 @@ export class DecisionBuilder {
     st.stepStartedAt = this.nowIso;
     const text = stepText(index, plan.steps, st.canarySubset);
     this.phaseConditions(Reason.StepInProgress, text);
-    const until = judged ? 'promoted after a passing analysis round at 100%' : `next step after ${isoOf(this.now.getTime() + next.durationMs)}`;
-    this.message(`${text}; ${until}`);
-    this.event('Normal', Reason.StepAdvanced, `${text} (${st.stableSubset} gets ${100 - next.weight}%)`);
+    this.message(`${text}; ${this.awaited(plan, next.durationMs)}`);
+    const passed = plan.analysis && st.analysis?.verdict === GateVerdict.Pass && index > 1 ? `, after gates passed: ${summarize(st.analysis.gates, GateVerdict.Pass)}` : '';
+    this.event('Normal', Reason.StepAdvanced, `${text} (${st.stableSubset} gets ${100 - next.weight}%)${passed}`);
     return this.done(this.nextLook(plan, next.durationMs));
   }
 
@@ -676,9 +676,38 @@ export class DecisionBuilder {
     const text = stepPositionText(plan, pos, st);
     this.phaseConditions(Reason.StepInProgress, text);
     const a = plan.analysis;
-    const evidence = a && st.analysis && st.analysis.verdict !== GateVerdict.Pass ? `; ${holdMessage(st, a, this.now)}` : '';
-    this.message(`${text}; next step after ${isoOf(this.now.getTime() + remainingMs)}${evidence}`);
+    if (a && !this.awaitingFirstRound(a, pos.holdMs)) {
+      // A round said something against the step (or is late): its time, and what the rounds say.
+      this.message(`${text}; next step after ${isoOf(this.now.getTime() + remainingMs)}; ${holdMessage(st, a, this.now)}`);
+    } else {
+      this.message(`${text}; ${this.awaited(plan, pos.holdMs)}`);
+    }
     return this.done(this.nextLook(plan, remainingMs));
+  }
+
+  /**
+   * What the step waits for: its time, or with gates the first round that can
+   * end it. Named from the step's start and the same until a round says
+   * otherwise, so a step writes its status once, not again when its time is
+   * up or when a round starts.
+   */
+  private awaited(plan: ReleasePlan, holdMs: number): string {
+    const st = this.status;
+    const start = timeOf(st.stepStartedAt, this.now) ?? this.now.getTime();
+    if (!plan.analysis) return `next step after ${isoOf(start + holdMs)}`;
+    const what = (st.canaryWeight ?? 0) >= 100 ? 'promoted' : 'next step';
+    return `${what} on the first passing analysis round from ${isoOf(firstRoundForStep(plan.analysis, st, holdMs, this.now))}`;
+  }
+
+  /**
+   * The step waits for the round its message names: no round has said
+   * anything against it (none so far, or only passing ones), and that round is
+   * not more than an interval late (then the message says what is due now).
+   */
+  private awaitingFirstRound(a: AnalysisPlan, holdMs: number): boolean {
+    const v = this.status.analysis?.verdict;
+    if (v !== undefined && v !== GateVerdict.Pass) return false;
+    return firstRoundForStep(a, this.status, holdMs, this.now) + a.intervalMs > this.now.getTime();
   }
 
   /** The sooner of `ms` and the next analysis round that can count. */
@@ -686,8 +715,15 @@ export class DecisionBuilder {
     return plan.analysis ? Math.min(ms, untilNextRound(plan.analysis, this.status, this.now)) : ms;
   }
 
-  waitForEvidence(plan: ReleasePlan, a: AnalysisPlan, untilRoundMs: number): Decision {
+  waitForEvidence(plan: ReleasePlan, a: AnalysisPlan, pos: PlanPosition, untilRoundMs: number): Decision {
     const st = this.status;
+    // Waiting for the round the step's message already names is no news: the status stays as it is.
+    if (this.awaitingFirstRound(a, pos.holdMs)) {
+      const text = stepPositionText(plan, pos, st);
+      this.phaseConditions(Reason.StepInProgress, text);
+      this.message(`${text}; ${this.awaited(plan, pos.holdMs)}`);
+      return this.done(Math.max(untilRoundMs, 1000));
+    }
     const text = `Step ${st.currentStep}/${plan.steps.length} held at ${st.canaryWeight}% on ${st.canarySubset}: ${holdMessage(st, a, this.now)}`;
     this.phaseConditions(Reason.WaitingForAnalysis, text);
     this.message(text);

@@ -74,7 +74,10 @@ describe('analysis gates', () => {
     expect(gate(r, 'errors')?.query).toContain('destination_version="v2"');
     expect(gate(r, 'p99')?.verdict).toBe('Pass');
     expect(gate(r, 'p99')?.value).toBeGreaterThan(0);
-    expect((await c.eventsWith(ns.healthy, ['GatesPassed', 'Promoted'])).map((e) => e.reason)).toContain('GatesPassed');
+    // Passing gates are told in the step they let advance (a GatesPassed Event is for gates that recover).
+    const events = await c.eventsWith(ns.healthy, ['StepAdvanced', 'Promoted']);
+    expect(events.filter((e) => e.reason === 'StepAdvanced').map((e) => e.message)).toContainEqual(expect.stringContaining('after gates passed: '));
+    expect(events.map((e) => e.reason)).not.toContain('GateFailed');
   }, 90_000);
 
   it('roll a canary answering 20% 5xx back to stable within failureLimit checks of its first exposure', async () => {

@@ -131,10 +131,10 @@ describe('recordRound', () => {
     expect(out.analysis).toEqual({ evaluatedAt: iso(0), measuredFrom: iso(-60), verdict: GateVerdict.Fail, consecutiveFailures: 1, gates: r.results });
   });
 
-  test('a first Pass emits one Normal GatesPassed event and no failure', () => {
+  test('a first Pass emits no event (the step it lets advance says so) and no failure', () => {
     const out = recordRound(PLAN, undefined, passAt(at(0)), SUBSETS);
     expect(out.analysis.consecutiveFailures).toBe(0);
-    expect(out.events).toEqual([{ type: 'Normal', reason: Reason.GatesPassed, message: 'Gates pass for v2: error rate 0% within <= 1%' }]);
+    expect(out.events).toEqual([]);
     expect(out.end).toBeUndefined();
   });
 
@@ -242,11 +242,12 @@ describe('recordRound', () => {
     expect(out.analysis).not.toHaveProperty('errorSince');
   });
 
-  test('an event on every verdict change: Pass, Inconclusive, Error, Pass', () => {
+  test('an event on every verdict change but the first pass: Pass, Inconclusive, Error, Pass', () => {
     const outs = play([passAt(at(0)), inconclusiveAt(at(30)), errorAt(at(60)), passAt(at(90))]);
     expect(outs.map((o) => o.events.map((e) => e.reason))).toEqual([
-      [Reason.GatesPassed], [Reason.AnalysisInconclusive], [Reason.MetricsUnavailable], [Reason.GatesPassed],
+      [], [Reason.AnalysisInconclusive], [Reason.MetricsUnavailable], [Reason.GatesPassed],
     ]);
+    expect(outs[3]?.events[0]?.message).toBe('Gates pass for v2 again: error rate 0% within <= 1%');
   });
 
   test('does not modify the previous status', () => {

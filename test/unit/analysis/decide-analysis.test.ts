@@ -41,7 +41,9 @@ describe('advancing with analysis', () => {
     const d = decide(snap({ spec: withAnalysis(), status: STEP1_DONE() }), withRound(10, passAt(NOW)), NOW);
     expect(d.setCanaryPercent).toBe(50);
     expect(d.status).toMatchObject({ phase: Phase.Progressing, currentStep: 2, canaryWeight: 50, stepStartedAt: NOW.toISOString() });
-    expect(reasons(d)).toEqual([Reason.GatesPassed, Reason.StepAdvanced]);
+    // A first pass is no news of its own: the step it lets advance says so.
+    expect(reasons(d)).toEqual([Reason.StepAdvanced]);
+    expect(d.events[0]?.message).toContain('after gates passed: error rate');
   });
 
   test('advances on a stored passing round whose whole window lies after the step began', () => {
@@ -57,8 +59,11 @@ describe('advancing with analysis', () => {
     expect(stored.status.analysis).toMatchObject({ verdict: GateVerdict.Pass, measuredFrom: iso(-90) });
     const d = decide(snap({ spec: withAnalysis(), status: stored.status }), obs(10), NOW);
     expect(d.setCanaryPercent).toBeUndefined();
-    expect(cond(d, ConditionType.Progressing)).toMatchObject({ reason: Reason.WaitingForAnalysis });
-    expect(d.status.message).toBe(`Step 1/3 held at 10% on v2: waiting for a passing round measured entirely at this step (due at ${iso(30)})`);
+    // The round due now (at 0) is the first that can end the step, as the step's message said from its start:
+    // the status stays as it was written then.
+    expect(cond(d, ConditionType.Progressing)).toMatchObject({ reason: Reason.StepInProgress });
+    expect(d.status.message).toBe(`Step 1/3: 10% of traffic to v2 for 1m; next step on the first passing analysis round from ${iso(0)}`);
+    expect(d.status.message).toBe(stored.status.message);
   });
 
   test('the round recorded in the reconcile that advances a step is not evidence for the next step', () => {
@@ -314,7 +319,8 @@ describe('onFailure: pause', () => {
     const d = decide({ ...s, annotations: { [RESUME]: 'r1' } }, obs(10), at(600));
     expect(d.status.currentStep).toBe(1);
     expect(d.setCanaryPercent).toBeUndefined();
-    expect(d.status.message).toContain('held at 10%');
+    // The resume starts the evidence afresh: the first round that can count is named.
+    expect(d.status.message).toBe(`Step 1/3: 10% of traffic to v2 for 1m; next step on the first passing analysis round from ${iso(660)}`);
   });
 
   test('promote still works while analysis-paused', () => {
@@ -375,12 +381,23 @@ describe('the Healthy condition and status.analysis', () => {
     });
   });
 
-  test('a round with the same verdict as the stored one emits no event (Pass, Pass)', () => {
+  test('a round with the same verdict as the stored one emits no event (Pass, Pass; a first pass is no news either)', () => {
     const s = snap({ spec: withAnalysis(), status: progressing(1, 10, iso(-10)) });
     const d1 = decide(s, withRound(10, passAt(at(0))), at(0));
     const d2 = decide(after(s, d1), withRound(10, passAt(at(30))), at(30));
-    expect(reasons(d1)).toEqual([Reason.GatesPassed]);
+    expect(d1.events).toEqual([]);
+    expect(cond(d1, ConditionType.Healthy)).toMatchObject({ status: 'True' });
     expect(d2.events).toEqual([]);
+  });
+
+  test('gates that recover emit GatesPassed (Fail, then Pass)', () => {
+    const lenient = A({ failureLimit: 3 });
+    const s = snap({ spec: withAnalysis(lenient), status: progressing(1, 10, iso(-10)) });
+    const d1 = decide(s, withRound(10, failAt(at(0), lenient)), at(0));
+    const d2 = decide(after(s, d1), withRound(10, passAt(at(30), lenient)), at(30));
+    expect(reasons(d1)).toEqual([Reason.GateFailed]);
+    expect(reasons(d2)).toEqual([Reason.GatesPassed]);
+    expect(d2.events[0]?.message).toContain('again');
   });
 });
 

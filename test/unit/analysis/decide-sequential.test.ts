@@ -36,7 +36,8 @@ describe('decide with a sequential gate', () => {
     const d = decide(snap({ spec: spec(), status: STEP1 }), { ...obs(10), analysis: round(0, 30, [50, 10_000], [900, 90_000]) }, at(31));
     expect(d.setCanaryPercent).toBe(50);
     expect(d.status).toMatchObject({ currentStep: 2, stepStartedAt: iso(31) });
-    expect(d.events.map((e) => e.reason)).toEqual([Reason.GatesPassed, Reason.StepAdvanced]);
+    expect(d.events.map((e) => e.reason)).toEqual([Reason.StepAdvanced]);
+    expect(d.events[0]?.message).toContain('after gates passed: ');
     expect(d.events[0]?.message).toContain('passes early');
   });
 

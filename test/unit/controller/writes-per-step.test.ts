@@ -1,0 +1,81 @@
+// What one release costs the API server: the benchmark's release (bench/scale:
+// steps 10% / 50% / 100 of 30s, rounds every 30s over 30s) run from its
+// creation to Succeeded through the real Reconciler and RoundScheduler, looked
+// at when it asked to be, when a round finished, and after each of its own
+// writes (as the watch events of those writes make the controller do).
+import { expect, test } from '@jest/globals';
+import { pino } from 'pino';
+import { GateVerdict } from '../../../src/api/analysis-status.js';
+import type { CanaryReleaseStatus } from '../../../src/api/status.js';
+import { RoundScheduler } from '../../../src/analysis/round-scheduler.js';
+import type { AnalysisTarget } from '../../../src/analysis/analysis-runner.js';
+import type { AnalysisRound } from '../../../src/core/analysis-rules.js';
+import type { AnalysisPlan } from '../../../src/core/plan.js';
+import type { AnalysisProvider } from '../../../src/controller/ports.js';
+import { Reconciler } from '../../../src/controller/reconciler.js';
+import { NOW, NS, baseSpec } from '../release-fixtures.js';
+import { FakeProbe, KEY, MemoryEventRecorder, MemoryReleaseStore, MemoryTrafficRouter } from '../fakes/memory-ports.js';
+
+/** Rounds that pass, answered at once. */
+class Passing implements AnalysisProvider {
+  run(p: AnalysisPlan, _t: AnalysisTarget, at: Date): Promise<AnalysisRound> {
+    return Promise.resolve({ evaluatedAt: at, measuredFrom: new Date(at.getTime() - p.windowMs), verdict: GateVerdict.Pass,
+      results: [{ name: 'errors', query: 'q', threshold: '<= 5%', verdict: GateVerdict.Pass, message: 'error rate 0.5% within <= 5%' }] });
+  }
+  preflight(): Promise<{ ok: true }> {
+    return Promise.resolve({ ok: true });
+  }
+}
+
+const tick = () => new Promise((r) => setImmediate(r));
+
+/** Runs the release in 100 ms ticks; returns every API write, with the status position of each status write. */
+async function run(createdAtMs: number, seconds: number): Promise<{ writes: string[]; final: CanaryReleaseStatus }> {
+  let now = createdAtMs;
+  const log: string[] = [];
+  const store = new MemoryReleaseStore(log);
+  const ready = new Set<string>();
+  const rounds = new RoundScheduler(new Passing(), { onReady: (k) => ready.add(k), now: () => now });
+  const reconciler = new Reconciler({
+    store, router: new MemoryTrafficRouter(log), probe: new FakeProbe(), events: new MemoryEventRecorder(log),
+    log: pino({ enabled: false }), analysis: rounds, clock: () => new Date(now),
+  });
+  store.put({
+    apiVersion: 'canary-operator.dev/v1alpha1', kind: 'CanaryRelease',
+    metadata: { name: 'reviews-canary', namespace: NS, generation: 1, uid: 'u' },
+    spec: { ...baseSpec(), steps: [{ weight: 10, duration: '30s' }, { weight: 50, duration: '30s' }, { weight: 100 }],
+      analysis: { prometheus: { address: 'http://prom:9090' }, interval: '30s', window: '30s', gates: [{ name: 'errors', errorRate: { max: '5%' } }] } },
+  });
+  const writes: string[] = [];
+  let due = now;
+  for (let t = 0; t < seconds * 10; t++, now += 100) {
+    await tick();
+    await tick();
+    if (now < due && !ready.has(KEY)) continue;
+    ready.delete(KEY);
+    const before = log.length;
+    const r = await reconciler.reconcile(KEY);
+    const st = store.stored().status as CanaryReleaseStatus;
+    for (const w of log.slice(before)) writes.push(w === 'writeStatus' ? `writeStatus ${st.phase}/${st.currentStep}` : w);
+    // Its own writes come back as watch events: a look soon after each.
+    due = Math.min(now + (r.requeueAfterMs ?? 1e12), log.length > before ? now + 300 : Number.POSITIVE_INFINITY);
+  }
+  return { writes, final: store.stored().status as CanaryReleaseStatus };
+}
+
+test.each([
+  ['created 18.7 s into an interval', 18_700],
+  ['created just before a round', 29_900],
+  ['created on a round boundary', 30_000],
+])('one status write per transition, one Event per transition, from creation to Succeeded (%s)', async (_, offset) => {
+  const { writes, final } = await run(NOW.getTime() + offset, 200);
+  expect(final.phase).toBe('Succeeded');
+  expect(writes).toEqual([
+    'addFinalizer', 'writeStatus Pending/0', 'event:Started',
+    'writeStatus Progressing/1', 'setCanaryPercent:10', 'event:StepAdvanced',
+    'writeStatus Progressing/2', 'setCanaryPercent:50', 'event:StepAdvanced',
+    'writeStatus Succeeded/3', 'setCanaryPercent:100', 'event:Promoted',
+    // The finished release records that its last write reached the route (own-write.ts: finalWriteSettled).
+    'writeStatus Succeeded/3',
+  ]);
+});
