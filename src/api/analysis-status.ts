@@ -66,7 +66,7 @@ export const SequentialStatusSchema = z.object({
 export type SequentialStatus = z.infer<typeof SequentialStatusSchema>;
 
 export const AnalysisStatusSchema = z.object({
-  /** The round's evaluation time: queries measure the window ending here (a multiple of the interval). */
+  /** The round's evaluation time: queries measure the window ending here (a multiple of the interval plus the release's round offset). */
   evaluatedAt: z.string(),
   /** Start of the round's window; a round is evidence for a step only when this is at or after the step's start. */
   measuredFrom: z.string().optional(),

@@ -123,10 +123,10 @@ export class Reconciler {
     const rounds = this.deps.analysis;
     if (!analysis || !workloads || !rounds || obs.owner) return obs;
     if (terminal) this.deps.watched?.delete(key);
-    else this.deps.watched?.set(key, [workloads.stable.service, workloads.canary.service]);
+    else this.deps.watched?.set(key, [workloads.stable.service, workloads.canary.service], analysis.roundOffsetMs);
     const at: AnalysisTarget = {
       namespace: target.namespace, stableSubset: target.stable, canarySubset: target.canary, stable: workloads.stable, canary: workloads.canary,
-      reporter: reporterFor(analysis.reporter, seen.dataplane), watched: this.deps.watched?.list(),
+      reporter: reporterFor(analysis.reporter, seen.dataplane), watched: this.deps.watched?.list(analysis.roundOffsetMs),
     };
     const due = roundDue(analysis, st, now);
     if (due) {

@@ -17,7 +17,7 @@ export function toSnapshot(obj: CanaryReleaseObject, ctx: AnalysisContext = {}):
     deleting: Boolean(obj.metadata?.deletionTimestamp),
     hasFinalizer: (obj.metadata?.finalizers ?? []).includes(FINALIZER),
     annotations: obj.metadata?.annotations ?? {},
-    plan: spec.ok ? { ok: true, plan: resolvePlan(spec.spec, spec.route, { prometheusAddress: ctx.defaultPrometheusAddress }) } : spec,
+    plan: spec.ok ? { ok: true, plan: resolvePlan(spec.spec, spec.route, { prometheusAddress: ctx.defaultPrometheusAddress, spreadKey: obj.metadata?.uid }) } : spec,
     // The status is written only by the operator through a typed schema; an
     // unreadable one (hand-edited) starts from scratch rather than guessing.
     status: status.success ? status.data : {},

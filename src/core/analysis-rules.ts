@@ -2,9 +2,11 @@
 // round is due, what a round's verdict does to the counters, and whether the
 // evidence lets a step advance.
 //
-// A round has an evaluation time t, a multiple of the interval, and measures
-// the window [t - window, t]. Every release with the same interval shares
-// the round (and its queries); a result is never older than its round. Two
+// A round has an evaluation time t, a multiple of the interval plus the
+// release's round offset (plan.ts: the interval's slots, chosen by uid, so a
+// boundary is not a burst), and measures the window [t - window, t]. Every
+// release with the same interval and offset shares the round (and its
+// queries); a result is never older than its round. Two
 // rules tie evidence to what it measured:
 //   - a round counts at all only when its window starts at or after
 //     status.measureFrom (the release start, a retry, a resume), and only once
@@ -52,8 +54,11 @@ export interface RoundOutcome {
 /** Verdicts after which a pass is news (an Event): the gates recovered. */
 const RECOVERED_FROM: ReadonlySet<string> = new Set([GateVerdict.Fail, GateVerdict.Inconclusive, GateVerdict.Error]);
 
-/** The boundary at or before `at`. */
-const boundary = (plan: AnalysisPlan, at: number) => Math.floor(at / plan.intervalMs) * plan.intervalMs;
+/** The release's round time at or before `at`. */
+const boundary = (plan: AnalysisPlan, at: number) => Math.floor((at - plan.roundOffsetMs) / plan.intervalMs) * plan.intervalMs + plan.roundOffsetMs;
+
+/** The release's round time at or after `at`. */
+const boundaryFrom = (plan: AnalysisPlan, at: number) => Math.ceil((at - plan.roundOffsetMs) / plan.intervalMs) * plan.intervalMs + plan.roundOffsetMs;
 
 /** How far back a round measures: its window, or with sequential gates alone, one interval (their batch). */
 export function measuresBackMs(plan: AnalysisPlan): number {
@@ -66,7 +71,7 @@ function firstCountable(plan: AnalysisPlan, status: CanaryReleaseStatus, now: Da
   const from = timeOf(status.measureFrom, now) ?? Number.NEGATIVE_INFINITY;
   let t = Math.max(last === undefined ? Number.NEGATIVE_INFINITY : last + plan.intervalMs, from + measuresBackMs(plan));
   if (!Number.isFinite(t)) t = boundary(plan, now.getTime());
-  return Math.ceil(t / plan.intervalMs) * plan.intervalMs;
+  return boundaryFrom(plan, t);
 }
 
 /**
@@ -99,8 +104,7 @@ export function untilNextRound(plan: AnalysisPlan, status: CanaryReleaseStatus, 
  */
 export function firstRoundForStep(plan: AnalysisPlan, status: CanaryReleaseStatus, holdMs: number, now: Date): number {
   const step = timeOf(status.stepStartedAt, now) ?? now.getTime();
-  const t = Math.max(firstCountable(plan, status, now), step + holdMs, step + measuresBackMs(plan));
-  return Math.ceil(t / plan.intervalMs) * plan.intervalMs;
+  return boundaryFrom(plan, Math.max(firstCountable(plan, status, now), step + holdMs, step + measuresBackMs(plan)));
 }
 
 /** Whether a round is new evidence: a later evaluation time than the last one, and a window after measureFrom. */

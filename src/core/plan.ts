@@ -46,6 +46,13 @@ export interface AnalysisPlan {
   address: string | undefined;
   timeoutMs: number;
   intervalMs: number;
+  /**
+   * Where in each interval this release's rounds fall (0 <= offset < interval):
+   * releases are spread over ROUND_SLOTS slots by their uid, so an interval
+   * boundary is not a burst of every release at once; releases in one slot
+   * share its queries.
+   */
+  roundOffsetMs: number;
   windowMs: number;
   /** The window as the user wrote it, for messages. */
   window: string;
@@ -99,6 +106,28 @@ export interface ReleasePlan {
 export interface PlanDefaults {
   /** The operator's PROMETHEUS_ADDRESS. */
   prometheusAddress?: string | undefined;
+  /** What spreads the release's rounds over the interval (its uid); without it, rounds fall on multiples of the interval. */
+  spreadKey?: string | undefined;
+}
+
+/** Round slots per interval: at most 30, and at least a second apart (an interval under 2 s has one). */
+export const ROUND_SLOTS = 30;
+
+/** The release's round offset within an interval: one of the interval's slots, chosen by a hash of the key. */
+export function roundOffsetMs(intervalMs: number, key: string | undefined): number {
+  const slots = Math.max(1, Math.min(ROUND_SLOTS, Math.floor(intervalMs / 1000)));
+  if (key === undefined || key === '' || slots === 1) return 0;
+  return (fnv1a(key) % slots) * Math.floor(intervalMs / slots);
+}
+
+/** 32-bit FNV-1a: stable across restarts and processes, unlike anything seeded. */
+function fnv1a(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h;
 }
 
 const ms = (text: string | undefined, fallback: string): number => parseDuration(text ?? fallback) ?? (parseDuration(fallback) as number);
@@ -124,6 +153,7 @@ export function resolveAnalysis(a: AnalysisSpec | undefined, defaults: PlanDefau
     address: a.prometheus?.address ?? defaults.prometheusAddress,
     timeoutMs: ms(a.prometheus?.timeout, D.timeout),
     intervalMs: ms(a.interval, D.interval),
+    roundOffsetMs: roundOffsetMs(ms(a.interval, D.interval), defaults.spreadKey),
     windowMs: ms(a.window, D.window),
     window: a.window ?? D.window,
     minRequests: a.minRequests ?? D.minRequests,

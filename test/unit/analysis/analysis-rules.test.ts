@@ -4,8 +4,9 @@ import { GateVerdict, type AnalysisStatus, type GateResult } from '../../../src/
 import { Reason } from '../../../src/api/conditions.js';
 import type { CanaryReleaseStatus } from '../../../src/api/status.js';
 import {
-  evidenceAllowsAdvance, holdMessage, isNewRound, recordRound, roundDue, summarize, untilNextRound, type AnalysisRound, type RoundOutcome,
+  evidenceAllowsAdvance, firstRoundForStep, holdMessage, isNewRound, recordRound, roundDue, summarize, untilNextRound, type AnalysisRound, type RoundOutcome,
 } from '../../../src/core/analysis-rules.js';
+import { roundOffsetMs } from '../../../src/core/plan.js';
 import { NOW, at, iso, progressing } from '../release-fixtures.js';
 import { SUBSETS, analysisSpec, failed, measured, planOfAnalysis, roundOf } from './analysis-fixtures.js';
 
@@ -314,5 +315,36 @@ describe('alternating thin data and outages', () => {
     const outcomes = play([inconclusiveAt(at(0), spec), errorAt(at(60), spec), inconclusiveAt(at(120), spec)], spec);
     expect(outcomes[1]?.analysis.inconclusiveSince).toBe(iso(0));
     expect(last(outcomes).end?.reason).toBe(Reason.AnalysisInconclusive);
+  });
+});
+
+describe('rounds spread over the interval (roundOffsetMs)', () => {
+  test('the offset is one of the interval\'s slots, the same for a key every time, and 0 without a key or for a 1s interval', () => {
+    for (const interval of [2_000, 10_000, 30_000, 45_000, 3_600_000]) {
+      const slots = Math.min(30, Math.floor(interval / 1000));
+      const seen = new Set<number>();
+      for (let i = 0; i < 500; i++) {
+        const off = roundOffsetMs(interval, `uid-${i}`);
+        expect(off).toBeGreaterThanOrEqual(0);
+        expect(off).toBeLessThan(interval);
+        expect(off % Math.floor(interval / slots)).toBe(0);
+        expect(roundOffsetMs(interval, `uid-${i}`)).toBe(off);
+        seen.add(off);
+      }
+      // 500 keys land in every slot: the releases of a boundary are spread, not bunched.
+      expect(seen.size).toBe(slots);
+    }
+    expect(roundOffsetMs(30_000, undefined)).toBe(0);
+    expect(roundOffsetMs(1_000, 'uid-1')).toBe(0);
+  });
+
+  test('a release\'s rounds fall on multiples of the interval plus its offset, and count the same way', () => {
+    const plan = { ...PLAN, roundOffsetMs: 7_000 };
+    const st = progressing(1, 10, iso(-100), { measureFrom: iso(-100) });
+    // PLAN's interval is 30s: rounds at ..., -53, -23, 7, 37, ...
+    expect(roundDue(plan, st, at(10))?.toISOString()).toBe(iso(7));
+    expect(roundDue(plan, st, at(6))?.toISOString()).toBe(iso(-23));
+    expect(untilNextRound(plan, st, at(10))).toBe(27_000);
+    expect(firstRoundForStep(plan, st, 60_000, at(-100))).toBe(at(-23).getTime());
   });
 });

@@ -9,7 +9,7 @@ import type { CanaryReleaseStatus } from '../../../src/api/status.js';
 import { RoundScheduler } from '../../../src/analysis/round-scheduler.js';
 import type { AnalysisTarget } from '../../../src/analysis/analysis-runner.js';
 import type { AnalysisRound } from '../../../src/core/analysis-rules.js';
-import type { AnalysisPlan } from '../../../src/core/plan.js';
+import { roundOffsetMs, type AnalysisPlan } from '../../../src/core/plan.js';
 import type { AnalysisProvider } from '../../../src/controller/ports.js';
 import { Reconciler } from '../../../src/controller/reconciler.js';
 import { WatchedServices } from '../../../src/analysis/watched-services.js';
@@ -100,13 +100,17 @@ test('passing rounds every 10s write the status on changes only, not once per ro
   expect(writes).toBeGreaterThanOrEqual(3);
 });
 
-test('every round is told the Services of all running releases, and a release that ended leaves the list', async () => {
+test('every round is told the Services of the running releases of its round slot, and a release that ended leaves the list', async () => {
   const watched = new WatchedServices();
-  watched.set('other/ratings-canary', ['ratings']);
+  const slot = roundOffsetMs(10_000, 'u');
+  const otherSlot = (slot + 1000) % 10_000;
+  watched.set('other/ratings-canary', ['ratings'], slot);
+  watched.set('other/details-canary', ['details'], otherSlot);
   const rounds: (readonly string[] | undefined)[] = [];
   const st = await simulate({ latencyMs: 0, seconds: 4 * 60, verdict: GateVerdict.Pass, interval: '10s', timeout: '5s', watched, rounds });
   expect(st.phase).toBe('Succeeded');
   expect(rounds.length).toBeGreaterThan(10);
   expect(new Set(rounds.map((w) => w?.join(',')))).toEqual(new Set(['ratings,reviews']));
-  expect(watched.list()).toEqual(['ratings']);
+  expect(watched.list(slot)).toEqual(['ratings']);
+  expect(watched.list(otherSlot)).toEqual(['details']);
 });

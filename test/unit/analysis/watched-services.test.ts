@@ -36,3 +36,34 @@ describe('WatchedServices', () => {
     expect(w.list()).toEqual(['reviews-v1', 'reviews-v2']);
   });
 });
+
+describe('WatchedServices per round slot', () => {
+  test('a slot lists only the Services of its own releases', () => {
+    const w = new WatchedServices();
+    w.set('a/r1', ['reviews'], 0);
+    w.set('b/r2', ['ratings'], 3000);
+    w.set('c/r3', ['details'], 3000);
+    expect(w.list(0)).toEqual(['reviews']);
+    expect(w.list(3000)).toEqual(['details', 'ratings']);
+    expect(w.list(6000)).toEqual([]);
+  });
+
+  test('a release whose slot changed (an edited interval) leaves its old slot', () => {
+    const w = new WatchedServices();
+    w.set('a/r1', ['reviews'], 0);
+    expect(w.list(0)).toEqual(['reviews']);
+    w.set('a/r1', ['reviews'], 2000);
+    expect(w.list(0)).toEqual([]);
+    expect(w.list(2000)).toEqual(['reviews']);
+  });
+
+  test('an end in one slot leaves the other slots\' lists as they were (same objects: the same queries)', () => {
+    const w = new WatchedServices();
+    w.set('a/r1', ['reviews'], 0);
+    w.set('b/r2', ['ratings'], 1000);
+    const other = w.list(1000);
+    w.delete('a/r1');
+    expect(w.list(0)).toEqual([]);
+    expect(w.list(1000)).toBe(other);
+  });
+});
