@@ -143,7 +143,7 @@ export class Controller {
       concurrency: opts.analysisConcurrency?.total,
       perAddress: opts.analysisConcurrency?.perAddress,
       onReady: (key) => {
-        if (this.workers.length) this.queue.add(key);
+        if (this.workers.length) this.queue.addDue(key);
       },
     });
     this.rounds = rounds;
@@ -201,7 +201,7 @@ export class Controller {
       try {
         const result = await this.reconciler.reconcile(key);
         this.queue.forget(key);
-        if (result.requeueAfterMs !== undefined && !this.stopping) this.queue.addAfter(key, Math.max(result.requeueAfterMs, 0));
+        if (!this.stopping) this.queue.lookAgainAfter(key, result.requeueAfterMs === undefined ? undefined : Math.max(result.requeueAfterMs, 0));
         this.opts.hooks?.reconciled?.(performance.now() - started, 'ok');
       } catch (err) {
         const conflict = err instanceof ConflictError;

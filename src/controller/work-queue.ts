@@ -5,6 +5,10 @@
 // processed at once either: releases of a namespace may share a route, and
 // one of them deciding while another writes could let both believe they own
 // it. Other groups go on meanwhile, so one namespace cannot hold the workers.
+// Keys whose time has come (a timed wake-up, a finished analysis round) wait
+// ahead of keys added by watch events: a step or a rollback that is due is
+// not kept behind a burst of new releases or of the echoes of the operator's
+// own writes.
 export interface WorkQueueOptions {
   baseBackoffMs?: number;
   maxBackoffMs?: number;
@@ -21,6 +25,8 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 export class WorkQueue {
   private readonly queue: string[] = [];
   private readonly queued = new Set<string>();
+  /** Queued keys that are due (at the front of the queue, in the order they became due). */
+  private readonly urgent = new Set<string>();
   private readonly processing = new Set<string>();
   private readonly dirtyWhileProcessing = new Set<string>();
   private readonly timers = new Map<string, { at: number; timer: NodeJS.Timeout }>();
@@ -44,14 +50,29 @@ export class WorkQueue {
   }
 
   add(key: string): void {
+    this.enqueue(key, false);
+  }
+
+  /** Adds a key whose time has come (its wake-up, a finished round): it waits ahead of keys added by events. */
+  addDue(key: string): void {
+    this.enqueue(key, true);
+  }
+
+  private enqueue(key: string, due: boolean): void {
     if (this.shuttingDown) return;
     if (this.processing.has(key)) {
       this.dirtyWhileProcessing.add(key);
       return;
     }
-    if (this.queued.has(key)) return;
+    if (this.urgent.has(key) || (!due && this.queued.has(key))) return;
+    if (this.queued.has(key)) this.queue.splice(this.queue.indexOf(key), 1);
     this.queued.add(key);
-    this.queue.push(key);
+    if (due) {
+      this.queue.splice(this.urgent.size, 0, key);
+      this.urgent.add(key);
+    } else {
+      this.queue.push(key);
+    }
     this.dispatch();
   }
 
@@ -61,6 +82,7 @@ export class WorkQueue {
     if (i < 0) return undefined;
     const [key] = this.queue.splice(i, 1) as [string];
     this.queued.delete(key);
+    this.urgent.delete(key);
     this.processing.add(key);
     const g = this.groupOf(key);
     this.busyGroups.set(g, (this.busyGroups.get(g) ?? 0) + 1);
@@ -78,7 +100,7 @@ export class WorkQueue {
   /** Adds the key after a delay; an earlier pending wake-up for the key wins. */
   addAfter(key: string, delayMs: number): void {
     if (this.shuttingDown) return;
-    if (!(delayMs > 0)) return this.add(key);
+    if (!(delayMs > 0)) return this.addDue(key);
     // Node fires a timer above 2^31-1 ms after 1 ms: wake early instead, the reconcile asks again.
     delayMs = Math.min(delayMs, MAX_TIMER_MS);
     const at = Date.now() + delayMs;
@@ -87,10 +109,24 @@ export class WorkQueue {
     if (existing) clearTimeout(existing.timer);
     const timer = setTimeout(() => {
       this.timers.delete(key);
-      this.add(key);
+      this.addDue(key);
     }, delayMs);
     timer.unref();
     this.timers.set(key, { at, timer });
+  }
+
+  /**
+   * What a key's last reconcile asked for: a look after `delayMs`, or none.
+   * It replaces any pending wake-up: that one was asked for by a decision this
+   * one supersedes (level-based: the latest look knows what is due).
+   */
+  lookAgainAfter(key: string, delayMs: number | undefined): void {
+    const existing = this.timers.get(key);
+    if (existing) {
+      clearTimeout(existing.timer);
+      this.timers.delete(key);
+    }
+    if (delayMs !== undefined) this.addAfter(key, delayMs);
   }
 
   /** Requeues after an exponentially growing, jittered delay; returns the delay. */

@@ -42,7 +42,7 @@ export interface AnalysisRound {
 
 export interface RoundOutcome {
   analysis: AnalysisStatus;
-  /** Events to record for this round (on verdict changes and every failure). */
+  /** Events to record for this round: on verdict changes (not a first pass) and on every failing check that does not end the release (the end has its own Event). */
   events: { type: 'Normal' | 'Warning'; reason: Reason; message: string }[];
   /**
    * Set when the round crossed a limit. `failed`: the canary is bad (onFailure);
@@ -185,14 +185,14 @@ export function recordRound(
       delete next.errorSince;
       if (seq?.failed) {
         // The evidence bound is the sequential gates' failure limit: it holds however often they are checked.
-        const evidence = summarize(seq.results, GateVerdict.Fail);
-        events.push({ type: 'Warning', reason: Reason.GateFailed, message: `Failed for ${subsets.canary} on the evidence so far: ${evidence}` });
-        end = { kind: 'failed', reason: Reason.AnalysisFailed, message: evidence };
+        // The end's own Event (AnalysisFailed) gives the evidence: no GateFailed beside it.
+        end = { kind: 'failed', reason: Reason.AnalysisFailed, message: summarize(seq.results, GateVerdict.Fail) };
         break;
       }
-      events.push({ type: 'Warning', reason: Reason.GateFailed, message: `Check ${next.consecutiveFailures}/${plan.failureLimit} failed for ${subsets.canary}: ${why}` });
       if (next.consecutiveFailures >= plan.failureLimit) {
         end = { kind: 'failed', reason: Reason.AnalysisFailed, message: `${why} on ${next.consecutiveFailures} consecutive checks` };
+      } else {
+        events.push({ type: 'Warning', reason: Reason.GateFailed, message: `Check ${next.consecutiveFailures}/${plan.failureLimit} failed for ${subsets.canary}: ${why}` });
       }
       break;
     case GateVerdict.Inconclusive: {

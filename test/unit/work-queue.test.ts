@@ -163,6 +163,31 @@ describe('WorkQueue: timed requeues', () => {
     expect(q.depth).toBe(0);
   });
 
+  test('a timed wake-up is due: it goes ahead of keys added by events', async () => {
+    const q = new WorkQueue();
+    q.addAfter('a/timed', 1_000);
+    q.add('b/event');
+    jest.advanceTimersByTime(1_000);
+    const first = (await q.get()) as string;
+    q.done(first);
+    expect([first, await q.get()]).toEqual(['a/timed', 'b/event']);
+  });
+
+  test('lookAgainAfter replaces an earlier pending wake-up, later or sooner, and undefined clears it', () => {
+    const q = new WorkQueue();
+    q.addAfter('ns/a', 1_000);
+    q.lookAgainAfter('ns/a', 5_000);
+    jest.advanceTimersByTime(1_000);
+    expect(q.depth).toBe(0);
+    jest.advanceTimersByTime(4_000);
+    expect(q.depth).toBe(1);
+
+    q.addAfter('ns/b', 1_000);
+    q.lookAgainAfter('ns/b', undefined);
+    jest.advanceTimersByTime(10_000);
+    expect(q.depth).toBe(1);
+  });
+
   test('a wake-up while the key is processed runs it again after done', async () => {
     const q = new WorkQueue();
     q.add('ns/a');
@@ -339,4 +364,46 @@ describe('WorkQueue: delays beyond what a timer can hold', () => {
     jest.advanceTimersByTime(2 ** 31 - 1);
     expect(q.depth).toBe(1);
   });
+});
+
+describe('WorkQueue: keys whose time has come wait ahead of event-driven ones', () => {
+  const drain = async (q: WorkQueue, n: number) => {
+    const out: string[] = [];
+    for (let i = 0; i < n; i++) {
+      const k = (await q.get()) as string;
+      out.push(k);
+      q.done(k);
+    }
+    return out;
+  };
+
+  test('due keys go first, in the order they became due; the others keep theirs', async () => {
+    const q = new WorkQueue();
+    for (const k of ['a/new1', 'b/new2', 'c/new3']) q.add(k);
+    q.addDue('d/round1');
+    q.addDue('e/round2');
+    expect(await drain(q, 5)).toEqual(['d/round1', 'e/round2', 'a/new1', 'b/new2', 'c/new3']);
+  });
+
+  test('a key already waiting behind others moves ahead when it becomes due, and waits once', async () => {
+    const q = new WorkQueue();
+    for (const k of ['a/x', 'b/y', 'c/z']) q.add(k);
+    q.addDue('c/z');
+    q.addDue('c/z');
+    q.add('c/z');
+    expect(q.depth).toBe(3);
+    expect(await drain(q, 3)).toEqual(['c/z', 'a/x', 'b/y']);
+  });
+
+  test('a due key of a busy namespace lets other namespaces go first, then runs', async () => {
+    const q = new WorkQueue({ groupOf: namespaceOf });
+    q.add('ns1/a');
+    const first = (await q.get()) as string;
+    q.add('ns2/b');
+    q.addDue('ns1/c');
+    expect(await q.get()).toBe('ns2/b');
+    q.done(first);
+    expect(await q.get()).toBe('ns1/c');
+  });
+
 });
