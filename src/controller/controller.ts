@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { GROUP, PLURAL, VERSION } from '../api/names.js';
 import { isActive } from '../api/conditions.js';
 import { DeploymentWorkloadProbe, cachedDeployment } from '../kube/deployment-workload-probe.js';
+import { BackgroundEventRecorder } from '../kube/background-events.js';
 import { KubeEventRecorder } from '../kube/event-recorder.js';
 import { KubeReleaseStore } from '../kube/release-store.js';
 import { ResilientInformer, type ChangeVerb } from '../kube/resilient-informer.js';
@@ -60,6 +61,7 @@ export class Controller {
   private readonly releases: Watched<CanaryReleaseObject>;
   private readonly informers: Watched<KubernetesObject>[];
   private readonly reconciler: Reconciler;
+  private readonly events: BackgroundEventRecorder;
   private readonly router: ProviderRouter;
   /** The objects each release refers to, kept per resourceVersion (events are many, releases change rarely). */
   private readonly refsByRelease = new Map<string, { rv: string | undefined; refs: string[] }>();
@@ -147,11 +149,13 @@ export class Controller {
       },
     });
     this.rounds = rounds;
+    // Sent beside the reconciles, in order per release (background-events.ts).
+    this.events = new BackgroundEventRecorder(new KubeEventRecorder(core, opts.log, opts.instance));
     this.reconciler = new Reconciler({
       store: new KubeReleaseStore(custom, this.releases),
       router: this.router,
       probe: new DeploymentWorkloadProbe(deployments, services),
-      events: new KubeEventRecorder(core, opts.log, opts.instance),
+      events: this.events,
       log: opts.log,
       analysis: rounds,
       watched: new WatchedServices(),
@@ -190,6 +194,7 @@ export class Controller {
     this.stopping = true;
     this.queue.shutDown();
     await Promise.all(this.workers);
+    await this.events.flush();
     await Promise.all([this.releases, ...this.informers].map((i) => i.stop()));
   }
 
