@@ -28,6 +28,12 @@ LABEL org.opencontainers.image.title="canary-operator" \
       org.opencontainers.image.description="Canary releases on an Istio mesh, gated by Prometheus metrics" \
       org.opencontainers.image.licenses="Apache-2.0"
 ENV NODE_ENV=production
+# Memory: a young generation of 2 MiB semi-spaces (V8's default grows to 16)
+# and two malloc arenas keep the operator's RSS near its live heap; the
+# collector runs more often on short-lived reconcile garbage, which costs
+# little CPU. npm run bench:scale runs the operator with these same settings.
+ENV NODE_OPTIONS=--max-semi-space-size=2
+ENV MALLOC_ARENA_MAX=2
 WORKDIR /app
 COPY --from=build /app ./
 # Production dependencies exactly as locked; no install scripts. Then the

@@ -1,10 +1,12 @@
 // The real operator entrypoint (dist/src/main.js) as a process of its own
-// group (stopped if the benchmark dies), with its own kubeconfig, its logs in
-// a file, the TLS connection counter preloaded, and optionally --cpu-prof.
+// group (stopped if the benchmark dies), with the image's runtime settings
+// (image-runtime.ts), its own kubeconfig, its logs in a file, the TLS
+// connection counter preloaded, and optionally --cpu-prof.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { freePorts } from '../../test/harness/free-port.js';
+import { projectImageRuntimeEnv } from './image-runtime.js';
 import { spawnGroup, type GroupProcess } from '../../test/harness/process-group.js';
 import { projectRoot } from '../../test/harness/project-root.js';
 import { waitForUrl } from '../../test/harness/wait-for-url.js';
@@ -58,6 +60,8 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
     cwd: opts.workDir,
     env: {
       ...process.env,
+      // As in the image: NODE_OPTIONS (memory flags), MALLOC_ARENA_MAX, NODE_ENV.
+      ...projectImageRuntimeEnv(root),
       KUBECONFIG: opts.kubeconfig,
       PROMETHEUS_ADDRESS: opts.prometheusUrl,
       HTTP_HOST: '127.0.0.1',

@@ -1,0 +1,16 @@
+import { describe, expect, test } from '@jest/globals';
+import { imageRuntimeEnv, projectImageRuntimeEnv } from '../../../bench/scale/image-runtime.js';
+import { projectRoot } from '../../../test/harness/project-root.js';
+
+describe('imageRuntimeEnv', () => {
+  test('the ENV lines of the last stage only, quotes stripped', () => {
+    const text = 'FROM node AS build\nENV BUILD_ONLY=1\nRUN x\nFROM node\nENV NODE_ENV=production\nENV NODE_OPTIONS="--max-semi-space-size=2"\nENV MALLOC_ARENA_MAX=2\n';
+    expect(imageRuntimeEnv(text)).toEqual({ NODE_ENV: 'production', NODE_OPTIONS: '--max-semi-space-size=2', MALLOC_ARENA_MAX: '2' });
+  });
+
+  test('the project\'s Dockerfile gives the operator its memory flags', () => {
+    const env = projectImageRuntimeEnv(projectRoot());
+    expect(env.NODE_OPTIONS).toMatch(/--max-semi-space-size=\d+/);
+    expect(env.MALLOC_ARENA_MAX).toMatch(/^\d+$/);
+  });
+});
