@@ -28,7 +28,9 @@ async function main(): Promise<void> {
   log.info({ server: kc.getCurrentCluster()?.server, instance }, 'canary-operator starting');
 
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'canary_operator_' });
+  // The event-loop lag is sampled every 250 ms, not prom-client's 10 ms: 100 wake-ups a second cost an idle
+  // operator about 0.4 CPU-s a minute (bench:scale's idle figure), for a finer lag histogram it does not need.
+  collectDefaultMetrics({ register: registry, prefix: 'canary_operator_', eventLoopMonitoringPrecision: 250 });
   let controller: Controller | undefined;
   let elector: LeaderElector | undefined;
   const http = await startHttpServer({ host: config.HTTP_HOST, port: config.HTTP_PORT, registry, ready: () => controller?.synced ?? false });
