@@ -4,7 +4,7 @@
 // changes for long. The old cache keeps serving reads until the new one has
 // listed; objects that vanished in between are reported as deletes.
 // Every object is passed through `transform` before it is cached (by default
-// metadata.managedFields, often the largest part of an object, is dropped).
+// metadata.managedFields and kubectl's last-applied annotation are dropped).
 import { ListWatch, Watch, type KubeConfig, type KubernetesListObject, type KubernetesObject, type Informer, type ObjectCache } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 
@@ -26,9 +26,22 @@ export interface InformerOptions<T extends KubernetesObject> {
   transform?: ((obj: T) => T) | undefined;
 }
 
-/** The object without metadata.managedFields (the operator never reads them). */
+/** kubectl apply's copy of the whole object as last applied, kept in an annotation. */
+export const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+
+/**
+ * The object without metadata.managedFields and kubectl's last-applied
+ * annotation: the operator reads neither, and together they are often the
+ * larger part of an object. (The status subresource takes no metadata, so a
+ * status written from a cached object leaves both as they are.)
+ */
 export function withoutManagedFields<T extends KubernetesObject>(obj: T): T {
-  if (obj.metadata?.managedFields) delete obj.metadata.managedFields;
+  const md = obj.metadata;
+  if (md?.managedFields) delete md.managedFields;
+  if (md?.annotations && LAST_APPLIED in md.annotations) {
+    delete md.annotations[LAST_APPLIED];
+    if (Object.keys(md.annotations).length === 0) delete md.annotations;
+  }
   return obj;
 }
 

@@ -20,7 +20,7 @@ const deployment = (name: string, version: string, available: number, rv: string
   },
   status: { availableReplicas: available, replicas: 2, conditions: [{ type: 'Available', status: 'True' }] },
 });
-const service = { metadata: { name: 'reviews', namespace: 'ns', resourceVersion: '5', managedFields }, spec: { selector: { app: 'reviews' }, ports: [{ port: 9080 }] } };
+const service = { metadata: { name: 'reviews', namespace: 'ns', resourceVersion: '5', managedFields, annotations: { team: 'bookinfo', 'kubectl.kubernetes.io/last-applied-configuration': '{"kind":"Service"}'.repeat(50) } }, spec: { selector: { app: 'reviews' }, ports: [{ port: 9080 }] } };
 
 let server: Server;
 let kc: KubeConfig;
@@ -70,13 +70,14 @@ async function until(what: string, check: () => boolean): Promise<void> {
 }
 
 describe('informer caches', () => {
-  it('drop managedFields of listed objects by default', async () => {
+  it('drop managedFields and kubectl\'s last-applied annotation of listed objects by default, and keep the other annotations', async () => {
     const core = kc.makeApiClient(CoreV1Api);
     const services = informer<V1Service & KubernetesObject>('services', '/api/v1/namespaces/ns/services', () => core.listNamespacedService({ namespace: 'ns' }));
     await services.start();
     const svc = services.get('reviews', 'ns');
     expect(svc?.spec?.selector).toEqual({ app: 'reviews' });
     expect(svc?.metadata?.managedFields).toBeUndefined();
+    expect(svc?.metadata?.annotations).toEqual({ team: 'bookinfo' });
     await services.stop();
   });
 
