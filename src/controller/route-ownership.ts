@@ -12,7 +12,8 @@ import { finalWriteSettled } from '../core/own-write.js';
 import type { RouteOwner } from '../core/decide.js';
 import { describeRoute, type RouteRef } from '../core/plan.js';
 import { deepEqual } from '../util/deep-equal.js';
-import { CanaryReleaseStatusSchema, type CanaryReleaseStatus } from '../api/status.js';
+import type { CanaryReleaseStatus } from '../api/status.js';
+import { statusOf } from './snapshot.js';
 import type { CanaryReleaseObject } from './ports.js';
 
 /** A release's claim on one route. */
@@ -46,9 +47,7 @@ const time = (v: unknown, fallback: number) => {
  * route is then only waited for).
  */
 function claimsOf(o: CanaryReleaseObject, now: number): Claim[] {
-  const parsed = CanaryReleaseStatusSchema.safeParse(o.status ?? {});
-  if (!parsed.success) return [];
-  const st = parsed.data;
+  const st = statusOf(o);
   if (!st.target) return [];
   // A finished release holds its route until its last write is there, so nobody starts on a route about to change.
   if (!isActive(st.phase) && !(st.ownsRouteSince && st.phase !== Phase.Failed && !finalWriteSettled(st))) return [];

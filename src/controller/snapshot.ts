@@ -1,15 +1,46 @@
 // From a raw CanaryRelease object to what the decision function reads.
 import { FINALIZER } from '../api/names.js';
-import { CanaryReleaseStatusSchema } from '../api/status.js';
+import { CanaryReleaseStatusSchema, type CanaryReleaseStatus } from '../api/status.js';
 import { validateSpec } from '../api/validate.js';
 import type { AnalysisContext } from '../api/validate-analysis.js';
-import { effectiveSubsets, effectiveTarget, type ReleaseSnapshot } from '../core/decide.js';
+import { effectiveSubsets, effectiveTarget, type PlanResult, type ReleaseSnapshot } from '../core/decide.js';
 import { resolvePlan, type RouteRef } from '../core/plan.js';
 import type { CanaryReleaseObject, TrafficTarget } from './ports.js';
 
-export function toSnapshot(obj: CanaryReleaseObject, ctx: AnalysisContext = {}): ReleaseSnapshot {
-  const status = CanaryReleaseStatusSchema.safeParse(obj.status ?? {});
+// A release is looked at many times per version of its object (its rounds,
+// its timers, every other release of its namespace asking who owns a route),
+// so its spec and status are parsed once per object: the caches hand out the
+// same object until it changes. What these return is shared; never mutate it.
+const statuses = new WeakMap<object, CanaryReleaseStatus>();
+const plans = new WeakMap<object, { ctx: AnalysisContext; plan: PlanResult }>();
+
+/**
+ * The release's status as the schema reads it. The status is written only by
+ * the operator through a typed schema; an unreadable one (hand-edited) starts
+ * from scratch rather than guessing.
+ */
+export function statusOf(obj: CanaryReleaseObject): CanaryReleaseStatus {
+  let status = statuses.get(obj);
+  if (!status) {
+    const parsed = CanaryReleaseStatusSchema.safeParse(obj.status ?? {});
+    status = parsed.success ? parsed.data : {};
+    statuses.set(obj, status);
+  }
+  return status;
+}
+
+function planOf(obj: CanaryReleaseObject, ctx: AnalysisContext): PlanResult {
+  const known = plans.get(obj);
+  if (known?.ctx === ctx) return known.plan;
   const spec = validateSpec(obj.spec, ctx);
+  const plan: PlanResult = spec.ok ? { ok: true, plan: resolvePlan(spec.spec, spec.route, { prometheusAddress: ctx.defaultPrometheusAddress, spreadKey: obj.metadata?.uid }) } : spec;
+  plans.set(obj, { ctx, plan });
+  return plan;
+}
+
+const NO_CONTEXT: AnalysisContext = {};
+
+export function toSnapshot(obj: CanaryReleaseObject, ctx: AnalysisContext = NO_CONTEXT): ReleaseSnapshot {
   return {
     namespace: obj.metadata?.namespace ?? '',
     name: obj.metadata?.name ?? '',
@@ -17,10 +48,8 @@ export function toSnapshot(obj: CanaryReleaseObject, ctx: AnalysisContext = {}):
     deleting: Boolean(obj.metadata?.deletionTimestamp),
     hasFinalizer: (obj.metadata?.finalizers ?? []).includes(FINALIZER),
     annotations: obj.metadata?.annotations ?? {},
-    plan: spec.ok ? { ok: true, plan: resolvePlan(spec.spec, spec.route, { prometheusAddress: ctx.defaultPrometheusAddress, spreadKey: obj.metadata?.uid }) } : spec,
-    // The status is written only by the operator through a typed schema; an
-    // unreadable one (hand-edited) starts from scratch rather than guessing.
-    status: status.success ? status.data : {},
+    plan: planOf(obj, ctx),
+    status: statusOf(obj),
   };
 }
 

@@ -1,0 +1,38 @@
+// A release is looked at many times per version of its object: its spec and
+// status are parsed once per object, and a new version is parsed anew.
+import { describe, expect, test } from '@jest/globals';
+import { statusOf, toSnapshot } from '../../../src/controller/snapshot.js';
+import type { CanaryReleaseObject } from '../../../src/controller/ports.js';
+import { NS, baseSpec } from '../release-fixtures.js';
+
+const release = (phase: string): CanaryReleaseObject => ({
+  apiVersion: 'canary-operator.dev/v1alpha1', kind: 'CanaryRelease',
+  metadata: { name: 'reviews-canary', namespace: NS, uid: 'u', resourceVersion: '1' }, spec: baseSpec(), status: { phase },
+});
+
+describe('parsed once per object version', () => {
+  test('the same object gives the same parsed status and plan; a new version is parsed anew', () => {
+    const v1 = release('Pending');
+    const ctx = {};
+    const a = toSnapshot(v1, ctx);
+    const b = toSnapshot(v1, ctx);
+    expect(b.status).toBe(a.status);
+    expect(b.plan).toBe(a.plan);
+    expect(statusOf(v1)).toBe(a.status);
+    const v2 = { ...v1, status: { phase: 'Progressing' } };
+    expect(toSnapshot(v2, ctx).status).toEqual({ phase: 'Progressing' });
+    expect(toSnapshot(v2, ctx).plan).not.toBe(a.plan);
+  });
+
+  test('another validation context (other allowed addresses) resolves the plan again', () => {
+    const v1 = release('Pending');
+    const a = toSnapshot(v1, {});
+    expect(toSnapshot(v1, { defaultPrometheusAddress: 'http://prom:9090' }).plan).not.toBe(a.plan);
+  });
+
+  test('an unreadable status reads as empty, once', () => {
+    const bad = { ...release('Pending'), status: { phase: 42 } } as unknown as CanaryReleaseObject;
+    expect(statusOf(bad)).toEqual({});
+    expect(statusOf(bad)).toBe(statusOf(bad));
+  });
+});
