@@ -48,7 +48,7 @@ describe('BackgroundEventRecorder', () => {
 
   test('a release\'s Events go out one after another in the order decided; another release\'s go meanwhile', async () => {
     const inner = new Gated();
-    const bg = new BackgroundEventRecorder(inner);
+    const bg = new BackgroundEventRecorder(inner, 256, 8);
     await bg.record(release('a'), ev('Started'));
     await bg.record(release('a'), ev('StepAdvanced'));
     await bg.record(release('b'), ev('Started'));
@@ -65,7 +65,7 @@ describe('BackgroundEventRecorder', () => {
 
   test('beyond the limit, record waits for room (backpressure, no unbounded backlog)', async () => {
     const inner = new Gated();
-    const bg = new BackgroundEventRecorder(inner, 2);
+    const bg = new BackgroundEventRecorder(inner, 2, 8);
     await bg.record(release('a'), ev('E1'));
     await bg.record(release('b'), ev('E2'));
     let third = false;
@@ -81,6 +81,22 @@ describe('BackgroundEventRecorder', () => {
     inner.release(1);
     await bg.flush();
     expect(inner.sent.sort()).toEqual(['a:E1', 'b:E2', 'c:E3']);
+  });
+
+  test('at most `sending` Events go out at once, whatever the number of releases', async () => {
+    const inner = new Gated();
+    const bg = new BackgroundEventRecorder(inner, 256, 2);
+    for (const name of ['a', 'b', 'c', 'd']) await bg.record(release(name), ev('Started'));
+    await settle();
+    expect(inner.started).toEqual(['a:Started', 'b:Started']);
+    inner.release(1);
+    await settle();
+    expect(inner.started).toEqual(['a:Started', 'b:Started', 'c:Started']);
+    inner.release(3);
+    await settle();
+    inner.release(3);
+    await bg.flush();
+    expect(inner.sent).toEqual(['a:Started', 'b:Started', 'c:Started', 'd:Started']);
   });
 
   test('a recorder that throws does not stop the release\'s later Events', async () => {
