@@ -28,7 +28,8 @@ export class WorkQueue {
   /** Queued keys that are due (at the front of the queue, in the order they became due). */
   private readonly urgent = new Set<string>();
   private readonly processing = new Set<string>();
-  private readonly dirtyWhileProcessing = new Set<string>();
+  /** Keys added while being processed, and whether one of those adds was due: they go back in line after done(). */
+  private readonly dirtyWhileProcessing = new Map<string, boolean>();
   private readonly timers = new Map<string, { at: number; timer: NodeJS.Timeout }>();
   private readonly failures = new Map<string, number>();
   private readonly waiters: ((key: string | undefined) => void)[] = [];
@@ -61,7 +62,7 @@ export class WorkQueue {
   private enqueue(key: string, due: boolean): void {
     if (this.shuttingDown) return;
     if (this.processing.has(key)) {
-      this.dirtyWhileProcessing.add(key);
+      this.dirtyWhileProcessing.set(key, due || (this.dirtyWhileProcessing.get(key) ?? false));
       return;
     }
     if (this.urgent.has(key) || (!due && this.queued.has(key))) return;
@@ -159,7 +160,10 @@ export class WorkQueue {
     const left = (this.busyGroups.get(g) ?? 1) - 1;
     if (left > 0) this.busyGroups.set(g, left);
     else this.busyGroups.delete(g);
-    if (this.dirtyWhileProcessing.delete(key)) this.add(key);
+    const again = this.dirtyWhileProcessing.get(key);
+    this.dirtyWhileProcessing.delete(key);
+    // A round that finished during the key's own reconcile is still due: it keeps its place ahead.
+    if (again !== undefined) this.enqueue(key, again);
     else this.dispatch();
   }
 

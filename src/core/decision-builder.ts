@@ -696,7 +696,8 @@ export class DecisionBuilder {
     const start = timeOf(st.stepStartedAt, this.now) ?? this.now.getTime();
     if (!plan.analysis) return `next step after ${isoOf(start + holdMs)}`;
     const what = (st.canaryWeight ?? 0) >= 100 ? 'promoted' : 'next step';
-    return `${what} on the first passing analysis round from ${isoOf(firstRoundForStep(plan.analysis, st, holdMs, this.now))}`;
+    const sooner = plan.analysis.sequential.length > 0 ? ', or sooner on sequential evidence' : '';
+    return `${what} on the first passing analysis round from ${isoOf(firstRoundForStep(plan.analysis, st, holdMs, this.now))}${sooner}`;
   }
 
   /**

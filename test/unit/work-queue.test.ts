@@ -395,6 +395,17 @@ describe('WorkQueue: keys whose time has come wait ahead of event-driven ones', 
     expect(await drain(q, 3)).toEqual(['c/z', 'a/x', 'b/y']);
   });
 
+  test('a key that became due while it was processed goes back ahead of event keys after done', async () => {
+    const q = new WorkQueue();
+    q.add('a/x');
+    const running = (await q.get()) as string;
+    q.add('b/event');
+    q.addDue('a/x');
+    q.add('a/x');
+    q.done(running);
+    expect(await drain(q, 2)).toEqual(['a/x', 'b/event']);
+  });
+
   test('a due key of a busy namespace lets other namespaces go first, then runs', async () => {
     const q = new WorkQueue({ groupOf: namespaceOf });
     q.add('ns1/a');

@@ -186,6 +186,8 @@ describe('failing rounds', () => {
     expect(d3.setCanaryPercent).toBe(0);
     expect(d3.status.canaryWeight).toBe(0);
     const rolled = d3.events.find((e) => e.reason === Reason.AnalysisFailed);
+    // A GateFailed for checks 1 and 2; the check that ends the release is told by AnalysisFailed alone.
+    expect([d1, d2, d3].map(reasons)).toEqual([[Reason.GateFailed], [Reason.GateFailed], [Reason.AnalysisFailed]]);
     expect(rolled?.type).toBe('Warning');
     expect(rolled?.message).toBe(`${FAIL_MSG} on 3 consecutive checks: rolled back to v1`);
     expect(rolled?.message).toContain('error rate 20% > 1%');

@@ -39,6 +39,8 @@ describe('decide with a sequential gate', () => {
     expect(d.events.map((e) => e.reason)).toEqual([Reason.StepAdvanced]);
     expect(d.events[0]?.message).toContain('after gates passed: ');
     expect(d.events[0]?.message).toContain('passes early');
+    // The next step's message says it may end before its round, as this one did.
+    expect(d.status.message).toMatch(/; next step on the first passing analysis round from .*, or sooner on sequential evidence$/);
   });
 
   test('holds the step while the gate is judging: Healthy Unknown (Judging), and the message gives the evidence', () => {
