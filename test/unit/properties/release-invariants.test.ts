@@ -113,6 +113,12 @@ function checkRollbacksApplied(w: ReleaseWorld): void {
     const shared = RELEASES.some((x) => x !== r && (w.stored(x)?.status as CanaryReleaseStatus | undefined)?.canarySubset === st.canarySubset
       && (w.stored(x)?.status as CanaryReleaseStatus | undefined)?.phase !== Phase.RolledBack);
     if (shared) continue;
+    // Nor when, after this release rolled back, another release (since deleted, say) gave the same canary
+    // subset traffic on the route: a finished release does not fight a later promotion (drift, by design).
+    const key = keyOf(r);
+    const rolledBackAt = Math.max(0, ...w.statusWrites.filter((x) => x.key === key && x.after.phase === Phase.RolledBack && x.before.phase !== Phase.RolledBack).map((x) => x.seq));
+    const promotedSince = w.trafficWrites.some((t) => t.key !== key && t.seq > rolledBackAt && t.percent > 0 && t.status.canarySubset === st.canarySubset);
+    if (promotedSince) continue;
     rollbackChecks++;
     expect({ release: r, canaryShare: w.canaryShareOf(st.stableSubset, st.canarySubset) }).toEqual({ release: r, canaryShare: 0 });
   }

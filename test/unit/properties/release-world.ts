@@ -61,6 +61,8 @@ export type Action =
 export interface StatusWrite {
   key: string;
   at: number;
+  /** The order of all writes, status and traffic alike (several can share one `at`). */
+  seq: number;
   before: CanaryReleaseStatus;
   after: CanaryReleaseStatus;
   annotations: Record<string, string>;
@@ -69,6 +71,8 @@ export interface StatusWrite {
 export interface TrafficWrite {
   key: string;
   at: number;
+  /** The order of all writes, status and traffic alike. */
+  seq: number;
   percent: number;
   /** The release's stored status when the write happened (after its status write). */
   status: CanaryReleaseStatus;
@@ -142,6 +146,7 @@ export class ReleaseWorld {
   prometheusUp = true;
   readonly statusWrites: StatusWrite[] = [];
   readonly trafficWrites: TrafficWrite[] = [];
+  private writeSeq = 0;
   readonly requeues: number[] = [];
   /** When each release asked to be looked at again (world ms). */
   readonly due = new Map<string, number>();
@@ -174,7 +179,7 @@ export class ReleaseWorld {
       }
       const before = structuredClone((release.status ?? {}) as CanaryReleaseStatus);
       const out = await realWrite(release, status);
-      this.statusWrites.push({ key: this.current, at: this.time, before, after: structuredClone(status), annotations: { ...(release.metadata?.annotations ?? {}) } });
+      this.statusWrites.push({ key: this.current, at: this.time, seq: ++this.writeSeq, before, after: structuredClone(status), annotations: { ...(release.metadata?.annotations ?? {}) } });
       return out;
     };
     const realSet = this.router.setCanaryPercent.bind(this.router);
@@ -187,7 +192,7 @@ export class ReleaseWorld {
       const stored = this.store.objects.get(this.current);
       if (out === 'written') {
         this.trafficWrites.push({
-          key: this.current, at: this.time, percent,
+          key: this.current, at: this.time, seq: ++this.writeSeq, percent,
           status: structuredClone((stored?.status ?? {}) as CanaryReleaseStatus),
           deleting: Boolean(stored?.metadata?.deletionTimestamp),
         });
