@@ -6,10 +6,13 @@
 // no per-request or per-tick work.
 //
 // Naming: namespaces mesh-000, mesh-001, ... holding `perNamespace` services
-// svc-0000, svc-0001, ... each; versions v1, v2, ...; workloads <svc>-<version>.
+// bg-0000, bg-0001, ... each; versions v1, v2, ...; workloads <svc>-<version>.
+// Not svc-NNNN: bench:scale names its releases' Services so, and a query's
+// name filter would then read these series too, counting them in the
+// samples a round touches.
 import { ISTIO_DURATION_BUCKETS_MS } from './istio-metrics.js';
-import { cumulativeBucketShares, meanLatencyMs } from './latency-buckets.js';
-import { counterLine, histogramLines, seriesLabels, type ExpositionSource } from './static-exposition.js';
+import { meanLatencyMs, perBucketShares } from './latency-buckets.js';
+import { counterLine, histogramLines, seriesLabels, wholeBuckets, type ExpositionSource } from './static-exposition.js';
 
 export interface BackgroundOptions {
   /** How many services. */
@@ -41,13 +44,13 @@ export class BackgroundServices implements ExpositionSource {
     if (!Number.isInteger(versions) || versions < 1) throw new Error(`background versions must be a whole number >= 1, got ${versions}`);
     if (!Number.isInteger(perNamespace) || perNamespace < 1) throw new Error(`background services per namespace must be a whole number >= 1, got ${perNamespace}`);
     this.ratePerSeries = (opts.rps ?? BACKGROUND_DEFAULTS.rps) / versions;
-    this.shares = cumulativeBucketShares(latency, ISTIO_DURATION_BUCKETS_MS);
+    this.shares = perBucketShares(latency, ISTIO_DURATION_BUCKETS_MS);
     this.meanMs = meanLatencyMs(latency);
     const nsWidth = Math.max(3, String(Math.ceil(opts.services / perNamespace)).length);
     const svcWidth = Math.max(4, String(opts.services).length);
     for (let i = 0; i < opts.services; i++) {
       const namespace = `mesh-${pad(Math.floor(i / perNamespace), nsWidth)}`;
-      const service = `svc-${pad(i, svcWidth)}`;
+      const service = `bg-${pad(i, svcWidth)}`;
       for (let v = 1; v <= versions; v++) {
         this.labels.push(seriesLabels({ namespace, service, version: `v${v}`, workload: `${service}-v${v}`, code: 200 }));
       }
@@ -66,8 +69,8 @@ export class BackgroundServices implements ExpositionSource {
 
   *histogramLines(nowMs: number): Iterable<string> {
     const count = this.countAt(nowMs);
-    const buckets = this.shares.map((s) => count * s);
-    for (const labels of this.labels) yield* histogramLines(labels, count, count * this.meanMs, buckets);
+    const buckets = wholeBuckets(this.shares.map((s) => count * s));
+    for (const labels of this.labels) yield* histogramLines(labels, buckets.count, count * this.meanMs, buckets.cumulative);
   }
 
   private countAt(nowMs: number): number {

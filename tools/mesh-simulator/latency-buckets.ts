@@ -29,6 +29,12 @@ export function cumulativeBucketShares(latencyMs: { p50: number; p99: number }, 
   return bounds.map((le) => (previous = Math.max(previous, latencyCdf(latencyMs, le))));
 }
 
+/** The share of requests in each bucket on its own, then above the highest bound (sums to 1). */
+export function perBucketShares(latencyMs: { p50: number; p99: number }, bounds: readonly number[]): number[] {
+  const cumulative = cumulativeBucketShares(latencyMs, bounds);
+  return [...cumulative, 1].map((share, i) => share - (i === 0 ? 0 : cumulative[i - 1]!));
+}
+
 /** Mean latency of the fit (for the histogram's _sum): exp(mu + sigma^2 / 2). */
 export function meanLatencyMs(latencyMs: { p50: number; p99: number }): number {
   const { mu, sigma } = fitLogNormal(latencyMs.p50, latencyMs.p99);

@@ -52,23 +52,37 @@ export function seriesLabels(s: StaticSeries): string {
 
 const BUCKET_SUFFIXES = [...ISTIO_DURATION_BUCKETS_MS.map((le) => `,le="${le}"} `), ',le="+Inf"} '];
 
-/**
- * The lines of one series: the counter line, or the histogram lines
- * (buckets, +Inf, _sum, _count). Counts are written as whole requests:
- * floor() of non-decreasing values stays non-decreasing, so counters never
- * go backwards and buckets stay cumulative.
- */
+/** The counter line; counts are written as whole requests (floor() of a non-decreasing count never goes back). */
 export function counterLine(labels: string, count: number): string {
   return `istio_requests_total{${labels}} ${Math.floor(count)}`;
 }
 
-export function histogramLines(labels: string, count: number, sumMs: number, cumulativeBuckets: ArrayLike<number>): string[] {
+/**
+ * Whole requests per bucket from each bucket's own (fractional) count: the
+ * last entry is what lies above the highest bound. Each bucket is floored on
+ * its own and the cumulative counts are sums of those, so a request once
+ * counted above a bound stays there. (Flooring each cumulative count instead
+ * lets the few requests between two high bounds flicker between 0 and 1 from
+ * scrape to scrape: phantom slow requests in a rate() window.)
+ */
+export function wholeBuckets(perBucket: ArrayLike<number>): { cumulative: number[]; count: number } {
+  const cumulative: number[] = [];
+  let count = 0;
+  for (let i = 0; i < perBucket.length; i++) {
+    count += Math.floor(perBucket[i]!);
+    if (i < perBucket.length - 1) cumulative.push(count);
+  }
+  return { cumulative, count };
+}
+
+/** The histogram lines of one series (buckets, +Inf, _sum, _count) from whole cumulative counts and their total. */
+export function histogramLines(labels: string, count: number, sumMs: number, cumulativeBuckets: readonly number[]): string[] {
   const out: string[] = [];
   const prefix = `istio_request_duration_milliseconds_bucket{${labels}`;
-  for (let i = 0; i < cumulativeBuckets.length; i++) out.push(prefix + BUCKET_SUFFIXES[i] + Math.floor(Math.min(cumulativeBuckets[i]!, count)));
-  out.push(prefix + BUCKET_SUFFIXES[cumulativeBuckets.length] + Math.floor(count));
+  for (let i = 0; i < cumulativeBuckets.length; i++) out.push(prefix + BUCKET_SUFFIXES[i] + cumulativeBuckets[i]);
+  out.push(prefix + BUCKET_SUFFIXES[cumulativeBuckets.length] + count);
   out.push(`istio_request_duration_milliseconds_sum{${labels}} ${sumMs.toFixed(1)}`);
-  out.push(`istio_request_duration_milliseconds_count{${labels}} ${Math.floor(count)}`);
+  out.push(`istio_request_duration_milliseconds_count{${labels}} ${count}`);
   return out;
 }
 

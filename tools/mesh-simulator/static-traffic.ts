@@ -10,8 +10,8 @@
 // destination's sidecar, or the waypoint in ambient mode; ambient mode
 // without a waypoint has no L7 series (and this mode serves no TCP ones).
 import { ISTIO_DURATION_BUCKETS_MS } from './istio-metrics.js';
-import { cumulativeBucketShares, meanLatencyMs } from './latency-buckets.js';
-import { counterLine, histogramLines, seriesLabels, type ExpositionSource, type StaticSeries } from './static-exposition.js';
+import { meanLatencyMs, perBucketShares } from './latency-buckets.js';
+import { counterLine, histogramLines, seriesLabels, wholeBuckets, type ExpositionSource, type StaticSeries } from './static-exposition.js';
 import type { HostPlan } from './traffic.js';
 
 /** What the static mode needs from the engine: each host's rate and current plan. */
@@ -26,6 +26,7 @@ interface Counts {
   labels: string;
   count: number;
   sumMs: number;
+  /** Requests in each bucket on its own (not cumulative), the last above the highest bound. */
   buckets: Float64Array;
 }
 
@@ -77,14 +78,17 @@ export class StaticTraffic implements ExpositionSource {
   }
 
   *histogramLines(): Iterable<string> {
-    for (const s of this.series.values()) yield* histogramLines(s.labels, s.count, s.sumMs, s.buckets);
+    for (const s of this.series.values()) {
+      const { cumulative, count } = wholeBuckets(s.buckets);
+      yield* histogramLines(s.labels, count, s.sumMs, cumulative);
+    }
   }
 
   private add(series: StaticSeries, requests: number, latencyMs: { p50: number; p99: number }): void {
     const labels = seriesLabels(series);
     let c = this.series.get(labels);
     if (!c) {
-      c = { labels, count: 0, sumMs: 0, buckets: new Float64Array(ISTIO_DURATION_BUCKETS_MS.length) };
+      c = { labels, count: 0, sumMs: 0, buckets: new Float64Array(ISTIO_DURATION_BUCKETS_MS.length + 1) };
       this.series.set(labels, c);
     }
     c.count += requests;
@@ -99,6 +103,6 @@ const sharesCache = new Map<string, number[]>();
 function bucketShares(latencyMs: { p50: number; p99: number }): number[] {
   const key = `${latencyMs.p50}/${latencyMs.p99}`;
   let shares = sharesCache.get(key);
-  if (!shares) sharesCache.set(key, (shares = cumulativeBucketShares(latencyMs, ISTIO_DURATION_BUCKETS_MS)));
+  if (!shares) sharesCache.set(key, (shares = perBucketShares(latencyMs, ISTIO_DURATION_BUCKETS_MS)));
   return shares;
 }
