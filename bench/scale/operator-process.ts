@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { freePorts } from '../../test/harness/free-port.js';
-import { projectImageRuntimeEnv } from './image-runtime.js';
+import { projectImageNodeFlags, projectImageRuntimeEnv } from './image-runtime.js';
 import { spawnGroup, type GroupProcess } from '../../test/harness/process-group.js';
 import { projectRoot } from '../../test/harness/project-root.js';
 import { waitForUrl } from '../../test/harness/wait-for-url.js';
@@ -51,6 +51,7 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
   const tlsLog = join(opts.workDir, 'operator-tls.log');
   const preload = pathToFileURL(join(root, 'dist', 'bench', 'scale', 'tls-connections.js')).href;
   const nodeArgs = [
+    ...projectImageNodeFlags(root),
     '--import', preload,
     ...(opts.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfileDir}`] : []),
     ...(opts.heapSnapshotDir ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${opts.heapSnapshotDir}`] : []),
