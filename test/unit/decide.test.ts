@@ -506,6 +506,14 @@ describe('requests', () => {
     expect(d.setCanaryPercent).toBeUndefined();
   });
 
+  test('abort in Pending leaves alone a canary share another release put on the route (it promoted the same subset while this one waited)', () => {
+    // A release takes back only the traffic it moved: writing 0 here would undo the other release's promotion.
+    const d = decide(snap({ status: pending({ ownsRouteSince: iso(0) }), annotations: { [ABORT]: 'a1' } }), obs(100), NOW);
+    expect(d.status).toMatchObject({ phase: Phase.RolledBack, canaryWeight: 0 });
+    expect(d.setCanaryPercent).toBeUndefined();
+    expect(d.status.routeRevision).toBeUndefined();
+  });
+
   test('abort wins over promote when both are new, and both are recorded', () => {
     const s = snap({ status: progressing(1, 10, iso(-20)), annotations: { [ABORT]: 'a1', [PROMOTE]: 'p1' } });
     const d = decide(s, obs(10), NOW);

@@ -116,8 +116,14 @@ function checkRollbacksApplied(w: ReleaseWorld): void {
     // Nor when, after this release rolled back, another release (since deleted, say) gave the same canary
     // subset traffic on the route: a finished release does not fight a later promotion (drift, by design).
     const key = keyOf(r);
-    const rolledBackAt = Math.max(0, ...w.statusWrites.filter((x) => x.key === key && x.after.phase === Phase.RolledBack && x.before.phase !== Phase.RolledBack).map((x) => x.seq));
-    const promotedSince = w.trafficWrites.some((t) => t.key !== key && t.seq > rolledBackAt && t.percent > 0 && t.status.canarySubset === st.canarySubset);
+    const rollback = w.statusWrites.filter((x) => x.key === key && x.after.phase === Phase.RolledBack && x.before.phase !== Phase.RolledBack).at(-1);
+    const rolledBackAt = rollback?.seq ?? 0;
+    // Nor, before the rollback either, when this release rolled back without having moved any traffic (aborted
+    // while another release held the route and promoted the same canary subset, then was deleted): a release
+    // takes back only the traffic it moved, and that share is the other's. Weights never fall while a release
+    // is active (checkWrites), so a decided weight of 0 when it rolled back means it had moved none.
+    const movedNothing = rollback !== undefined && (rollback.before.canaryWeight ?? 0) === 0;
+    const promotedSince = w.trafficWrites.some((t) => t.key !== key && (movedNothing || t.seq > rolledBackAt) && t.percent > 0 && t.status.canarySubset === st.canarySubset);
     if (promotedSince) continue;
     rollbackChecks++;
     expect({ release: r, canaryShare: w.canaryShareOf(st.stableSubset, st.canarySubset) }).toEqual({ release: r, canaryShare: 0 });
