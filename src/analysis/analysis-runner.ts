@@ -39,10 +39,17 @@ export const BOUNDARY_HISTORY = '1h';
 export const PREFLIGHT_QUERY = 'vector(1)';
 
 export class AnalysisRunner {
+  /** When each address last answered the test query (epoch ms). */
+  private readonly answeredAt = new Map<string, number>();
+  private readonly now: () => number;
+
   constructor(
     /** Shared by every release: results are keyed by query and evaluation time, so a round shares its queries. */
     private readonly querier: MetricsQuerier,
-  ) {}
+    options: { now?: () => number } = {},
+  ) {
+    this.now = options.now ?? Date.now;
+  }
 
   async run(plan: AnalysisPlan, t: AnalysisTarget, at: Date): Promise<AnalysisRound> {
     const [measurements, sequential] = await Promise.all([this.measure(plan, t, at), plan.sequential.length > 0 ? this.count(plan, t, at) : undefined]);
@@ -97,7 +104,20 @@ export class AnalysisRunner {
     const setup = setupProblem(plan, t);
     if (setup) return { ok: false, message: setup };
     const r = await this.querier.query(plan.address as string, PREFLIGHT_QUERY, plan.timeoutMs);
+    if (r.ok) this.answeredAt.set(plan.address as string, this.now());
     return r.ok ? { ok: true } : { ok: false, message: `Prometheus at ${plan.address} (spec.analysis.prometheus.address) did not answer a test query: ${r.message}` };
+  }
+
+  /**
+   * The preflight without a query when that is enough (AnalysisProvider.preflightFromRecent): a burst of new
+   * releases against one Prometheus asks it once, and the releases after the first take their first step in
+   * their first reconcile instead of writing Pending and waiting for a check whose answer is already known.
+   */
+  preflightFromRecent(plan: AnalysisPlan, t: AnalysisTarget, maxAgeMs: number): PreflightResult | undefined {
+    const setup = setupProblem(plan, t);
+    if (setup) return { ok: false, message: setup };
+    const at = this.answeredAt.get(plan.address as string);
+    return at !== undefined && this.now() - at < maxAgeMs ? { ok: true } : undefined;
   }
 
   async measure(plan: AnalysisPlan, t: AnalysisTarget, at: Date): Promise<ReleaseMeasurements> {

@@ -16,7 +16,10 @@ export interface AnalysisRounds {
    * release is still running) and returns the release's previous finished round, if any.
    */
   round(key: string, plan: AnalysisPlan, target: AnalysisTarget, at: Date): AnalysisRound | undefined;
-  /** The latest preflight of `key` (fresh for a few seconds); otherwise starts one and returns undefined. */
+  /**
+   * The latest preflight of `key` (fresh for a few seconds), or one the provider decides at once from a recent
+   * answer of the same address; otherwise starts one and returns undefined.
+   */
   preflight(key: string, plan: AnalysisPlan, target: AnalysisTarget): PreflightResult | undefined;
   /** Drops what is kept for a release that is gone. */
   forget(key: string): void;
@@ -84,6 +87,11 @@ export class RoundScheduler implements AnalysisRounds {
     const entry = this.preflights.get(key);
     const now = this.now();
     if (entry && (entry.result === undefined || now - entry.at < this.preflightTtlMs)) return entry.result;
+    const known = this.provider.preflightFromRecent?.(plan, target, this.preflightTtlMs);
+    if (known) {
+      this.preflights.set(key, { at: now, result: known });
+      return known;
+    }
     const slot: { at: number; result?: PreflightResult } = { at: now };
     this.preflights.set(key, slot);
     this.submit(key, plan.address ?? '', async () => {

@@ -76,6 +76,12 @@ export interface AnalysisProvider {
   run(plan: AnalysisPlan, target: AnalysisTarget, at: Date): Promise<AnalysisRound>;
   /** Checks made before the first traffic move: Prometheus answers, the subsets carry the version label. */
   preflight(plan: AnalysisPlan, target: AnalysisTarget): Promise<PreflightResult>;
+  /**
+   * The same checks decided without a query when that is enough: a subset without the label fails at once,
+   * and a test query the same address answered within maxAgeMs (another release's preflight) passes.
+   * undefined when a query is needed.
+   */
+  preflightFromRecent?(plan: AnalysisPlan, target: AnalysisTarget, maxAgeMs: number): PreflightResult | undefined;
 }
 
 export interface EventRecorder {

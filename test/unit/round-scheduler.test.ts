@@ -109,6 +109,26 @@ describe('RoundScheduler', () => {
     // The old result is still given while the new check runs.
     expect(s.preflight('ns/r', plan('http://a'), T)).toEqual({ ok: true });
   });
+
+  test('a preflight the provider can decide without a query (another release\'s recent answer) is given at once, and no check runs', async () => {
+    const asked: number[] = [];
+    let answered = false;
+    const p: AnalysisProvider = {
+      run: () => Promise.reject(new Error('no rounds here')),
+      preflight: () => Promise.resolve({ ok: true as const }).finally(() => (answered = true)),
+      preflightFromRecent: (_plan, _t, maxAgeMs) => (asked.push(maxAgeMs), answered ? { ok: true } : undefined),
+    };
+    const ready: string[] = [];
+    const s = new RoundScheduler(p, { preflightTtlMs: 10_000, onReady: (k) => ready.push(k) });
+    expect(s.preflight('ns/first', plan('http://a'), T)).toBeUndefined();
+    await tick();
+    expect(ready).toEqual(['ns/first']);
+    expect(s.preflight('ns/second', plan('http://a'), T)).toEqual({ ok: true });
+    expect(asked).toEqual([10_000, 10_000]);
+    expect(s.pending).toBe(0);
+    await tick();
+    expect(ready).toEqual(['ns/first']);
+  });
 });
 
 describe('RoundScheduler under a clock step and a Prometheus that never answers', () => {

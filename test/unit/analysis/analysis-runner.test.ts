@@ -307,6 +307,33 @@ describe('preflight: checks made before any traffic moves', () => {
     expect(fake.calls).toEqual([]);
   });
 
+  test('is decided without a query when the address answered a test query within the age asked, or a subset lacks the label', async () => {
+    let now = 1_000_000;
+    const { fake } = setup();
+    const runner = new AnalysisRunner(fake, { now: () => now });
+    const p = resolveAnalysis(analysisSpec([ERRORS]), {}) as AnalysisPlan;
+    expect(runner.preflightFromRecent(p, target(), 10_000)).toBeUndefined();
+    expect(await runner.preflight(p, target())).toEqual({ ok: true });
+    now += 9_999;
+    expect(runner.preflightFromRecent(p, target(), 10_000)).toEqual({ ok: true });
+    // Another address, or an answer older than asked, is no evidence.
+    expect(runner.preflightFromRecent({ ...p, address: 'http://other:9090' }, target(), 10_000)).toBeUndefined();
+    now += 1;
+    expect(runner.preflightFromRecent(p, target(), 10_000)).toBeUndefined();
+    const r = runner.preflightFromRecent(resolveAnalysis(analysisSpec([ERRORS], { versionLabel: 'track' }), {}) as AnalysisPlan, target(), 10_000);
+    expect(r?.ok === false ? r.message : '').toContain('spec.analysis.versionLabel');
+    expect(fake.calls.map((c) => c.promql)).toEqual(['vector(1)']);
+  });
+
+  test('a test query that failed is no recent answer', async () => {
+    const down: QueryResult = { ok: false, kind: 'unreachable', message: 'cannot reach Prometheus at http://x: ECONNREFUSED' };
+    const { fake } = setup({ custom: () => down });
+    const runner = new AnalysisRunner(fake);
+    const p = resolveAnalysis(analysisSpec([ERRORS]), {}) as AnalysisPlan;
+    expect((await runner.preflight(p, target())).ok).toBe(false);
+    expect(runner.preflightFromRecent(p, target(), 10_000)).toBeUndefined();
+  });
+
   test('fails saying Prometheus did not answer, naming the address field', async () => {
     const down: QueryResult = { ok: false, kind: 'unreachable', message: 'cannot reach Prometheus at http://x: ECONNREFUSED' };
     const { runner } = setup({ custom: () => down });

@@ -27,15 +27,22 @@ class Passing implements AnalysisProvider {
   }
 }
 
+/** The same, and it knows the address answered another release's preflight a moment ago. */
+class PassingAnsweredRecently extends Passing {
+  preflightFromRecent(): { ok: true } {
+    return { ok: true };
+  }
+}
+
 const tick = () => new Promise((r) => setImmediate(r));
 
 /** Runs the release in 100 ms ticks; returns every API write, with the status position of each status write. */
-async function run(createdAtMs: number, seconds: number): Promise<{ writes: string[]; final: CanaryReleaseStatus }> {
+async function run(createdAtMs: number, seconds: number, provider: AnalysisProvider = new Passing()): Promise<{ writes: string[]; final: CanaryReleaseStatus }> {
   let now = createdAtMs;
   const log: string[] = [];
   const store = new MemoryReleaseStore(log);
   const ready = new Set<string>();
-  const rounds = new RoundScheduler(new Passing(), { onReady: (k) => ready.add(k), now: () => now });
+  const rounds = new RoundScheduler(provider, { onReady: (k) => ready.add(k), now: () => now });
   const reconciler = new Reconciler({
     store, router: new MemoryTrafficRouter(log), probe: new FakeProbe(), events: new MemoryEventRecorder(log),
     log: pino({ enabled: false }), analysis: rounds, clock: () => new Date(now),
@@ -78,4 +85,13 @@ test.each([
     // The finished release records that its last write reached the route (own-write.ts: finalWriteSettled).
     'writeStatus Succeeded/3',
   ]);
+});
+
+// A burst of new releases: only the first waits for the test query; the ones
+// created after it take their first step in their first reconcile.
+test('a release created just after another one\'s preflight writes no Pending status: its first step comes in its first look', async () => {
+  const { writes, final } = await run(NOW.getTime() + 18_700, 200, new PassingAnsweredRecently());
+  expect(final.phase).toBe('Succeeded');
+  expect(writes.slice(0, 5)).toEqual(['addFinalizer', 'writeStatus Progressing/1', 'setCanaryPercent:10', 'event:Started', 'event:StepAdvanced']);
+  expect(writes.filter((w) => w.startsWith('writeStatus'))).toEqual(['writeStatus Progressing/1', 'writeStatus Progressing/2', 'writeStatus Succeeded/3', 'writeStatus Succeeded/3']);
 });
