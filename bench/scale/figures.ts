@@ -174,7 +174,7 @@ export function computeFigures(d: RunData): RunFigures {
     tls: { total: tlsTotal, perApiRequest: total > 0 ? tlsTotal / total : Number.NaN, idle: connectionsTo(d.tls, d.apiserverPort, marks.idleFrom, marks.quietTo) },
     prometheus,
     lagsSeconds,
-    operatorScrapeMs: distribution(during.map((s) => s.scrapeMs)),
+    operatorScrapeMs: distribution(during.map((s) => s.scrapeMs).filter(Number.isFinite)),
     queueDepthPeak: Math.max(...during.map((s) => s.queueDepth)),
     requestsAfterBoundary: afterBoundaryShare(d.audit.filter((r) => r.user === OPERATOR_USER && r.receivedAt >= marks.creating && r.receivedAt < activeTo).map((r) => r.receivedAt)),
   };

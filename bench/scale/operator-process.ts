@@ -29,6 +29,8 @@ export interface RunningOperator {
   tlsLog: string;
   /** Asks the operator for a heap snapshot (written to heapSnapshotDir). */
   heapSnapshot(): void;
+  /** The operator's own pid (the node process), while it runs. */
+  pid(): number | undefined;
   /** SIGTERM (it finishes in-flight reconciles and exits), then the group is killed after 20 s. */
   stop(): Promise<void>;
 }
@@ -86,6 +88,7 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
       const pid = childPid(proc.pid);
       if (pid !== undefined) process.kill(pid, 'SIGUSR2');
     },
+    pid: () => childPid(proc.pid),
     stop: () => proc.stop(20_000),
   };
 }

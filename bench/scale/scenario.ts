@@ -45,6 +45,8 @@ export interface Marks {
 }
 
 export const QUIET_SAMPLE_MS = 15_000;
+/** /metrics while releases run: as often as this benchmark's Prometheus scrapes (RSS and CPU come from /proc every second). */
+export const RUN_METRICS_MS = 5_000;
 
 export interface Replay {
   at: number;
@@ -131,7 +133,8 @@ export async function runScenario(n: number, opts: BenchOptions, log: (line: str
       kubeconfig: operatorKubeconfig, prometheusUrl: prom.url, workDir: work, env: opts.env,
       ...(profileDir ? { cpuProfileDir: profileDir } : {}), ...(heapDir ? { heapSnapshotDir: heapDir } : {}),
     });
-    sampler = new OperatorSampler(operator.url);
+    sampler = new OperatorSampler(operator.url, operator.pid);
+    sampler.every(1000, RUN_METRICS_MS);
     sampler.start();
     const operatorReady = Date.now();
     // A few idle samples before any release exists.
@@ -160,6 +163,8 @@ export async function runScenario(n: number, opts: BenchOptions, log: (line: str
     const deadlineHit = watch.ended() < n;
     const ended = Date.now();
     log(deadlineHit ? `deadline: ${watch.ended()}/${n} ended after ${opts.deadlineSeconds} s` : `all ${n} releases ended after ${((ended - creating) / 1000).toFixed(1)} s; idle for 2 x ${opts.idleSeconds} s`);
+    // Idle: /metrics every second first (what such reads cost), then every QUIET_SAMPLE_MS.
+    sampler.every(1000);
     const idleFrom = ended + SETTLE_MS;
     const idleTo = idleFrom + opts.idleSeconds * 1000;
     await sleep(idleTo - Date.now());
