@@ -80,6 +80,10 @@ export function routeOwner(
     ?? { key: keyOf(self), target, holdsSince: undefined, startedAt: inf, createdAt: inf, status: {} };
   let owner: Claim = mine;
   for (const o of others) {
+    // Cheap first: a release naming another route object has no claim here (sameRoute needs the same name),
+    // and a namespace of a hundred releases is scanned on every reconcile of each.
+    const st = statusOf(o);
+    if (st.target?.name !== target.name && st.restore?.target.name !== target.name) continue;
     if (keyOf(o) === mine.key) continue;
     for (const c of claimsOf(o, t)) if (sameRoute(c.target, target) && before(c, owner)) owner = c;
   }
