@@ -34,7 +34,7 @@ export function parseOperatorMetrics(text: string): Omit<OperatorSample, 'at' | 
   };
 }
 
-/** CPU seconds (user + system) and resident bytes of a process from /proc/PID/stat and /proc/PID/status. */
+/** CPU seconds (user + system) and resident bytes of a process from /proc/PID/stat and /proc/PID/status (Linux: 100 ticks a second). */
 export function parseProcStat(stat: string, status: string, ticksPerSecond = 100): { cpuSeconds: number; rssBytes: number } {
   // Fields after the command name, which is in parentheses and may hold spaces: state is the first, utime the 12th.
   const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -60,9 +60,9 @@ export class OperatorSampler {
     this.metricsEveryMs = metricsMs;
   }
 
-  /** One sample now, whatever the interval. */
-  async sampleNow(): Promise<void> {
-    await this.sample();
+  /** One sample now, whatever the interval; /metrics too unless `metrics` says only when due (a last sample must not carry older values). */
+  async sampleNow(metrics: 'always' | 'when-due' = 'always'): Promise<void> {
+    await this.sample(metrics === 'always');
   }
 
   start(): void {
@@ -74,13 +74,13 @@ export class OperatorSampler {
     void tick();
   }
 
-  private async sample(): Promise<void> {
+  private async sample(forceMetrics = false): Promise<void> {
     const at = Date.now();
     const proc = this.readProc();
     let scrapeMs = Number.NaN;
     let fromMetrics: ReturnType<typeof parseOperatorMetrics> | undefined;
     // The 50 ms slack keeps a 5 s cadence from slipping to every sixth tick.
-    if (!proc || !this.lastMetrics || at - this.lastMetrics.at >= this.metricsEveryMs - 50) {
+    if (forceMetrics || !proc || !this.lastMetrics || at - this.lastMetrics.at >= this.metricsEveryMs - 50) {
       const started = performance.now();
       try {
         const res = await fetch(`${this.url}/metrics`, { signal: AbortSignal.timeout(10_000) });

@@ -103,8 +103,11 @@ export class AnalysisRunner {
   async preflight(plan: AnalysisPlan, t: AnalysisTarget): Promise<PreflightResult> {
     const setup = setupProblem(plan, t);
     if (setup) return { ok: false, message: setup };
-    const r = await this.querier.query(plan.address as string, PREFLIGHT_QUERY, plan.timeoutMs);
+    // Evaluated now, so the shared cache cannot hand back an older answer: the time kept is a real round trip's.
+    const r = await this.querier.query(plan.address as string, PREFLIGHT_QUERY, plan.timeoutMs, new Date(this.now()));
+    // The latest answer counts: a failure after a success leaves no recent answer to lean on.
     if (r.ok) this.answeredAt.set(plan.address as string, this.now());
+    else this.answeredAt.delete(plan.address as string);
     return r.ok ? { ok: true } : { ok: false, message: `Prometheus at ${plan.address} (spec.analysis.prometheus.address) did not answer a test query: ${r.message}` };
   }
 
@@ -117,7 +120,10 @@ export class AnalysisRunner {
     const setup = setupProblem(plan, t);
     if (setup) return { ok: false, message: setup };
     const at = this.answeredAt.get(plan.address as string);
-    return at !== undefined && this.now() - at < maxAgeMs ? { ok: true } : undefined;
+    if (at === undefined) return undefined;
+    // A clock stepped back makes the age negative: that answer's age is unknown, so it is no evidence.
+    const age = this.now() - at;
+    return age >= 0 && age < maxAgeMs ? { ok: true } : undefined;
   }
 
   async measure(plan: AnalysisPlan, t: AnalysisTarget, at: Date): Promise<ReleaseMeasurements> {

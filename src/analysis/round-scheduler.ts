@@ -86,12 +86,12 @@ export class RoundScheduler implements AnalysisRounds {
   preflight(key: string, plan: AnalysisPlan, target: AnalysisTarget): PreflightResult | undefined {
     const entry = this.preflights.get(key);
     const now = this.now();
-    if (entry && (entry.result === undefined || now - entry.at < this.preflightTtlMs)) return entry.result;
+    const age = entry ? now - entry.at : Number.NaN;
+    // A clock stepped back (negative age) makes a kept result stale, not fresh for as long as the step.
+    if (entry && (entry.result === undefined || (age >= 0 && age < this.preflightTtlMs))) return entry.result;
+    // Not kept: the answer it leans on is already some seconds old, and asking again costs nothing.
     const known = this.provider.preflightFromRecent?.(plan, target, this.preflightTtlMs);
-    if (known) {
-      this.preflights.set(key, { at: now, result: known });
-      return known;
-    }
+    if (known) return known;
     const slot: { at: number; result?: PreflightResult } = { at: now };
     this.preflights.set(key, slot);
     this.submit(key, plan.address ?? '', async () => {

@@ -78,8 +78,8 @@ export interface AnalysisProvider {
   preflight(plan: AnalysisPlan, target: AnalysisTarget): Promise<PreflightResult>;
   /**
    * The same checks decided without a query when that is enough: a subset without the label fails at once,
-   * and a test query the same address answered within maxAgeMs (another release's preflight) passes.
-   * undefined when a query is needed.
+   * and a test query the same address answered within maxAgeMs (another release's preflight, a real round
+   * trip, the latest one) passes. undefined when a query is needed.
    */
   preflightFromRecent?(plan: AnalysisPlan, target: AnalysisTarget, maxAgeMs: number): PreflightResult | undefined;
 }

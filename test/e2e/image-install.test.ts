@@ -1,7 +1,7 @@
 // The container image's install and start steps, outside Docker (which cannot
 // run here): what the Dockerfile does, in the same order. `npm pack` the
 // built project, unpack it with the lockfile, `npm ci --omit=dev`, then start
-// the ENTRYPOINT (node dist/src/main.js) from the unpacked package with a
+// the ENTRYPOINT (node, its flags, dist/src/main.js) from the unpacked package with a
 // container-like environment: as uid 10001 (when the tests run as root) on
 // files it cannot write, with nothing of the repository around it.
 import { execFile, spawn } from 'node:child_process';

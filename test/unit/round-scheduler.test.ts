@@ -128,6 +128,25 @@ describe('RoundScheduler', () => {
     expect(s.pending).toBe(0);
     await tick();
     expect(ready).toEqual(['ns/first']);
+    // Not kept as the release's own: once the provider has no recent answer, a check of its own runs.
+    answered = false;
+    expect(s.preflight('ns/second', plan('http://a'), T)).toBeUndefined();
+    await tick();
+    expect(ready).toEqual(['ns/first', 'ns/second']);
+  });
+
+  test('a kept preflight result is stale, not fresh, after the clock stepped back', async () => {
+    let now = 100_000;
+    let checks = 0;
+    const p: AnalysisProvider = { run: () => Promise.reject(new Error('no rounds here')), preflight: () => (checks++, Promise.resolve({ ok: true as const })) };
+    const s = new RoundScheduler(p, { preflightTtlMs: 10_000, now: () => now, onReady: () => undefined });
+    s.preflight('ns/r', plan('http://a'), T);
+    await tick();
+    expect(checks).toBe(1);
+    now -= 3_600_000;
+    expect(s.preflight('ns/r', plan('http://a'), T)).toEqual({ ok: true });
+    await tick();
+    expect(checks).toBe(2);
   });
 });
 

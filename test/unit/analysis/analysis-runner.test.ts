@@ -325,6 +325,25 @@ describe('preflight: checks made before any traffic moves', () => {
     expect(fake.calls.map((c) => c.promql)).toEqual(['vector(1)']);
   });
 
+  test('an answer is no evidence after the clock stepped back, nor once a later test query failed; the query is a real round trip', async () => {
+    let now = 1_000_000;
+    let down = false;
+    const fail: QueryResult = { ok: false, kind: 'timeout', message: 'timed out' };
+    const { fake } = setup({ ...ANSWERS, custom: (): QueryResult => (down ? fail : { ok: true, resultType: 'scalar', samples: [{ labels: {}, value: 1 }] }) });
+    const runner = new AnalysisRunner(fake, { now: () => now });
+    const p = resolveAnalysis(analysisSpec([ERRORS]), {}) as AnalysisPlan;
+    expect(await runner.preflight(p, target())).toEqual({ ok: true });
+    // Asked at its own evaluation time: a cache in front cannot hand back an answer from earlier.
+    expect(fake.calls.map((c) => c.at?.getTime())).toEqual([now]);
+    now -= 60_000;
+    expect(runner.preflightFromRecent(p, target(), 10_000)).toBeUndefined();
+    now += 60_000 + 1_000;
+    expect(runner.preflightFromRecent(p, target(), 10_000)).toEqual({ ok: true });
+    down = true;
+    expect((await runner.preflight(p, target())).ok).toBe(false);
+    expect(runner.preflightFromRecent(p, target(), 10_000)).toBeUndefined();
+  });
+
   test('a test query that failed is no recent answer', async () => {
     const down: QueryResult = { ok: false, kind: 'unreachable', message: 'cannot reach Prometheus at http://x: ECONNREFUSED' };
     const { fake } = setup({ custom: () => down });

@@ -50,7 +50,7 @@ describe('OperatorSampler', () => {
     try {
       const sampler = new OperatorSampler(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, () => process.pid);
       sampler.every(1000, 60_000);
-      for (let i = 0; i < 3; i++) await sampler.sampleNow();
+      for (let i = 0; i < 3; i++) await sampler.sampleNow('when-due');
       expect(scrapes).toBe(1);
       expect(sampler.samples.map((s) => [s.queueDepth, s.reconciles, Number.isNaN(s.scrapeMs)])).toEqual([[1, 10, false], [1, 10, true], [1, 10, true]]);
       for (const s of sampler.samples) {
@@ -58,9 +58,14 @@ describe('OperatorSampler', () => {
         expect(s.rssBytes).toBeGreaterThan(1024 * 1024);
       }
       sampler.every(1000, 0);
-      await sampler.sampleNow();
+      await sampler.sampleNow('when-due');
       expect(scrapes).toBe(2);
       expect(sampler.samples.at(-1)).toMatchObject({ queueDepth: 2, reconciles: 20 });
+      // The last sample of a run reads /metrics whatever the cadence.
+      sampler.every(1000, 60_000);
+      await sampler.sampleNow();
+      expect(scrapes).toBe(3);
+      expect(sampler.samples.at(-1)).toMatchObject({ queueDepth: 3, reconciles: 30 });
     } finally {
       server.close();
     }

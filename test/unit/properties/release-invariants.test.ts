@@ -118,12 +118,18 @@ function checkRollbacksApplied(w: ReleaseWorld): void {
     const key = keyOf(r);
     const rollback = w.statusWrites.filter((x) => x.key === key && x.after.phase === Phase.RolledBack && x.before.phase !== Phase.RolledBack).at(-1);
     const rolledBackAt = rollback?.seq ?? 0;
-    // Nor, before the rollback either, when this release rolled back without having moved any traffic (aborted
-    // while another release held the route and promoted the same canary subset, then was deleted): a release
-    // takes back only the traffic it moved, and that share is the other's. Weights never fall while a release
-    // is active (checkWrites), so a decided weight of 0 when it rolled back means it had moved none.
-    const movedNothing = rollback !== undefined && (rollback.before.canaryWeight ?? 0) === 0;
-    const promotedSince = w.trafficWrites.some((t) => t.key !== key && (movedNothing || t.seq > rolledBackAt) && t.percent > 0 && t.status.canarySubset === st.canarySubset);
+    // Nor, before the rollback either, when this release rolled back without having moved any traffic in its
+    // current run (aborted while another release held the route and promoted the same canary subset, then was
+    // deleted): a release takes back only the traffic it moved, and that share is the other's. The run is the
+    // one since its latest start or retry; it moved nothing when its decided weight was 0 at the rollback and it
+    // wrote no traffic to its canary since. Only the other's writes after this release's own last traffic write
+    // (in any run: a 0 it wrote in an earlier run must still hold) excuse it.
+    const runStart = Math.max(0, ...w.statusWrites
+      .filter((x) => x.key === key && x.after.releaseStartedAt !== undefined && x.after.releaseStartedAt !== x.before.releaseStartedAt).map((x) => x.seq));
+    const ownWrites = w.trafficWrites.filter((t) => t.key === key);
+    const movedNothing = rollback !== undefined && (rollback.before.canaryWeight ?? 0) === 0 && !ownWrites.some((t) => t.seq > runStart && t.percent > 0);
+    const lastOwnWrite = Math.max(0, ...ownWrites.map((t) => t.seq));
+    const promotedSince = w.trafficWrites.some((t) => t.key !== key && t.seq > (movedNothing ? lastOwnWrite : rolledBackAt) && t.percent > 0 && t.status.canarySubset === st.canarySubset);
     if (promotedSince) continue;
     rollbackChecks++;
     expect({ release: r, canaryShare: w.canaryShareOf(st.stableSubset, st.canarySubset) }).toEqual({ release: r, canaryShare: 0 });
