@@ -21,6 +21,7 @@ const RUNS = Number(process.env.PROPERTY_RUNS ?? 400);
 let sequences = 0;
 let steps = 0;
 let rollbackChecks = 0;
+let firstLookSteps = 0;
 /** Steps ended (or releases promoted) by a sequential gate's evidence. */
 let sequentialAdvances = 0;
 const reached: Record<string, number> = {};
@@ -181,13 +182,15 @@ async function play(second: boolean, roundLatencyMs: number, actions: Action[], 
   for (const sw of w.statusWrites) {
     const key = `${gates}:${sw.after.phase}`;
     if (sw.after.phase && sw.before.phase !== sw.after.phase) reached[key] = (reached[key] ?? 0) + 1;
+    // A first look that moved traffic at once: its preflight was decided from another release's recent answer.
+    if (sw.before.phase === undefined && sw.after.phase === Phase.Progressing) firstLookSteps++;
   }
 }
 
 afterAll(() => {
   // What the sequences reached, so a change that stops them reaching rollbacks or promotions shows.
   process.stdout.write(`[property] release invariants: ${sequences} random sequences, ${steps} steps; `
-    + `phases entered ${JSON.stringify(reached)}; rolled-back releases checked at rest: ${rollbackChecks}; steps ended by a sequential gate: ${sequentialAdvances}\n`);
+    + `phases entered ${JSON.stringify(reached)}; rolled-back releases checked at rest: ${rollbackChecks}; steps ended by a sequential gate: ${sequentialAdvances}; first steps in a release's first look: ${firstLookSteps}\n`);
 });
 
 describe('release invariants over random sequences of time, observations, edits and failures', () => {

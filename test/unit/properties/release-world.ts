@@ -100,8 +100,18 @@ class MeshProvider implements AnalysisProvider {
     const round = plan.sequential.length > 0 ? sequentialRound(t, at, health) : windowedRound(plan, at, health);
     return new Promise((resolve) => this.pending.push({ due: this.world.time + this.latencyMs, resolve: () => resolve(round) }));
   }
+  /** When Prometheus last answered a preflight (operator clock), as AnalysisRunner keeps it. */
+  private answeredAt: number | undefined;
   preflight(): Promise<{ ok: true } | { ok: false; message: string }> {
-    return Promise.resolve(this.world.prometheusUp ? { ok: true } : { ok: false, message: 'Prometheus did not answer' });
+    const up = this.world.prometheusUp;
+    this.answeredAt = up ? this.world.clockMs() : undefined;
+    return Promise.resolve(up ? { ok: true } : { ok: false, message: 'Prometheus did not answer' });
+  }
+  /** Another release's recent answer decides a preflight at once (the first step in the first reconcile). */
+  preflightFromRecent(_plan: AnalysisPlan, _t: AnalysisTarget, maxAgeMs: number): { ok: true } | undefined {
+    if (this.answeredAt === undefined) return undefined;
+    const age = this.world.clockMs() - this.answeredAt;
+    return age >= 0 && age < maxAgeMs ? { ok: true } : undefined;
   }
   /** Answers the rounds due by now; true when any was. */
   answer(): boolean {
