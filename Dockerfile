@@ -2,7 +2,7 @@
 # canary-operator image: `docker build -t canary-operator:0.1.0 .`
 #
 # The runtime stage holds exactly what `npm pack` puts in the package
-# (package.json "files": dist/src, bin and crds), plus production dependencies
+# (package.json "files": dist/operator.js, dist/src, bin and crds), plus production dependencies
 # installed from the lockfile. test/e2e/image-install.test.ts repeats these
 # steps outside Docker and starts the result.
 ARG NODE_IMAGE=node:22-bookworm-slim
@@ -15,8 +15,11 @@ COPY tsconfig.json tsconfig.build.json README.md ./
 COPY src ./src
 COPY crds ./crds
 COPY bin ./bin
+COPY scripts/bundle-operator.mjs ./scripts/
 # Only src/ is in the context, so only dist/src is compiled (tools/ and the
-# test harness of tsconfig.build.json are not shipped).
+# test harness of tsconfig.build.json are not shipped); then dist/src/main.js
+# and what it imports are bundled into dist/operator.js, which the image runs
+# (scripts/bundle-operator.mjs says why: 20 MiB less RSS).
 RUN npm run build \
  && npm pack --pack-destination /tmp \
  && mkdir /app \
@@ -56,4 +59,4 @@ EXPOSE 8080
 # node is PID 1: the operator installs SIGTERM/SIGINT handlers (finish
 # in-flight reconciles, exit 0) and starts no child processes, so it needs no
 # init (tini) to forward signals or reap zombies.
-ENTRYPOINT ["node", "--heap-growing-percent=50", "dist/src/main.js"]
+ENTRYPOINT ["node", "--heap-growing-percent=50", "dist/operator.js"]

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { startControlPlane } from '../test/harness/control-plane.js';
+import { operatorEntrypoint } from '../test/harness/project-root.js';
 
 const ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
 const N = Number(process.argv[2] ?? 50);
@@ -19,7 +20,7 @@ const core = kc.makeApiClient(CoreV1Api);
 const apps = kc.makeApiClient(AppsV1Api);
 const custom = kc.makeApiClient(CustomObjectsApi);
 
-const op = spawn(process.execPath, [join(ROOT, 'dist', 'src', 'main.js')], {
+const op = spawn(process.execPath, [operatorEntrypoint(ROOT)], {
   env: { ...process.env, KUBECONFIG: cp.kubeconfigPath, HTTP_PORT: '0', HTTP_HOST: '127.0.0.1', LOG_LEVEL: 'info' },
   stdio: ['ignore', 'pipe', 'inherit'],
 });

@@ -1,4 +1,4 @@
-// The real operator entrypoint (dist/src/main.js) as a process of its own
+// The real operator entrypoint (the image's ENTRYPOINT script, dist/operator.js) as a process of its own
 // group (stopped if the benchmark dies), with the image's runtime settings
 // (image-runtime.ts), its own kubeconfig, its logs in a file, the TLS
 // connection counter preloaded, and optionally --cpu-prof.
@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { freePorts } from '../../test/harness/free-port.js';
-import { projectImageNodeFlags, projectImageRuntimeEnv } from './image-runtime.js';
+import { projectImageNodeFlags, projectImageNodeScript, projectImageRuntimeEnv } from './image-runtime.js';
 import { spawnGroup, type GroupProcess } from '../../test/harness/process-group.js';
 import { projectRoot } from '../../test/harness/project-root.js';
 import { waitForUrl } from '../../test/harness/wait-for-url.js';
@@ -58,7 +58,7 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
     ...(opts.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfileDir}`] : []),
     ...(opts.heapSnapshotDir ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${opts.heapSnapshotDir}`] : []),
   ];
-  const proc = await spawnGroup('canary-operator', process.execPath, [...nodeArgs, join(root, 'dist', 'src', 'main.js')], {
+  const proc = await spawnGroup('canary-operator', process.execPath, [...nodeArgs, projectImageNodeScript(root)], {
     logFile,
     cwd: opts.workDir,
     env: {

@@ -19,3 +19,13 @@ export function projectRoot(): string {
     dir = parent;
   }
 }
+
+/**
+ * The built operator entrypoint: package.json "main", the bundle the image's
+ * ENTRYPOINT runs (dist/operator.js), so tests and the demo run what ships.
+ */
+export function operatorEntrypoint(root: string = projectRoot()): string {
+  const main = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { main?: unknown }).main;
+  if (typeof main !== 'string') throw new Error(`${join(root, 'package.json')} has no "main"`);
+  return join(root, main);
+}

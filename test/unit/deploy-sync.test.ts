@@ -72,7 +72,7 @@ describe('deploy/', () => {
 });
 
 describe('the image build', () => {
-  const pkg = JSON.parse(read('package.json')) as { main: string; files: string[] };
+  const pkg = JSON.parse(read('package.json')) as { main: string; files: string[]; scripts: Record<string, string> };
   const dockerfile = read('Dockerfile');
   const dockerignore = read('.dockerignore').split('\n').map((l) => l.trim());
 
@@ -86,7 +86,16 @@ describe('the image build', () => {
       if (!new RegExp(`^COPY ${dir}/? `, 'm').test(dockerfile)) throw new Error(`package.json files lists ${f}, but the Dockerfile does not COPY it`);
     }
     for (const f of pkg.files.filter((f) => f.startsWith('dist/'))) {
-      expect(f).toMatch(/^dist\/src\/?$/); // what `npm run build` of src/ alone produces
+      expect(f).toMatch(/^dist\/(src\/?|operator\.js(\.map)?)$/); // what `npm run build` of src/ alone produces
+    }
+  });
+
+  it('puts the scripts `npm run build` runs in the build context and the build stage', () => {
+    const scripts = [...(pkg.scripts.build ?? '').matchAll(/\bnode (scripts\/\S+)/g)].map((m) => m[1]!);
+    expect(scripts).toEqual(['scripts/bundle-operator.mjs']);
+    for (const f of scripts) {
+      if (!dockerignore.includes(`!${f}`)) throw new Error(`npm run build runs ${f}, but .dockerignore does not allow it into the build context (add !${f})`);
+      if (!new RegExp(`^COPY ${f} `, 'm').test(dockerfile)) throw new Error(`npm run build runs ${f}, but the Dockerfile does not COPY it`);
     }
   });
 

@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { startControlPlane, type ControlPlane } from '../../test/harness/control-plane.js';
+import { operatorEntrypoint } from '../../test/harness/project-root.js';
 import { startPrometheus, type RunningPrometheus } from '../../test/harness/prometheus.js';
 import { startSimulator, type RunningSimulator } from '../mesh-simulator/index.js';
 
@@ -65,7 +66,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
 }
 
 function startOperator(root: string, kubeconfig: string, prometheusUrl: string, logPath: string): { child: ChildProcess; stop: () => Promise<void> } {
-  const child = spawn(process.execPath, [join(root, 'dist', 'src', 'main.js')], {
+  const child = spawn(process.execPath, [operatorEntrypoint(root)], {
     env: { ...process.env, KUBECONFIG: kubeconfig, HTTP_PORT: '0', HTTP_HOST: '127.0.0.1', PROMETHEUS_ADDRESS: prometheusUrl },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,13 +1,14 @@
-// Runs the real operator entrypoint (the built dist/src/main.js) as a child
+// Runs the real operator entrypoint (the built bundle the image runs, dist/operator.js) as a child
 // process against the e2e control plane, and lets a test kill it.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { operatorEntrypoint } from '../../harness/project-root.js';
 
 const ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..');
-export const OPERATOR_ENTRY = join(ROOT, 'dist', 'src', 'main.js');
+export const OPERATOR_ENTRY = operatorEntrypoint(ROOT);
 
 export interface OperatorProcess {
   child: ChildProcess;

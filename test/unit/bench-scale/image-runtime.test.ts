@@ -1,5 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
-import { imageNodeFlags, imageRuntimeEnv, projectImageNodeFlags, projectImageRuntimeEnv } from '../../../bench/scale/image-runtime.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { imageNodeFlags, imageNodeScript, imageRuntimeEnv, projectImageNodeFlags, projectImageNodeScript, projectImageRuntimeEnv } from '../../../bench/scale/image-runtime.js';
 import { projectRoot } from '../../../test/harness/project-root.js';
 
 describe('imageRuntimeEnv', () => {
@@ -14,6 +16,19 @@ describe('imageRuntimeEnv', () => {
     expect(imageNodeFlags('FROM node\nENTRYPOINT ["node", "dist/src/main.js"]\n')).toEqual([]);
     expect(imageNodeFlags('FROM node\nENTRYPOINT ["/bin/sh", "-c", "x"]\n')).toEqual([]);
     expect(imageNodeFlags('FROM node\nCMD ["node"]\n')).toEqual([]);
+  });
+
+  test('the script of the last stage\'s ENTRYPOINT: the first argument after node\'s flags', () => {
+    expect(imageNodeScript('FROM node AS build\nENTRYPOINT ["node", "build.js"]\nFROM node\nENTRYPOINT ["node", "--heap-growing-percent=20", "dist/operator.js", "--not-a-node-flag"]\n')).toBe('dist/operator.js');
+    expect(imageNodeScript('FROM node\nENTRYPOINT ["node", "--heap-growing-percent=20"]\n')).toBeUndefined();
+    expect(imageNodeScript('FROM node\nENTRYPOINT ["/bin/sh", "-c", "node x.js"]\n')).toBeUndefined();
+  });
+
+  test('the project\'s image runs the package\'s main, the bundle', () => {
+    const root = projectRoot();
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { main: string };
+    expect(projectImageNodeScript(root)).toBe(join(root, pkg.main));
+    expect(pkg.main).toBe('dist/operator.js');
   });
 
   test('the project\'s Dockerfile gives the operator its memory flags', () => {
