@@ -2,13 +2,18 @@
 // reconcile or stand by) and /metrics (Prometheus text format).
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Registry } from 'prom-client';
+
+/** What /metrics serves: text in the format of contentType. */
+export interface MetricsExposition {
+  contentType: string;
+  text: () => Promise<string>;
+}
 
 export interface HttpServerOptions {
   host: string;
   port: number;
   ready: () => boolean;
-  registry: Registry;
+  metrics: MetricsExposition;
 }
 
 export async function startHttpServer(opts: HttpServerOptions): Promise<{ server: Server; port: number }> {
@@ -20,8 +25,8 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<{ server
       const ready = opts.ready();
       res.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' }).end(ready ? 'ready\n' : 'caches not synced yet\n');
     } else if (path === '/metrics') {
-      opts.registry.metrics().then(
-        (text) => res.writeHead(200, { 'content-type': opts.registry.contentType }).end(text),
+      opts.metrics.text().then(
+        (text) => res.writeHead(200, { 'content-type': opts.metrics.contentType }).end(text),
         (err: unknown) => res.writeHead(500).end(String(err)),
       );
     } else {

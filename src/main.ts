@@ -33,7 +33,9 @@ async function main(): Promise<void> {
   collectDefaultMetrics({ register: registry, prefix: 'canary_operator_', eventLoopMonitoringPrecision: 250 });
   let controller: Controller | undefined;
   let elector: LeaderElector | undefined;
-  const http = await startHttpServer({ host: config.HTTP_HOST, port: config.HTTP_PORT, registry, ready: () => controller?.synced ?? false });
+  let metrics: OperatorMetrics | undefined;
+  const exposition = { contentType: registry.contentType, text: async () => (await registry.metrics()) + (metrics?.releaseSeriesText() ?? '') };
+  const http = await startHttpServer({ host: config.HTTP_HOST, port: config.HTTP_PORT, metrics: exposition, ready: () => controller?.synced ?? false });
   log.info({ port: http.port }, 'serving /healthz, /readyz and /metrics');
 
   let shuttingDown = false;
@@ -63,7 +65,6 @@ async function main(): Promise<void> {
     if (problems.every((p) => p !== undefined)) throw new Error(problems.join('; '));
     return found;
   });
-  let metrics: OperatorMetrics | undefined;
   const prometheus = new InstrumentedQuerier(new PrometheusClient(), {
     observe: (seconds, result) => {
       metrics?.queryDuration.observe({ outcome: result.ok ? 'ok' : 'error' }, seconds);

@@ -1,33 +1,50 @@
 // The operator's own Prometheus metrics. Labels are bounded: phases, outcomes,
 // reasons and verdicts are fixed sets; per-release series carry the
 // namespace/name of existing releases only and are deleted with the release.
+// The per-release gauges are kept rendered (rendered-gauges.ts): /metrics is
+// the registry's text followed by releaseSeriesText().
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { GateVerdict } from '../api/analysis-status.js';
+import type { GateVerdict } from '../api/analysis-status.js';
 import { PHASES } from '../api/conditions.js';
 import type { CanaryReleaseStatus } from '../api/status.js';
 import type { ControllerHooks } from '../controller/controller.js';
 import type { CanaryReleaseObject } from '../controller/ports.js';
 import type { Decision } from '../core/decide.js';
+import { RenderedGaugeFamily, type Sample } from './rendered-gauges.js';
 
-const VERDICTS = Object.values(GateVerdict);
+/** What a release's series show: its last decided weight and drift, and each gate's last value and verdict. */
+interface ReleaseValues {
+  namespace: string;
+  name: string;
+  canaryWeight: number;
+  drifted: boolean;
+  /** Gates seen in any decision of the release, in the order first seen. */
+  gates: Map<string, { value?: number; verdict: GateVerdict }>;
+}
 
 export class OperatorMetrics {
   readonly reconciles: Counter<'outcome'>;
   readonly reconcileDuration: Histogram<'outcome'>;
   readonly queueDepth: Gauge;
   readonly releases: Gauge<'phase'>;
-  readonly canaryWeight: Gauge<'namespace' | 'name'>;
-  readonly routeDrift: Gauge<'namespace' | 'name'>;
-  readonly gateValue: Gauge<'namespace' | 'name' | 'gate'>;
-  readonly gateVerdict: Gauge<'namespace' | 'name' | 'gate' | 'verdict'>;
+  readonly canaryWeight = new RenderedGaugeFamily('canary_operator_canary_weight', 'Percent of the managed route on the canary, per release.', ['namespace', 'name']);
+  readonly routeDrift = new RenderedGaugeFamily(
+    'canary_operator_route_drift', '1 while the route of a finished release differs from what the release left (RouteInSync False), else 0.', ['namespace', 'name'],
+  );
+  readonly gateValue = new RenderedGaugeFamily(
+    'canary_operator_gate_value', 'Last measured value of each gate (error rates in percent, latencies in ms).', ['namespace', 'name', 'gate'],
+  );
+  readonly gateVerdict = new RenderedGaugeFamily(
+    'canary_operator_gate_verdict', '1, labelled with the last verdict of each gate (Pass, Fail, Inconclusive, Error, Judging); no series for the other verdicts.',
+    ['namespace', 'name', 'gate', 'verdict'],
+  );
   readonly promotions: Counter<'reason'>;
   readonly rollbacks: Counter<'reason'>;
   readonly queryDuration: Histogram<'outcome'>;
   readonly queryErrors: Counter<'kind'>;
   readonly informerRestarts: Counter<'informer'>;
   readonly leader: Gauge;
-  /** Gate names with series per release, so a deleted release's series can be removed. */
-  private readonly gatesOf = new Map<string, Set<string>>();
+  private readonly valuesOf = new Map<string, ReleaseValues>();
 
   constructor(registry: Registry, listReleases: () => ReadonlyArray<CanaryReleaseObject>, queueDepth: () => number) {
     const registers = [registry];
@@ -48,13 +65,6 @@ export class OperatorMetrics {
         for (const [phase, n] of counts) this.set({ phase }, n);
       },
     });
-    this.canaryWeight = new Gauge({ name: 'canary_operator_canary_weight', help: 'Percent of the managed route on the canary, per release.', labelNames: ['namespace', 'name'], registers });
-    this.routeDrift = new Gauge({
-      name: 'canary_operator_route_drift', help: '1 while the route of a finished release differs from what the release left (RouteInSync False), else 0.',
-      labelNames: ['namespace', 'name'], registers,
-    });
-    this.gateValue = new Gauge({ name: 'canary_operator_gate_value', help: 'Last measured value of each gate (error rates in percent, latencies in ms).', labelNames: ['namespace', 'name', 'gate'], registers });
-    this.gateVerdict = new Gauge({ name: 'canary_operator_gate_verdict', help: '1, labelled with the last verdict of each gate (Pass, Fail, Inconclusive, Error, Judging); no series for the other verdicts.', labelNames: ['namespace', 'name', 'gate', 'verdict'], registers });
     this.promotions = new Counter({ name: 'canary_operator_promotions_total', help: 'Releases promoted, by reason (Promoted, ManualPromotion).', labelNames: ['reason'], registers });
     this.rollbacks = new Counter({ name: 'canary_operator_rollbacks_total', help: 'Releases rolled back, by reason (AnalysisFailed, Aborted, CanaryUnavailable, ...).', labelNames: ['reason'], registers });
     this.queryDuration = new Histogram({
@@ -83,35 +93,51 @@ export class OperatorMetrics {
     const namespace = release.metadata?.namespace ?? '';
     const name = release.metadata?.name ?? '';
     const before = release.status as CanaryReleaseStatus | undefined;
-    if (d.finalizer === 'remove') return this.forget(`${namespace}/${name}`);
-    this.canaryWeight.set({ namespace, name }, d.status.canaryWeight ?? 0);
-    const drifted = d.status.conditions?.some((c) => c.type === 'RouteInSync' && c.status === 'False') ?? false;
-    this.routeDrift.set({ namespace, name }, drifted ? 1 : 0);
-    const gates = this.gatesOf.get(`${namespace}/${name}`) ?? new Set<string>();
-    this.gatesOf.set(`${namespace}/${name}`, gates);
+    const key = `${namespace}/${name}`;
+    if (d.finalizer === 'remove') return this.forget(key);
+    const values = this.valuesOf.get(key) ?? { namespace, name, canaryWeight: 0, drifted: false, gates: new Map() };
+    this.valuesOf.set(key, values);
+    values.canaryWeight = d.status.canaryWeight ?? 0;
+    values.drifted = d.status.conditions?.some((c) => c.type === 'RouteInSync' && c.status === 'False') ?? false;
     for (const g of d.status.analysis?.gates ?? []) {
-      gates.add(g.name);
-      if (g.value !== undefined) this.gateValue.set({ namespace, name, gate: g.name }, g.value);
-      // Only the verdict the gate has: one series per gate, not one per possible verdict (17 series a release
-      // became 8; at 1,000 releases that is 9,000 fewer to keep and render on every scrape).
-      for (const v of VERDICTS) if (v !== g.verdict) this.gateVerdict.remove({ namespace, name, gate: g.name, verdict: v });
-      this.gateVerdict.set({ namespace, name, gate: g.name, verdict: g.verdict }, 1);
+      // A gate keeps its last measured value through rounds that measured none.
+      const value = g.value ?? values.gates.get(g.name)?.value;
+      values.gates.set(g.name, value === undefined ? { verdict: g.verdict } : { value, verdict: g.verdict });
     }
+    this.render(key, values);
     const ended = d.status.phase !== before?.phase || before?.stableSubset !== d.status.stableSubset;
     const reason = d.status.conditions?.find((c) => c.type === 'Progressing')?.reason ?? 'unknown';
     if (ended && d.status.phase === 'Succeeded') this.promotions.inc({ reason });
     if (ended && d.status.phase === 'RolledBack') this.rollbacks.inc({ reason });
   }
 
+  /** A release's series from its values; only the verdict a gate has gets a series (8 series a release, not 17). */
+  private render(key: string, v: ReleaseValues): void {
+    const { namespace, name } = v;
+    this.canaryWeight.set(key, [[[namespace, name], v.canaryWeight]]);
+    this.routeDrift.set(key, [[[namespace, name], v.drifted ? 1 : 0]]);
+    const values: Sample[] = [];
+    const verdicts: Sample[] = [];
+    for (const [gate, g] of v.gates) {
+      if (g.value !== undefined) values.push([[namespace, name, gate], g.value]);
+      verdicts.push([[namespace, name, gate, g.verdict], 1]);
+    }
+    this.gateValue.set(key, values);
+    this.gateVerdict.set(key, verdicts);
+  }
+
   /** Drops the per-release series of a deleted release. */
   forget(key: string): void {
-    const [namespace = '', name = ''] = key.split('/');
-    this.canaryWeight.remove({ namespace, name });
-    this.routeDrift.remove({ namespace, name });
-    for (const gate of this.gatesOf.get(key) ?? []) {
-      this.gateValue.remove({ namespace, name, gate });
-      for (const verdict of VERDICTS) this.gateVerdict.remove({ namespace, name, gate, verdict });
-    }
-    this.gatesOf.delete(key);
+    this.valuesOf.delete(key);
+    for (const family of this.releaseFamilies()) family.delete(key);
+  }
+
+  private releaseFamilies(): RenderedGaugeFamily[] {
+    return [this.canaryWeight, this.routeDrift, this.gateValue, this.gateVerdict];
+  }
+
+  /** The per-release gauges in the text format; /metrics serves it after the registry's own text. */
+  releaseSeriesText(): string {
+    return this.releaseFamilies().map((f) => f.text()).join('');
   }
 }
