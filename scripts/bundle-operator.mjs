@@ -10,6 +10,10 @@
 // Names are kept (stack traces and logged errors name the real functions);
 // dist/operator.js.map maps positions back: run with
 // NODE_OPTIONS=--enable-source-maps to see them in stack traces.
+//
+// What a bundle cannot do: find files beside a dependency's own sources
+// (__dirname). In the operator's dependencies only pino's transports (worker
+// threads) do that, and the operator logs to stdout without them (src/log.ts).
 import { build } from 'esbuild';
 
 await build({

@@ -84,7 +84,9 @@ export class OperatorSampler {
       const started = performance.now();
       try {
         const res = await fetch(`${this.url}/metrics`, { signal: AbortSignal.timeout(10_000) });
-        fromMetrics = parseOperatorMetrics(await res.text());
+        const text = await res.text();
+        if (!res.ok) throw new Error(`/metrics answered ${res.status}`);
+        fromMetrics = parseOperatorMetrics(text);
         scrapeMs = performance.now() - started;
         const { rssBytes: _r, cpuSeconds: _c, ...values } = fromMetrics;
         this.lastMetrics = { at, values };

@@ -70,6 +70,26 @@ describe('OperatorSampler', () => {
       server.close();
     }
   });
+
+  test('a /metrics answer that is not 200 is a missed scrape: the sample keeps the last values read', async () => {
+    let scrapes = 0;
+    const server = createServer((_req, res) => {
+      scrapes++;
+      if (scrapes === 2) return void res.writeHead(500).end('collect failed');
+      res.end(`canary_operator_queue_depth ${scrapes}\ncanary_operator_nodejs_heap_size_used_bytes 1000\ncanary_operator_reconcile_total{outcome="ok"} ${10 * scrapes}\n`);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const sampler = new OperatorSampler(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, () => process.pid);
+      for (let i = 0; i < 3; i++) await sampler.sampleNow();
+      expect(scrapes).toBe(3);
+      expect(sampler.samples.map((s) => [s.queueDepth, s.reconciles, s.heapUsedBytes, Number.isNaN(s.scrapeMs)])).toEqual([
+        [1, 10, 1000, false], [1, 10, 1000, true], [3, 30, 1000, false],
+      ]);
+    } finally {
+      server.close();
+    }
+  });
 });
 
 describe('TLS connection log', () => {
