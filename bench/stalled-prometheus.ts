@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startControlPlane } from '../test/harness/control-plane.js';
+import { operatorEntrypoint } from '../test/harness/project-root.js';
 import { startHangingPrometheus } from '../test/harness/hanging-prometheus.js';
 import { Cluster, waitFor } from '../test/e2e/support/cluster.js';
 import { behave, startMesh } from '../test/e2e/support/mesh.js';
@@ -35,7 +36,7 @@ for (let i = 0; i < TRIALS; i++) bad.push(await c.namespace(`bad-${i}`));
 for (const ns of [...stuck, ...bad]) await c.bookinfo(ns);
 const mesh = await startMesh([...stuck, ...bad].map((namespace) => ({ namespace })));
 const dead = await startHangingPrometheus();
-const op = spawn(process.execPath, [join(ROOT, 'dist', 'src', 'main.js')], {
+const op = spawn(process.execPath, [operatorEntrypoint(ROOT)], {
   env: {
     ...process.env, KUBECONFIG: cp.kubeconfigPath, HTTP_PORT: '0', HTTP_HOST: '127.0.0.1', LOG_LEVEL: 'warn',
     PROMETHEUS_ADDRESS: mesh.prometheus.url, PROMETHEUS_ALLOWED_ADDRESSES: `${mesh.prometheus.url},${dead.url}`,

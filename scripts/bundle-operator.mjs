@@ -8,8 +8,9 @@
 // started, idle operator): 107 MiB from dist/src/main.js, 87 MiB from the bundle.
 //
 // Names are kept (stack traces and logged errors name the real functions);
-// dist/operator.js.map maps positions back: run with
-// NODE_OPTIONS=--enable-source-maps to see them in stack traces.
+// dist/operator.js.map (linked from the bundle's last line, positions only)
+// maps positions back: run with NODE_OPTIONS=--enable-source-maps to see
+// them in stack traces. Node reads the map only with that flag.
 //
 // What a bundle cannot do: find files beside a dependency's own sources
 // (__dirname). In the operator's dependencies only pino's transports (worker
@@ -26,7 +27,8 @@ await build({
   minifyWhitespace: true,
   minifySyntax: true,
   keepNames: true,
-  sourcemap: 'external',
+  sourcemap: 'linked',
+  sourcesContent: false,
   // The CommonJS dependencies (pino, ws, ...) call require(); an ES module has none of its own.
   banner: { js: 'import { createRequire as __createRequire } from "node:module"; const require = __createRequire(import.meta.url);' },
   logLevel: 'warning',

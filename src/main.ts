@@ -34,6 +34,8 @@ async function main(): Promise<void> {
   let controller: Controller | undefined;
   let elector: LeaderElector | undefined;
   let metrics: OperatorMetrics | undefined;
+  // The per-release text follows the registry's: right in the Prometheus text format it writes (in OpenMetrics it would follow # EOF).
+  if (registry.contentType !== Registry.PROMETHEUS_CONTENT_TYPE) throw new Error(`metrics registry writes ${registry.contentType}, not the Prometheus text format`);
   const exposition = { contentType: registry.contentType, text: async () => (await registry.metrics()) + (metrics?.releaseSeriesText() ?? '') };
   const http = await startHttpServer({ host: config.HTTP_HOST, port: config.HTTP_PORT, metrics: exposition, ready: () => controller?.synced ?? false });
   log.info({ port: http.port }, 'serving /healthz, /readyz and /metrics');

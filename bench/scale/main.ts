@@ -7,7 +7,8 @@ import { relative } from 'node:path';
 import { findPrometheusBinary } from '../../test/harness/prometheus.js';
 import { projectRoot } from '../../test/harness/project-root.js';
 import { computeFigures } from './figures.js';
-import { projectImageNodeFlags, projectImageNodeScript, projectImageRuntimeEnv } from './image-runtime.js';
+import { projectImageNodeFlags, projectImageRuntimeEnv } from './image-runtime.js';
+import { operatorScript } from './operator-process.js';
 import { parseOptions, USAGE, type BenchOptions } from './options.js';
 import { renderReport, type ReportContext, type ReportRun } from './report.js';
 import { OPERATOR_USER, QUIET_SAMPLE_MS, RUN_METRICS_MS, runScenario } from './scenario.js';
@@ -42,7 +43,7 @@ function context(opts: BenchOptions, serverVersion: string, traffic: string): Re
     releases:
       `over ${opts.namespaces} namespaces, created at once; steps 10% 30s / 50% 30s / 100; gates every 30s over 30s windows: errors max 5%, p99 <= 500 ms, ` +
       `errors vs stable +1%; failureLimit ${opts.failureLimit}; every ${opts.badEvery}th canary answers 20% 503s`,
-    operator: `${relative(projectRoot(), projectImageNodeScript(projectRoot()))} with the image's runtime settings (${[...Object.entries(projectImageRuntimeEnv(projectRoot())).map(([k, v]) => `${k}=${v}`), ...projectImageNodeFlags(projectRoot())].join(' ')}), its own client certificate (CN=${OPERATOR_USER}, O=system:masters), LOG_LEVEL=info, ${overrides ? `overrides: ${overrides}` : 'default settings (WORKERS=4, ANALYSIS_CONCURRENCY=8/2 per address)'}; ` +
+    operator: `${relative(projectRoot(), operatorScript(projectRoot(), opts.cpuProfile))} with the image's runtime settings (${[...Object.entries(projectImageRuntimeEnv(projectRoot())).map(([k, v]) => `${k}=${v}`), ...projectImageNodeFlags(projectRoot())].join(' ')}), its own client certificate (CN=${OPERATOR_USER}, O=system:masters), LOG_LEVEL=info, ${overrides ? `overrides: ${overrides}` : 'default settings (WORKERS=4, ANALYSIS_CONCURRENCY=8/2 per address)'}; ` +
       `TLS connections counted by a preloaded hook; RSS and CPU from /proc every second, its /metrics read every ${RUN_METRICS_MS / 1000} s while releases run (1 s, then ${QUIET_SAMPLE_MS / 1000} s when idle); idle period ${opts.idleSeconds} s`,
   };
 }

@@ -11,6 +11,15 @@ import { spawnGroup, type GroupProcess } from '../../test/harness/process-group.
 import { projectRoot } from '../../test/harness/project-root.js';
 import { waitForUrl } from '../../test/harness/wait-for-url.js';
 
+/**
+ * The script the benchmark runs: the image's (the bundle), except under
+ * --cpu-prof, which runs the unbundled dist/src/main.js so that the profile's
+ * frames name their source files and packages.
+ */
+export function operatorScript(root: string, cpuProfile: boolean): string {
+  return cpuProfile ? join(root, 'dist', 'src', 'main.js') : projectImageNodeScript(root);
+}
+
 export interface OperatorOptions {
   kubeconfig: string;
   prometheusUrl: string;
@@ -58,7 +67,7 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
     ...(opts.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfileDir}`] : []),
     ...(opts.heapSnapshotDir ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${opts.heapSnapshotDir}`] : []),
   ];
-  const proc = await spawnGroup('canary-operator', process.execPath, [...nodeArgs, projectImageNodeScript(root)], {
+  const proc = await spawnGroup('canary-operator', process.execPath, [...nodeArgs, operatorScript(root, opts.cpuProfileDir !== undefined)], {
     logFile,
     cwd: opts.workDir,
     env: {

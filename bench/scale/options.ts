@@ -39,7 +39,7 @@ export const USAGE = `usage: npm run bench:scale -- [--quick] [--n 10,100,1000] 
   --idle-seconds S        measuring time after every release ended, twice: /metrics read every second, then every 15 s (default 60)
   --deadline-seconds S    give up on releases not ended this long after creation (default 1800)
   --env KEY=VALUE         operator setting, repeatable (e.g. --env WORKERS=8 --env ANALYSIS_CONCURRENCY=16)
-  --cpu-prof              run the operator with --cpu-prof and print where its CPU went
+  --cpu-prof              run the operator (unbundled: dist/src/main.js) with --cpu-prof and print where its CPU went
   --heap-snapshot-after S have the operator write a heap snapshot S seconds after the releases' creation, and print what it holds
   --keep DIR              keep the audit log, query log, operator log and profile in DIR`;
 

@@ -1,7 +1,7 @@
 // The container image's install and start steps, outside Docker (which cannot
 // run here): what the Dockerfile does, in the same order. `npm pack` the
 // built project, unpack it with the lockfile, `npm ci --omit=dev`, then start
-// the ENTRYPOINT (node, its flags, dist/src/main.js) from the unpacked package with a
+// the ENTRYPOINT (node, its flags, dist/operator.js) from the unpacked package with a
 // container-like environment: as uid 10001 (when the tests run as root) on
 // files it cannot write, with nothing of the repository around it.
 import { execFile, spawn } from 'node:child_process';
@@ -60,6 +60,12 @@ describe('the image contents', () => {
   it('hold the compiled operator and the CRD, and no sources, tests or tools', () => {
     expect(packed).toEqual(expect.arrayContaining([pkg.main, 'crds/canaryrelease.yaml', 'package.json']));
     expect(packed.filter((p) => /^(src|test|tools|helm|deploy|scripts|node_modules)\/|^dist\/(test|tools)\/|\.ts$/.test(p) && !p.endsWith('.d.ts'))).toEqual([]);
+  });
+
+  it('link the bundle to its source map, which --enable-source-maps reads', () => {
+    expect(packed).toContain(`${pkg.main}.map`);
+    const lastLine = readFileSync(join(app, pkg.main), 'utf8').trimEnd().split('\n').at(-1);
+    expect(lastLine).toBe(`//# sourceMappingURL=${pkg.main.split('/').at(-1)}.map`);
   });
 
   it('installs the runtime dependencies only', () => {

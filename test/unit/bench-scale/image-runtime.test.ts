@@ -2,6 +2,7 @@ import { describe, expect, test } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { imageNodeFlags, imageNodeScript, imageRuntimeEnv, projectImageNodeFlags, projectImageNodeScript, projectImageRuntimeEnv } from '../../../bench/scale/image-runtime.js';
+import { operatorScript } from '../../../bench/scale/operator-process.js';
 import { projectRoot } from '../../../test/harness/project-root.js';
 
 describe('imageRuntimeEnv', () => {
@@ -22,6 +23,12 @@ describe('imageRuntimeEnv', () => {
     expect(imageNodeScript('FROM node AS build\nENTRYPOINT ["node", "build.js"]\nFROM node\nENTRYPOINT ["node", "--heap-growing-percent=20", "dist/operator.js", "--not-a-node-flag"]\n')).toBe('dist/operator.js');
     expect(imageNodeScript('FROM node\nENTRYPOINT ["node", "--heap-growing-percent=20"]\n')).toBeUndefined();
     expect(imageNodeScript('FROM node\nENTRYPOINT ["/bin/sh", "-c", "node x.js"]\n')).toBeUndefined();
+  });
+
+  test('the benchmark runs the image\'s script, or the unbundled one under --cpu-prof (its frames name their files)', () => {
+    const root = projectRoot();
+    expect(operatorScript(root, false)).toBe(projectImageNodeScript(root));
+    expect(operatorScript(root, true)).toBe(join(root, 'dist', 'src', 'main.js'));
   });
 
   test('the project\'s image runs the package\'s main, the bundle', () => {
