@@ -92,7 +92,7 @@ export class Reconciler {
   private async told(original: CanaryReleaseObject, release: CanaryReleaseObject, decision: Decision, log: Logger): Promise<void> {
     this.deps.onDecision?.(original, decision);
     // One after another: Events carry second-precision timestamps, and sent together their order is lost for
-    // `kubectl describe` and `kubectl canary status` (Started must come before StepAdvanced).
+    // `kubectl describe` and `kubectl canary status` (a Started Event must come before a Warning decided with it).
     for (const e of decision.events) {
       log.info({ event: e.reason, type: e.type }, e.message);
       await this.deps.events.record(release, e);

@@ -600,7 +600,7 @@ export class DecisionBuilder {
       const text = `Step ${adopted}/${plan.steps.length}: the route already sends ${step.weight}% to ${st.canarySubset}; adopted as this step for ${formatDuration(step.durationMs)}`;
       this.phaseConditions(Reason.StepInProgress, text);
       this.message(text);
-      this.event('Normal', Reason.StepAdvanced, `${text} (${view.describe})`);
+      this.stepEvent(`${text} (${view.describe})`);
       return this.done(this.nextLook(plan, step.durationMs));
     }
     return this.advance(plan, view, 1, obs.canary);
@@ -662,8 +662,19 @@ export class DecisionBuilder {
     this.phaseConditions(Reason.StepInProgress, text);
     this.message(`${text}; ${this.awaited(plan, next.durationMs)}`);
     const passed = plan.analysis && st.analysis?.verdict === GateVerdict.Pass && index > 1 ? `, after gates passed: ${summarize(st.analysis.gates, GateVerdict.Pass)}` : '';
-    this.event('Normal', Reason.StepAdvanced, `${text} (${st.stableSubset} gets ${100 - next.weight}%)${passed}`);
+    this.stepEvent(`${text} (${st.stableSubset} gets ${100 - next.weight}%)${passed}`);
     return this.done(this.nextLook(plan, next.durationMs));
+  }
+
+  /**
+   * A step taken in the same decision that started the release is told in
+   * its Started (or Retried) Event: one moment, one Event, so a burst of new
+   * releases costs the API server one Event create each, not two.
+   */
+  private stepEvent(message: string): void {
+    const started = this.events.at(-1);
+    if (started && (started.reason === Reason.Started || started.reason === Reason.Retried)) started.message = `${started.message}; ${message}`;
+    else this.event('Normal', Reason.StepAdvanced, message);
   }
 
   /** Keeps currentStep in line with the weight under the current plan (an edited plan re-maps onto the weight). */

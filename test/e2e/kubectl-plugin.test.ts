@@ -7,7 +7,7 @@ import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { operatorForSuite } from './support/suite.js';
-import { Cluster, condition, kubeconfigPath, waitFor, waitForRelease } from './support/cluster.js';
+import { Cluster, condition, kubeconfigPath, stepsTold, waitFor, waitForRelease } from './support/cluster.js';
 
 const ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
 const BIN_DIR = join(ROOT, 'bin');
@@ -70,7 +70,7 @@ operatorForSuite();
 describe('kubectl canary', () => {
   it('status shows phase, step, weights, message, conditions and the Events in time order', async () => {
     const ns = await releaseAtStep1('plugin-status', [{ weight: 30, duration: '10m' }, { weight: 100 }]);
-    await waitFor('StepAdvanced event', async () => (await c.events(ns)).some((e) => e.reason === 'StepAdvanced'));
+    await waitFor('the Event telling step 1', async () => stepsTold(await c.events(ns)).includes('1') || undefined);
     const { code, stdout, stderr } = await canary('status', 'reviews', '-n', ns);
     expect(stderr).toBe('');
     expect(code).toBe(0);
@@ -82,7 +82,7 @@ describe('kubectl canary', () => {
     expect(stdout).toMatch(/ {2}Progressing +True +StepInProgress /);
     const events = stdout.slice(stdout.indexOf('Events:'));
     expect(events).toMatch(/Normal +Started +Release v1 -> v2 started/);
-    expect(events.indexOf('Started')).toBeLessThan(events.indexOf('StepAdvanced'));
+    expect(events.indexOf('Started')).toBeLessThan(events.indexOf('Step 1/2: 30% of traffic to v2'));
   }, 60_000);
 
   it('is discovered by kubectl on PATH and runs as `kubectl canary`', async () => {

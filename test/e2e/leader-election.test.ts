@@ -3,7 +3,7 @@
 // step of the release in flight is applied twice.
 import { describe, expect, it } from '@jest/globals';
 import { startOperator } from './support/operator-process.js';
-import { Cluster, waitFor, waitForRelease } from './support/cluster.js';
+import { Cluster, stepsTold, waitFor, waitForRelease } from './support/cluster.js';
 
 const c = new Cluster();
 
@@ -28,7 +28,7 @@ describe('leader election', () => {
     });
     await waitForRelease(c, ns, 'step 1', (r) => r.status?.currentStep === 1);
     // Its Events follow the status and route writes; a kill before them loses them (the status is what survives).
-    await c.eventsWith(ns, ['StepAdvanced']);
+    await waitFor('the Event telling step 1', async () => stepsTold(await c.events(ns)).includes('1') || undefined);
     // Only the leader acts: the standby has logged no reconcile of it.
     expect(b.logs.some((l) => l.includes(`"release":"${ns}/reviews"`))).toBe(false);
 
@@ -42,8 +42,7 @@ describe('leader election', () => {
     const done = await waitForRelease(c, ns, 'Succeeded', (r) => r.status?.phase === 'Succeeded', 40_000);
     expect(done.status?.currentStep).toBe(4);
     const events = await c.eventsWith(ns, ['Promoted']);
-    const advanced = events.filter((e) => e.reason === 'StepAdvanced').map((e) => e.message?.match(/Step (\d)\//)?.[1]);
-    expect(advanced.sort()).toEqual(['1', '2', '3']);
+    expect(stepsTold(events).sort()).toEqual(['1', '2', '3']);
     await c.settled(ns, { v1: 0, v2: 100 });
     const vsGen1 = ((await c.virtualService(ns)).metadata as { generation?: number }).generation ?? 0;
     expect(vsGen1 - vsGen0).toBe(4);

@@ -59,10 +59,10 @@ describe('Reconciler: order of writes (intent first)', () => {
   // A crash or a failed write between the two leaves a status the next
   // reconcile finishes; traffic written first would leave a route nobody's
   // status explains, which a retry then took for someone else's drift.
-  test('a new release: finalizer, then status (step 1 recorded), then traffic, then the Started and StepAdvanced events', async () => {
+  test('a new release: finalizer, then status (step 1 recorded), then traffic, then the Started event (which tells the step)', async () => {
     store.put(release({ finalizers: [] }));
     const r = await reconciler.reconcile(KEY);
-    expect(log).toEqual(['addFinalizer', 'writeStatus', 'setCanaryPercent:10', `event:${Reason.Started}`, `event:${Reason.StepAdvanced}`]);
+    expect(log).toEqual(['addFinalizer', 'writeStatus', 'setCanaryPercent:10', `event:${Reason.Started}`]);
     expect(store.stored().metadata?.finalizers).toEqual([FINALIZER]);
     expect(status()).toMatchObject({ phase: Phase.Progressing, currentStep: 1, canaryWeight: 10 });
     expect(router.canaryPercent()).toBe(10);
@@ -146,7 +146,7 @@ describe('Reconciler: writes only what changed', () => {
     }
     expect(log.filter((l) => l.startsWith('setCanaryPercent'))).toEqual(['setCanaryPercent:10', 'setCanaryPercent:50', 'setCanaryPercent:100']);
     expect(log.filter((l) => l.startsWith('event:'))).toEqual([
-      `event:${Reason.Started}`, `event:${Reason.StepAdvanced}`, `event:${Reason.StepAdvanced}`, `event:${Reason.Promoted}`,
+      `event:${Reason.Started}`, `event:${Reason.StepAdvanced}`, `event:${Reason.Promoted}`,
     ]);
     expect(router.canaryPercent()).toBe(100);
     expect(status()).toMatchObject({ phase: Phase.Succeeded, canaryWeight: 100 });

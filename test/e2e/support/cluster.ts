@@ -230,6 +230,15 @@ export class Cluster {
   }
 }
 
+/**
+ * The step numbers a release's Events told, in no particular order: each
+ * StepAdvanced, and a Started or Retried that took its first step at once.
+ */
+export function stepsTold(events: readonly CoreV1Event[]): string[] {
+  return events.filter((e) => ['StepAdvanced', 'Started', 'Retried'].includes(e.reason ?? ''))
+    .map((e) => e.message?.match(/Step (\d+)\//)?.[1]).filter((s): s is string => s !== undefined);
+}
+
 export const HTTP_ROUTES = { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'httproutes' };
 
 export interface HttpRouteObject {
