@@ -196,8 +196,14 @@ export class TrafficEngine {
     if (version === this.viewVersion) return;
     this.viewVersion = version;
     const tables = new Map<string, { table: BehaviourTable; problems: string[] }>();
+    // One snapshot per namespace for the whole refresh (each is a copy of the watch caches, and indexed once).
+    const snapshots = new Map<string, NamespaceObjects | undefined>();
+    const objectsOf = (ns: string) => {
+      if (!snapshots.has(ns)) snapshots.set(ns, this.opts.view.objects(ns));
+      return snapshots.get(ns);
+    };
     for (const h of this.hosts) {
-      const plan = this.buildPlan(h.config, tables);
+      const plan = this.buildPlan(h.config, tables, objectsOf);
       const changed = JSON.stringify(plan) !== JSON.stringify(h.plan);
       h.plan = plan;
       h.compiled = plan.entries.map((e) => ({
@@ -215,7 +221,7 @@ export class TrafficEngine {
     return namespace === undefined ? { name, namespace: UNKNOWN, fqdn: name } : { name, namespace, fqdn: `${name}.${namespace}.svc.${domain}` };
   }
 
-  private buildPlan(host: HostConfig, tables: Map<string, { table: BehaviourTable; problems: string[] }>): HostPlan {
+  private buildPlan(host: HostConfig, tables: Map<string, { table: BehaviourTable; problems: string[] }>, objectsOf: (namespace: string) => NamespaceObjects | undefined): HostPlan {
     const problems = new Set<string>();
     const cmName = this.opts.configMapName ?? DEFAULTS.configMapName;
     const tableFor = (ns: string, objs: NamespaceObjects): BehaviourTable => {
@@ -229,7 +235,7 @@ export class TrafficEngine {
       t.problems.forEach((p) => problems.add(p));
       return t.table;
     };
-    const objs = this.opts.view.objects(host.namespace);
+    const objs = objectsOf(host.namespace);
     const dataplane = dataplaneOf(host.namespace, objs?.namespace, objs?.services.find((s) => s.metadata?.name === host.service));
     const routed = this.routeTargets(host, objs, dataplane, problems);
     const entries: PlanEntry[] = [];
@@ -243,7 +249,7 @@ export class TrafficEngine {
         entries.push({ ...common, share: t.share, failure: t.failure });
         continue;
       }
-      const destObjs = t.namespace === undefined ? undefined : this.opts.view.objects(t.namespace);
+      const destObjs = t.namespace === undefined ? undefined : objectsOf(t.namespace);
       if (!destObjs) {
         // A host the simulator does not watch: it answers, but its workload is unknown.
         entries.push({ ...common, share: t.share, destination: UNKNOWN_WORKLOAD, behaviour: this.defaults });

@@ -67,6 +67,38 @@ export function subsetLabels(drs: readonly DestinationRuleLike[], service: strin
 const matchesLabels = (labels: Record<string, string>, want: Record<string, string>) =>
   Object.entries(want).every(([k, v]) => labels[k] === v);
 
+const templateLabels = (d: DeploymentLike) => d.spec?.template?.metadata?.labels ?? {};
+
+// Deployments by each pod template label (`key=value`), built once per NamespaceObjects: a refresh of a
+// thousand hosts' plans looks up each one's workloads in the same snapshot (one scan, not one per host).
+const byLabel = new WeakMap<NamespaceObjects, Map<string, DeploymentLike[]>>();
+
+/** The Deployments whose pod template carries every label in `want` (all of them when `want` is empty). */
+function deploymentsWith(objs: NamespaceObjects, want: Record<string, string>): readonly DeploymentLike[] {
+  const pairs = Object.entries(want);
+  if (pairs.length === 0) return objs.deployments;
+  let index = byLabel.get(objs);
+  if (!index) {
+    index = new Map();
+    for (const d of objs.deployments) {
+      for (const [k, v] of Object.entries(templateLabels(d))) {
+        const key = `${k}=${v}`;
+        const list = index.get(key);
+        if (list) list.push(d);
+        else index.set(key, [d]);
+      }
+    }
+    byLabel.set(objs, index);
+  }
+  // Any one label narrows the candidates; the smallest list is checked against all of them.
+  let candidates: readonly DeploymentLike[] | undefined;
+  for (const [k, v] of pairs) {
+    const list = index.get(`${k}=${v}`) ?? [];
+    if (!candidates || list.length < candidates.length) candidates = list;
+  }
+  return (candidates ?? []).filter((d) => matchesLabels(templateLabels(d), want));
+}
+
 function available(d: DeploymentLike): number {
   const avail = d.status?.availableReplicas;
   // No controller-manager filled in status: trust spec.replicas.
@@ -106,8 +138,8 @@ export function resolveEndpoints(objs: NamespaceObjects, service: string, namesp
   const svc = objs.services.find((s) => s.metadata?.name === service);
   const selector = svc ? (svc.spec?.selector ?? {}) : { app: service };
   const want = { ...selector, ...labels };
-  const matching = objs.deployments
-    .filter((d) => matchesLabels(d.spec?.template?.metadata?.labels ?? {}, want) && available(d) > 0)
+  const matching = deploymentsWith(objs, want)
+    .filter((d) => available(d) > 0)
     .sort((a, b) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''));
   if (matching.length === 0) {
     const what = subset !== undefined ? `subset ${subset} of ${service}` : service;
