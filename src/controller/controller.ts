@@ -15,13 +15,12 @@ import { KubeReleaseStore } from '../kube/release-store.js';
 import { ResilientInformer, type ChangeVerb } from '../kube/resilient-informer.js';
 import { Watched } from '../kube/watched.js';
 import { apiMessage } from '../kube/errors.js';
-import { RouteRefSchema } from '../api/status.js';
-import { specRoute } from '../api/validate.js';
 import { ProviderRouter } from '../traffic/provider-router.js';
 import type { ProviderContext, ProviderFactory, TrafficProvider } from '../traffic/provider.js';
 import { ConflictError, type AnalysisProvider, type CanaryReleaseObject } from './ports.js';
 import { Reconciler } from './reconciler.js';
-import { WorkQueue, namespaceOf } from './work-queue.js';
+import { WorkQueue } from './work-queue.js';
+import { namedBy, type NamedObjects } from './named-routes.js';
 import type { Decision } from '../core/decide.js';
 import { RoundScheduler } from '../analysis/round-scheduler.js';
 import { WatchedServices } from '../analysis/watched-services.js';
@@ -56,15 +55,20 @@ export interface ControllerHooks {
 type Obj = KubernetesObject & { spec?: Record<string, unknown> };
 
 export class Controller {
-  /** Releases of one namespace may share a route: they are reconciled one at a time, other namespaces meanwhile. */
-  readonly queue = new WorkQueue({ groupOf: namespaceOf });
+  /**
+   * Releases naming one route are reconciled one at a time (route-ownership.ts); releases of other routes,
+   * in the same namespace or not, meanwhile. A release's routes: its spec's, and its status's target and
+   * replaced route (what the reconcile reads them from, read the same way).
+   */
+  readonly queue = new WorkQueue({ groupOf: (key) => this.routeGroupsOf(key) });
+  private store: KubeReleaseStore | undefined;
   private readonly releases: Watched<CanaryReleaseObject>;
   private readonly informers: Watched<KubernetesObject>[];
   private readonly reconciler: Reconciler;
   private readonly events: BackgroundEventRecorder;
   private readonly router: ProviderRouter;
   /** The objects each release refers to, kept per resourceVersion (events are many, releases change rarely). */
-  private readonly refsByRelease = new Map<string, { rv: string | undefined; refs: string[] }>();
+  private readonly refsByRelease = new Map<string, NamedObjects & { rv: string | undefined }>();
   /** Analysis rounds in flight or waiting (for metrics). */
   readonly rounds: RoundScheduler | undefined;
   private workers: Promise<void>[] = [];
@@ -151,8 +155,9 @@ export class Controller {
     this.rounds = rounds;
     // Sent beside the reconciles, in order per release (background-events.ts).
     this.events = new BackgroundEventRecorder(new KubeEventRecorder(core, opts.log, opts.instance));
+    this.store = new KubeReleaseStore(custom, this.releases);
     this.reconciler = new Reconciler({
-      store: new KubeReleaseStore(custom, this.releases),
+      store: this.store,
       router: this.router,
       probe: new DeploymentWorkloadProbe(deployments, services),
       events: this.events,
@@ -202,6 +207,14 @@ export class Controller {
     for (;;) {
       const key = await this.queue.get();
       if (key === undefined) return;
+      // The release may name another route than when it was handed out (a watch event in between): it goes
+      // back in line, so that it is decided only while it holds every route it names. The check and the
+      // reconcile's read happen in one synchronous step, so nothing can change between them.
+      if (!this.queue.holdsItsGroups(key)) {
+        this.queue.done(key);
+        this.queue.addDue(key);
+        continue;
+      }
       const started = performance.now();
       try {
         const result = await this.reconciler.reconcile(key);
@@ -229,22 +242,24 @@ export class Controller {
 
   /** What a release refers to: its spec's route, the route of the release in effect, and a replaced release's route. */
   private referencesOf(r: CanaryReleaseObject): string[] {
+    return this.namedBy(r).refs;
+  }
+
+  /** The work-queue groups of a release: one per route it names ("ns/Kind/name"), or its own key when it names none. */
+  private routeGroupsOf(key: string): string[] {
+    const [namespace, name] = key.split('/') as [string, string];
+    const r = this.store?.get(namespace, name);
+    const routes = r ? this.namedBy(r).routes : [];
+    return routes.length > 0 ? routes.map((x) => `${namespace}/${x}`) : [key];
+  }
+
+  private namedBy(r: CanaryReleaseObject): NamedObjects {
     const key = keyOf(r);
     const rv = r.metadata?.resourceVersion;
     const known = this.refsByRelease.get(key);
-    if (known && known.rv === rv && rv !== undefined) return known.refs;
-    const st = (r.status ?? {}) as { target?: unknown; stableSubset?: unknown; canarySubset?: unknown; restore?: { target?: unknown; stableSubset?: unknown; canarySubset?: unknown } };
-    const refs = new Set<string>();
-    const add = (target: unknown, stable: unknown, canary: unknown) => {
-      const ref = RouteRefSchema.safeParse(target);
-      if (ref.success && typeof stable === 'string' && typeof canary === 'string') for (const x of this.router.references(ref.data, stable, canary)) refs.add(x);
-    };
-    const fromSpec = specRoute(r.spec);
-    if (fromSpec) for (const x of this.router.references(fromSpec.ref, fromSpec.stable, fromSpec.canary)) refs.add(x);
-    add(st.target, st.stableSubset, st.canarySubset);
-    add(st.restore?.target, st.restore?.stableSubset, st.restore?.canarySubset);
-    const out = [...refs];
-    this.refsByRelease.set(key, { rv, refs: out });
+    if (known && known.rv === rv && rv !== undefined) return known;
+    const out = { rv, ...namedBy(r, (ref, stable, canary) => this.router.references(ref, stable, canary)) };
+    this.refsByRelease.set(key, out);
     return out;
   }
 

@@ -5,8 +5,9 @@
 // move); while nobody holds it, the waiting release that started first takes
 // it, and a release not started yet comes after every waiting one. The others
 // hold at 0 and start when the owner ends or is deleted. The work queue never
-// runs two releases of one namespace at once, and this process sees its own
-// status writes at once, so two releases cannot both take a route.
+// runs two releases naming one route object at once (its groups, see
+// controller.ts), and this process sees its own status writes at once, so
+// two releases cannot both take a route.
 import { Phase, isActive } from '../api/conditions.js';
 import { finalWriteSettled } from '../core/own-write.js';
 import type { RouteOwner } from '../core/decide.js';

@@ -1,10 +1,12 @@
 // A keyed work queue in the manner of client-go's: a key waits at most once,
 // is never processed by two workers at once (a key added while it is being
 // processed runs again afterwards), failures back off exponentially, and
-// timed requeues wake a key later. Keys of one group (a namespace) are never
-// processed at once either: releases of a namespace may share a route, and
-// one of them deciding while another writes could let both believe they own
-// it. Other groups go on meanwhile, so one namespace cannot hold the workers.
+// timed requeues wake a key later. Keys sharing a group (a route both name)
+// are never processed at once either: one release deciding while another
+// writes could let both believe they own the route. A key may belong to
+// several groups (a release naming a new route while its old one is being
+// restored) and waits until all are free. Other groups go on meanwhile, so
+// one route, or one namespace, cannot hold the workers.
 // Keys whose time has come (a timed wake-up, a finished analysis round) wait
 // ahead of keys added by watch events: a step or a rollback that is due is
 // not kept behind a burst of new releases or of the echoes of the operator's
@@ -12,12 +14,9 @@
 export interface WorkQueueOptions {
   baseBackoffMs?: number;
   maxBackoffMs?: number;
-  /** Keys of one group are never processed at once; default: every key is its own group. */
-  groupOf?: (key: string) => string;
+  /** Keys sharing a group are never processed at once; default: every key is its own group. */
+  groupOf?: (key: string) => string | readonly string[];
 }
-
-/** The namespace of a "namespace/name" key: releases of one namespace are reconciled one at a time. */
-export const namespaceOf = (key: string): string => key.slice(0, Math.max(0, key.indexOf('/')));
 
 /** The longest delay setTimeout honours. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -34,10 +33,12 @@ export class WorkQueue {
   private readonly failures = new Map<string, number>();
   private readonly waiters: ((key: string | undefined) => void)[] = [];
   private readonly busyGroups = new Map<string, number>();
+  /** The groups each key in processing holds (as they were when it was taken). */
+  private readonly held = new Map<string, readonly string[]>();
   private shuttingDown = false;
   private readonly baseBackoffMs: number;
   private readonly maxBackoffMs: number;
-  private readonly groupOf: (key: string) => string;
+  private readonly groupOf: (key: string) => string | readonly string[];
 
   constructor(opts: WorkQueueOptions = {}) {
     this.baseBackoffMs = opts.baseBackoffMs ?? 500;
@@ -77,17 +78,36 @@ export class WorkQueue {
     this.dispatch();
   }
 
-  /** The first waiting key whose group is free, taken out of the queue and marked processing. */
+  private groupsOf(key: string): readonly string[] {
+    const g = this.groupOf(key);
+    return typeof g === 'string' ? [g] : g;
+  }
+
+  /** The first waiting key whose groups are all free, taken out of the queue and marked processing. */
   private take(): string | undefined {
-    const i = this.queue.findIndex((k) => !this.busyGroups.has(this.groupOf(k)));
+    let groups: readonly string[] = [];
+    const i = this.queue.findIndex((k) => (groups = this.groupsOf(k)).every((g) => !this.busyGroups.has(g)));
     if (i < 0) return undefined;
     const [key] = this.queue.splice(i, 1) as [string];
     this.queued.delete(key);
     this.urgent.delete(key);
     this.processing.add(key);
-    const g = this.groupOf(key);
-    this.busyGroups.set(g, (this.busyGroups.get(g) ?? 0) + 1);
+    this.held.set(key, groups);
+    for (const g of groups) this.busyGroups.set(g, (this.busyGroups.get(g) ?? 0) + 1);
     return key;
+  }
+
+  /**
+   * Whether a key being processed still belongs to exactly the groups it was
+   * handed out with. Its object may have changed in between (a watch event
+   * handled in the same tick, naming another route): the caller then puts it
+   * back (done, then addDue) instead of acting under groups that no longer
+   * cover it. Checked in the same synchronous step as the reconcile's read.
+   */
+  holdsItsGroups(key: string): boolean {
+    const held = this.held.get(key);
+    const now = this.groupsOf(key);
+    return held !== undefined && held.length === now.length && now.every((g) => held.includes(g));
   }
 
   private dispatch(): void {
@@ -156,10 +176,12 @@ export class WorkQueue {
   /** Marks a key finished; if it was added meanwhile, it goes back in line. */
   done(key: string): void {
     if (!this.processing.delete(key)) return;
-    const g = this.groupOf(key);
-    const left = (this.busyGroups.get(g) ?? 1) - 1;
-    if (left > 0) this.busyGroups.set(g, left);
-    else this.busyGroups.delete(g);
+    for (const g of this.held.get(key) ?? []) {
+      const left = (this.busyGroups.get(g) ?? 1) - 1;
+      if (left > 0) this.busyGroups.set(g, left);
+      else this.busyGroups.delete(g);
+    }
+    this.held.delete(key);
     const again = this.dirtyWhileProcessing.get(key);
     this.dirtyWhileProcessing.delete(key);
     // A round that finished during the key's own reconcile is still due: it keeps its place ahead.

@@ -1,5 +1,8 @@
 import { afterEach, beforeEach, describe, expect, jest, test } from '@jest/globals';
-import { WorkQueue, namespaceOf } from '../../src/controller/work-queue.js';
+import { WorkQueue } from '../../src/controller/work-queue.js';
+
+/** The part of a key before the slash, as one group per namespace. */
+const namespaceOf = (key: string): string => key.slice(0, Math.max(0, key.indexOf('/')));
 
 /** Whether a promise has settled, without waiting on timers. */
 async function settled<T>(p: Promise<T>): Promise<{ done: boolean; value?: T }> {
@@ -346,8 +349,59 @@ describe('WorkQueue: one worker per group (releases of one namespace)', () => {
     expect(await next).toBe('team-b/one');
   });
 
-  test('namespaceOf is the part before the slash', () => {
-    expect(namespaceOf('bookinfo/reviews')).toBe('bookinfo');
+});
+
+describe('WorkQueue: keys in several groups (a release naming its route and a replaced one)', () => {
+  const tick = () => new Promise((r) => setImmediate(r));
+
+  test('a key waits until every one of its groups is free, and frees them all when done', async () => {
+    const groups: Record<string, string[]> = { 'ns/a': ['r1'], 'ns/b': ['r1', 'r2'], 'ns/c': ['r2'], 'ns/d': ['r3'] };
+    const q = new WorkQueue({ groupOf: (k) => groups[k] ?? [k] });
+    for (const k of ['ns/a', 'ns/b', 'ns/c', 'ns/d']) q.add(k);
+    // b shares r1 with a: c and d go ahead of it.
+    expect([await q.get(), await q.get(), await q.get()]).toEqual(['ns/a', 'ns/c', 'ns/d']);
+    let b: string | undefined;
+    void q.get().then((k) => (b = k));
+    q.done('ns/a');
+    await tick();
+    expect(b).toBeUndefined(); // r2 is still held by c
+    q.done('ns/c');
+    await tick();
+    expect(b).toBe('ns/b');
+    q.add('ns/a');
+    q.add('ns/c');
+    let next: string | undefined;
+    void q.get().then((k) => (next = k));
+    await tick();
+    expect(next).toBeUndefined();
+    q.done('ns/b');
+    await tick();
+    expect(next).toBe('ns/a');
+    expect(await q.get()).toBe('ns/c');
+  });
+
+  test('a key whose groups changed after it was handed out says so; done frees the groups it was taken with', async () => {
+    const groups: Record<string, string[]> = { 'ns/a': ['r1'], 'ns/b': ['r2'] };
+    const q = new WorkQueue({ groupOf: (k) => groups[k] ?? [k] });
+    q.add('ns/a');
+    expect(await q.get()).toBe('ns/a');
+    expect(q.holdsItsGroups('ns/a')).toBe(true);
+    groups['ns/a'] = ['r1', 'r2'];
+    expect(q.holdsItsGroups('ns/a')).toBe(false);
+    // Until done, r1 stays held (as taken); r2 was never taken, so b goes ahead.
+    q.add('ns/b');
+    expect(await q.get()).toBe('ns/b');
+    q.done('ns/a');
+    q.addDue('ns/a');
+    let again: string | undefined;
+    void q.get().then((k) => (again = k));
+    await tick();
+    expect(again).toBeUndefined(); // now it needs r2 too, which b holds
+    q.done('ns/b');
+    await tick();
+    expect(again).toBe('ns/a');
+    expect(q.holdsItsGroups('ns/a')).toBe(true);
+    expect(q.holdsItsGroups('ns/b')).toBe(false); // not being processed
   });
 });
 
