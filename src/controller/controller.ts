@@ -68,7 +68,7 @@ export class Controller {
   private readonly events: BackgroundEventRecorder;
   private readonly router: ProviderRouter;
   /** The objects each release refers to, kept per resourceVersion (events are many, releases change rarely). */
-  private readonly refsByRelease = new Map<string, NamedObjects & { rv: string | undefined }>();
+  private readonly refsByRelease = new Map<string, NamedObjects & { rv: string | undefined; groups: string[] }>();
   /** Analysis rounds in flight or waiting (for metrics). */
   readonly rounds: RoundScheduler | undefined;
   private workers: Promise<void>[] = [];
@@ -211,8 +211,8 @@ export class Controller {
       // back in line, so that it is decided only while it holds every route it names. The check and the
       // reconcile's read happen in one synchronous step, so nothing can change between them.
       if (!this.queue.holdsItsGroups(key)) {
+        this.queue.addDue(key); // marked to go again (ahead) once done
         this.queue.done(key);
-        this.queue.addDue(key);
         continue;
       }
       const started = performance.now();
@@ -246,19 +246,20 @@ export class Controller {
   }
 
   /** The work-queue groups of a release: one per route it names ("ns/Kind/name"), or its own key when it names none. */
-  private routeGroupsOf(key: string): string[] {
-    const [namespace, name] = key.split('/') as [string, string];
-    const r = this.store?.get(namespace, name);
-    const routes = r ? this.namedBy(r).routes : [];
-    return routes.length > 0 ? routes.map((x) => `${namespace}/${x}`) : [key];
+  private routeGroupsOf(key: string): readonly string[] {
+    const slash = key.indexOf('/');
+    const r = this.store?.get(key.slice(0, slash), key.slice(slash + 1));
+    return r ? this.namedBy(r).groups : [key];
   }
 
-  private namedBy(r: CanaryReleaseObject): NamedObjects {
+  private namedBy(r: CanaryReleaseObject): NamedObjects & { groups: string[] } {
     const key = keyOf(r);
     const rv = r.metadata?.resourceVersion;
     const known = this.refsByRelease.get(key);
     if (known && known.rv === rv && rv !== undefined) return known;
-    const out = { rv, ...namedBy(r, (ref, stable, canary) => this.router.references(ref, stable, canary)) };
+    const named = namedBy(r, (ref, stable, canary) => this.router.references(ref, stable, canary));
+    const groups = named.routes.length > 0 ? named.routes.map((x) => `${r.metadata?.namespace}/${x}`) : [key];
+    const out = { rv, ...named, groups };
     this.refsByRelease.set(key, out);
     return out;
   }

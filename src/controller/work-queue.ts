@@ -83,10 +83,21 @@ export class WorkQueue {
     return typeof g === 'string' ? [g] : g;
   }
 
-  /** The first waiting key whose groups are all free, taken out of the queue and marked processing. */
+  /**
+   * The first waiting key whose groups are all free, taken out of the queue
+   * and marked processing. A group a key ahead still waits for counts as
+   * taken, so a key that needs two groups is not passed by a stream of keys
+   * that each need one of them (first come, first served within a group).
+   */
   private take(): string | undefined {
     let groups: readonly string[] = [];
-    const i = this.queue.findIndex((k) => (groups = this.groupsOf(k)).every((g) => !this.busyGroups.has(g)));
+    const waitedFor = new Set<string>();
+    const i = this.queue.findIndex((k) => {
+      groups = this.groupsOf(k);
+      if (groups.every((g) => !this.busyGroups.has(g) && !waitedFor.has(g))) return true;
+      for (const g of groups) waitedFor.add(g);
+      return false;
+    });
     if (i < 0) return undefined;
     const [key] = this.queue.splice(i, 1) as [string];
     this.queued.delete(key);

@@ -358,26 +358,43 @@ describe('WorkQueue: keys in several groups (a release naming its route and a re
     const groups: Record<string, string[]> = { 'ns/a': ['r1'], 'ns/b': ['r1', 'r2'], 'ns/c': ['r2'], 'ns/d': ['r3'] };
     const q = new WorkQueue({ groupOf: (k) => groups[k] ?? [k] });
     for (const k of ['ns/a', 'ns/b', 'ns/c', 'ns/d']) q.add(k);
-    // b shares r1 with a: c and d go ahead of it.
-    expect([await q.get(), await q.get(), await q.get()]).toEqual(['ns/a', 'ns/c', 'ns/d']);
+    // b needs r1, which a holds; c (r2) waits behind b, d (r3) goes ahead.
+    expect([await q.get(), await q.get()]).toEqual(['ns/a', 'ns/d']);
     let b: string | undefined;
     void q.get().then((k) => (b = k));
+    await tick();
+    expect(b).toBeUndefined();
     q.done('ns/a');
     await tick();
-    expect(b).toBeUndefined(); // r2 is still held by c
-    q.done('ns/c');
-    await tick();
     expect(b).toBe('ns/b');
+    let c: string | undefined;
+    void q.get().then((k) => (c = k));
     q.add('ns/a');
-    q.add('ns/c');
+    await tick();
+    expect(c).toBeUndefined(); // b holds r1 and r2
+    q.done('ns/b');
+    await tick();
+    expect(c).toBe('ns/c'); // first come: c waited longer than a
+    expect(await q.get()).toBe('ns/a');
+  });
+
+  test('a key that needs two groups is not passed by keys that each need one of them', async () => {
+    const groups: Record<string, string[]> = { 'ns/both': ['r1', 'r2'] };
+    const q = new WorkQueue({ groupOf: (k) => groups[k] ?? [k.startsWith('ns/one') ? 'r1' : 'r2'] });
+    q.add('ns/one-a');
+    expect(await q.get()).toBe('ns/one-a'); // holds r1
+    q.add('ns/both');
+    q.add('ns/two-a'); // r2 is free, but "both" waits for it first
+    q.add('ns/one-b');
     let next: string | undefined;
     void q.get().then((k) => (next = k));
     await tick();
     expect(next).toBeUndefined();
-    q.done('ns/b');
+    q.done('ns/one-a');
     await tick();
-    expect(next).toBe('ns/a');
-    expect(await q.get()).toBe('ns/c');
+    expect(next).toBe('ns/both');
+    q.done('ns/both');
+    expect([await q.get(), await q.get()]).toEqual(['ns/two-a', 'ns/one-b']);
   });
 
   test('a key whose groups changed after it was handed out says so; done frees the groups it was taken with', async () => {
