@@ -61,7 +61,7 @@ export class Controller {
    * replaced route (what the reconcile reads them from, read the same way).
    */
   readonly queue = new WorkQueue({ groupOf: (key) => this.routeGroupsOf(key) });
-  private store: KubeReleaseStore | undefined;
+  private readonly store: KubeReleaseStore;
   private readonly releases: Watched<CanaryReleaseObject>;
   private readonly informers: Watched<KubernetesObject>[];
   private readonly reconciler: Reconciler;
@@ -248,7 +248,7 @@ export class Controller {
   /** The work-queue groups of a release: one per route it names ("ns/Kind/name"), or its own key when it names none. */
   private routeGroupsOf(key: string): readonly string[] {
     const slash = key.indexOf('/');
-    const r = this.store?.get(key.slice(0, slash), key.slice(slash + 1));
+    const r = this.store.get(key.slice(0, slash), key.slice(slash + 1));
     return r ? this.namedBy(r).groups : [key];
   }
 
