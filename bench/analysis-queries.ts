@@ -1,11 +1,13 @@
-// How many Prometheus queries one analysis round sends for 1 and for 10
-// releases, through the operator's real path (AnalysisRunner -> CachedQuerier
-// -> PrometheusClient) against a real Prometheus. Prints the figures.
+// How many Prometheus queries one analysis round sends for 1, 10 and 100
+// releases, through the operator's real path (WatchedServices -> AnalysisRunner
+// -> CachedQuerier -> PrometheusClient) against a real Prometheus. Prints the
+// figures.
 //   npm run build && node dist/bench/analysis-queries.js
 import { AnalysisRunner, type AnalysisTarget } from '../src/analysis/analysis-runner.js';
 import { CachedQuerier } from '../src/analysis/prometheus/cached-querier.js';
 import { PrometheusClient, type MetricsQuerier } from '../src/analysis/prometheus/client.js';
 import type { AnalysisSpec } from '../src/api/analysis-spec.js';
+import { WatchedServices } from '../src/analysis/watched-services.js';
 import { resolveAnalysis } from '../src/core/plan.js';
 import { startPrometheus } from '../test/harness/prometheus.js';
 
@@ -29,10 +31,12 @@ class Counting implements MetricsQuerier {
   }
 }
 
-const target = (i: number): AnalysisTarget => ({
+// As the reconciler builds them: the grouped queries read the Services of every running release.
+const target = (i: number, watched: readonly string[]): AnalysisTarget => ({
   namespace: `team-${i}`, stableSubset: 'v1', canarySubset: 'v2',
   stable: { service: `svc-${i}`, labels: { version: 'v1' }, identifiedBy: 'version' },
   canary: { service: `svc-${i}`, labels: { version: 'v2' }, identifiedBy: 'version' },
+  watched,
 });
 
 async function round(prometheusUrl: string, releases: number): Promise<number> {
@@ -41,7 +45,9 @@ async function round(prometheusUrl: string, releases: number): Promise<number> {
   const cached = new CachedQuerier(counting, { ttlMs: 60_000 });
   const runner = new AnalysisRunner(cached);
   const at = new Date(Math.floor(Date.now() / 30_000) * 30_000);
-  await Promise.all(Array.from({ length: releases }, (_, i) => runner.run(planFor(prometheusUrl), target(i), at)));
+  const running = new WatchedServices();
+  for (let i = 0; i < releases; i++) running.set(`team-${i}/release`, [`svc-${i}`]);
+  await Promise.all(Array.from({ length: releases }, (_, i) => runner.run(planFor(prometheusUrl), target(i, running.list()), at)));
   return counting.sent;
 }
 

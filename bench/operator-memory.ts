@@ -1,13 +1,15 @@
 // The operator's memory after start and after 50 completed releases, read
 // from its own /metrics (process_resident_memory_bytes, nodejs heap) while it
-// runs against a local control plane. Prints the figures.
+// runs against a local control plane, as the image runs it (its ENTRYPOINT's
+// node flags and script, its NODE_OPTIONS, MALLOC_ARENA_MAX, NODE_ENV).
+// Prints the figures.
 //   npm run build && node dist/bench/operator-memory.js [releases]
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { startControlPlane } from '../test/harness/control-plane.js';
-import { operatorEntrypoint } from '../test/harness/project-root.js';
+import { projectImageNodeFlags, projectImageNodeScript, projectImageRuntimeEnv } from './scale/image-runtime.js';
 
 const ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
 const N = Number(process.argv[2] ?? 50);
@@ -20,8 +22,8 @@ const core = kc.makeApiClient(CoreV1Api);
 const apps = kc.makeApiClient(AppsV1Api);
 const custom = kc.makeApiClient(CustomObjectsApi);
 
-const op = spawn(process.execPath, [operatorEntrypoint(ROOT)], {
-  env: { ...process.env, KUBECONFIG: cp.kubeconfigPath, HTTP_PORT: '0', HTTP_HOST: '127.0.0.1', LOG_LEVEL: 'info' },
+const op = spawn(process.execPath, [...projectImageNodeFlags(ROOT), projectImageNodeScript(ROOT)], {
+  env: { ...process.env, ...projectImageRuntimeEnv(ROOT), KUBECONFIG: cp.kubeconfigPath, HTTP_PORT: '0', HTTP_HOST: '127.0.0.1', LOG_LEVEL: 'info' },
   stdio: ['ignore', 'pipe', 'inherit'],
 });
 let port = 0;
