@@ -130,7 +130,16 @@ export class DecisionBuilder {
       // a share on a version no release manages, and the next release on it starts beside that share.
       const pending = pendingFinalWrite(st, obs.route);
       if (pending?.blockedBy) {
-        this.event('Warning', pending.blockedBy.reason, `Deleted before its last route write (${pending.percent}% ${st.canarySubset}) was applied, and ${pending.blockedBy.message}; check the route by hand`);
+        // The finalizer stays until the write can be made: without it the route keeps a share on a version no
+        // release manages, and the next release on the route would start beside it. The route stays held meanwhile.
+        this.finalizer = undefined;
+        const text = `Deleted, but its last route write (${pending.percent}% ${st.canarySubset}) waits: ${pending.blockedBy.message}. `
+          + `It is removed once that write is made; to remove it now and leave the route as it is: `
+          + `kubectl patch canaryrelease ${this.snap.name} -n ${this.snap.namespace} --type=json -p '[{"op":"remove","path":"/metadata/finalizers"}]'`;
+        if (this.changed(ConditionType.TrafficRoutable, 'False', text)) this.event('Warning', pending.blockedBy.reason, text);
+        this.condition(ConditionType.TrafficRoutable, 'False', pending.blockedBy.reason, text);
+        this.message(text);
+        return this.done(UNROUTABLE_RETRY_MS);
       } else if (pending) {
         this.setCanaryPercent = pending.percent;
       }

@@ -119,6 +119,32 @@ describe('abort while the route cannot be fully used', () => {
   });
 });
 
+describe('a finished release deleted while its last write waits for the stable subset', () => {
+  // Found by the property test (seed 20261204): removing the finalizer left 10% on the aborted canary, and
+  // the next release on the route then moved its own canary in beside it.
+  test('keeps its finalizer (and the route) until the write can be made, says so once, then goes', async () => {
+    router.vs = reviewsVs(50);
+    unroutable(Reason.SubsetNotFound, 'stable', 'spec.stable.subset: subset "v1" is not defined');
+    store.put(release(progressing(2, 50, iso(-30)), baseSpec(), abortRequested()));
+    await attempt();
+    expect({ phase: stored().phase, route: weights() }).toEqual({ phase: 'RolledBack', route: { v1: 50, v2: 50 } });
+    const o = store.stored();
+    store.put({ ...o, metadata: { ...o.metadata, deletionTimestamp: new Date(NOW.getTime() - 1000) } });
+    const before = events.recorded.length;
+    for (let i = 0; i < 2; i++) await attempt();
+    expect(store.stored().metadata?.finalizers).toEqual([FINALIZER]);
+    expect(weights()).toEqual({ v1: 50, v2: 50 });
+    const told = events.recorded.slice(before).map((e) => e.event);
+    expect(told).toEqual([expect.objectContaining({ type: 'Warning', reason: Reason.SubsetNotFound })]);
+    expect(told[0]?.message).toContain(`kubectl patch canaryrelease reviews-canary -n ${NS} --type=json`);
+    expect(stored().message).toContain('waits: spec.stable.subset: subset "v1" is not defined');
+    router.unroutable = undefined;
+    await attempt();
+    expect(weights()).toEqual({ v1: 100, v2: 0 });
+    expect(log.slice(-2)).toEqual(['setCanaryPercent:0', 'removeFinalizer']);
+  });
+});
+
 describe('a finished release and a route re-created or re-synced by GitOps', () => {
   test('a re-created VirtualService whose generation equals the recorded one is drift, not our pending write', async () => {
     const done = { ...progressing(3, 100, iso(-600)), phase: 'Succeeded' as const, currentStep: 3, routeRevision: 3, routeUid: 'uid-old',
