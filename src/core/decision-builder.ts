@@ -118,6 +118,11 @@ export class DecisionBuilder {
     if (isActive(st.phase) && (st.canaryWeight ?? 0) > 0) {
       const route = obs.route;
       const view = route?.view;
+      // Its share goes back to stable only once stable can take it: written now, all of the route's traffic
+      // would go to a subset the DestinationRule does not define. It waits as an abort does, holding the route.
+      if (view && route && stableUnreachable(route) && !view.isAt(0)) {
+        return this.deletionWaits(`returning ${st.canaryWeight}% from ${st.canarySubset} to ${st.stableSubset}`, route);
+      }
       if (view) {
         if (!view.isAt(0)) this.setCanaryPercent = 0;
         this.event('Normal', Reason.TrafficRestored, `Deleted during the release: traffic returned to 100% ${st.stableSubset}`);
@@ -130,21 +135,28 @@ export class DecisionBuilder {
       // a share on a version no release manages, and the next release on it starts beside that share.
       const pending = pendingFinalWrite(st, obs.route);
       if (pending?.blockedBy) {
-        // The finalizer stays until the write can be made: without it the route keeps a share on a version no
-        // release manages, and the next release on the route would start beside it. The route stays held meanwhile.
-        this.finalizer = undefined;
-        const text = `Deleted, but its last route write (${pending.percent}% ${st.canarySubset}) waits: ${pending.blockedBy.message}. `
-          + `It is removed once that write is made; to remove it now and leave the route as it is: `
-          + `kubectl patch canaryrelease ${this.snap.name} -n ${this.snap.namespace} --type=json -p '[{"op":"remove","path":"/metadata/finalizers"}]'`;
-        if (this.changed(ConditionType.TrafficRoutable, 'False', text)) this.event('Warning', pending.blockedBy.reason, text);
-        this.condition(ConditionType.TrafficRoutable, 'False', pending.blockedBy.reason, text);
-        this.message(text);
-        return this.done(UNROUTABLE_RETRY_MS);
+        return this.deletionWaits(`its last route write (${pending.percent}% ${st.canarySubset})`, pending.blockedBy);
       } else if (pending) {
         this.setCanaryPercent = pending.percent;
       }
     }
     return { status: this.snap.status, events: this.events, finalizer: 'remove', setCanaryPercent: this.setCanaryPercent, restoreStable: this.restoreStable };
+  }
+
+  /**
+   * A deleted release whose route write cannot be made yet keeps its finalizer until it can: without it the
+   * route keeps a share on a version no release manages, and the next release on the route would start beside
+   * it. The route stays held meanwhile; the message says how to let it go now.
+   */
+  private deletionWaits(write: string, blockedBy: { reason: Reason; message: string }): Decision {
+    this.finalizer = undefined;
+    const text = `Deleted, but ${write} waits: ${blockedBy.message}. `
+      + `It is removed once that write is made; to remove it now and leave the route as it is: `
+      + `kubectl patch canaryrelease ${this.snap.name} -n ${this.snap.namespace} --type=json -p '[{"op":"remove","path":"/metadata/finalizers"}]'`;
+    if (this.changed(ConditionType.TrafficRoutable, 'False', text)) this.event('Warning', blockedBy.reason, text);
+    this.condition(ConditionType.TrafficRoutable, 'False', blockedBy.reason, text);
+    this.message(text);
+    return this.done(UNROUTABLE_RETRY_MS);
   }
 
   // ---- spec, start and the route --------------------------------------------
@@ -199,7 +211,8 @@ export class DecisionBuilder {
   supersede(plan: ReleasePlan, route: RouteObservation | undefined): void {
     const st = this.status;
     st.restore = { target: structuredClone(st.target ?? plan.target), stableSubset: st.stableSubset as string, canarySubset: st.canarySubset as string };
-    this.restoreStable = true;
+    // Written now unless stable cannot take the traffic; restorePrevious() writes it once it can.
+    this.restoreStable = !stableUnreachable(route);
     const was = st.target && describeRoute(st.target);
     const now = describeRoute(plan.target);
     const where = was && was !== now ? ` (${was} -> ${now})` : '';
@@ -230,7 +243,8 @@ export class DecisionBuilder {
       this.event('Normal', Reason.TrafficRestored, `The replaced release's route (${describeRoute(r.target)}) sends 100% to ${r.stableSubset} again`);
       return this.restored();
     }
-    this.restoreStable = true;
+    // Not onto a stable subset the DestinationRule does not define: that would send the route's traffic nowhere.
+    if (!stableUnreachable(route)) this.restoreStable = true;
     return false;
   }
 
@@ -242,7 +256,7 @@ export class DecisionBuilder {
 
   waitForRestore(route: RouteObservation | undefined): Decision {
     const r = this.status.restore;
-    const why = route && !route.ok && !route.view ? `; its route cannot be changed yet: ${route.message}` : '';
+    const why = route && !route.ok && (!route.view || stableUnreachable(route)) ? `; its route cannot be changed yet: ${route.message}` : '';
     const text = `Waiting for the replaced release (${r?.stableSubset} -> ${r?.canarySubset}) to return its traffic to ${r?.stableSubset} before starting${why}`;
     this.phaseConditions(Reason.WaitingForRestore, text);
     this.message(text);
@@ -546,7 +560,9 @@ export class DecisionBuilder {
     if (!this.snap.status.canaryLostSince) this.event('Warning', Reason.CanaryUnavailable, text);
     this.phaseConditions(Reason.CanaryUnavailable, text);
     this.message(`Holding: ${text}`);
-    this.keepTraffic(view);
+    // Never more traffic onto a canary that cannot serve: a route that shows less (re-created, reverted, or
+    // this release's write not made yet) stays as it is until the canary serves again.
+    if (view.canaryPercent >= w) this.keepTraffic(view);
     return this.done(Math.min(left, WORKLOAD_POLL_MS));
   }
 
@@ -826,4 +842,9 @@ function pendingFinalWrite(st: CanaryReleaseStatus, route: RouteObservation | un
   const target = percent >= 100 ? 'canary' : 'stable';
   if (route && !route.ok && route.unreachable === target) return { percent, blockedBy: { reason: route.reason, message: route.message } };
   return { percent };
+}
+
+/** Whether the route's stable subset is missing while its canary's is not (sending traffic back would send it nowhere). */
+function stableUnreachable(route: RouteObservation | undefined): route is Extract<RouteObservation, { ok: false }> {
+  return route !== undefined && !route.ok && route.unreachable === 'stable';
 }

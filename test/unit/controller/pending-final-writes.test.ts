@@ -145,6 +145,71 @@ describe('a finished release deleted while its last write waits for the stable s
   });
 });
 
+describe('an active release deleted while the stable subset is missing', () => {
+  const deleted = (o: CanaryReleaseObject): CanaryReleaseObject => ({ ...o, metadata: { ...o.metadata, deletionTimestamp: new Date(NOW.getTime() - 1000) } });
+  const writes = () => log.filter((l) => l.startsWith('setCanaryPercent') || l === 'removeFinalizer');
+  // Returning its share to stable would send all of the route's traffic to a subset the DestinationRule does
+  // not define: it waits, as an abort does, and keeps the route meanwhile.
+  test('keeps its finalizer and its canary share until stable can take the traffic, says so once, then goes', async () => {
+    router.vs = reviewsVs(50);
+    unroutable(Reason.SubsetNotFound, 'stable', 'spec.stable.subset: subset "v1" is not defined');
+    store.put(deleted(release(progressing(2, 50, iso(-30)))));
+    for (let i = 0; i < 2; i++) await attempt();
+    expect(store.stored().metadata?.finalizers).toEqual([FINALIZER]);
+    expect(weights()).toEqual({ v1: 50, v2: 50 });
+    const told = events.recorded.map((e) => e.event);
+    expect(told).toEqual([expect.objectContaining({ type: 'Warning', reason: Reason.SubsetNotFound })]);
+    expect(told[0]?.message).toContain(`kubectl patch canaryrelease reviews-canary -n ${NS} --type=json`);
+    expect(stored().message).toContain('spec.stable.subset: subset "v1" is not defined');
+    expect(stored().phase).toBe('Progressing');
+    router.unroutable = undefined;
+    await attempt();
+    expect(weights()).toEqual({ v1: 100, v2: 0 });
+    expect(writes()).toEqual(['setCanaryPercent:0', 'removeFinalizer']);
+    expect(events.recorded.at(-1)?.event.reason).toBe(Reason.TrafficRestored);
+  });
+
+  test('with the DestinationRule gone (both subsets unreachable) it still returns the route to stable and goes', async () => {
+    router.vs = reviewsVs(50);
+    unroutable(Reason.DestinationRuleNotFound, 'both', 'DestinationRule bookinfo/reviews not found');
+    store.put(deleted(release(progressing(2, 50, iso(-30)))));
+    await attempt();
+    expect(weights()).toEqual({ v1: 100, v2: 0 });
+    expect(writes()).toEqual(['setCanaryPercent:0', 'removeFinalizer']);
+  });
+});
+
+describe('no traffic is moved onto a subset the DestinationRule does not define', () => {
+  // Both found by the property test's invariant that a reconcile never adds weight on a missing subset.
+  test('a canary that cannot serve, whose route was re-created at 0%, is not given its share back until it serves', async () => {
+    router.vs = reviewsVs(0);
+    unroutable(Reason.SubsetNotFound, 'canary', 'spec.canary.subset: subset "v2" is not defined');
+    store.put(release(progressing(1, 10, iso(-300), { canaryLostSince: iso(-10), heldSince: iso(-10) })));
+    for (let i = 0; i < 2; i++) await attempt();
+    expect({ phase: stored().phase, route: weights() }).toEqual({ phase: 'Progressing', route: { v1: 100, v2: 0 } });
+    expect(log.filter((l) => l.startsWith('setCanaryPercent'))).toEqual([]);
+    router.unroutable = undefined;
+    await attempt();
+    expect({ phase: stored().phase, route: weights() }).toEqual({ phase: 'Progressing', route: { v1: 90, v2: 10 } });
+  });
+
+  test('a release replaced in the spec while its stable subset is missing returns its share only once stable is defined', async () => {
+    router.vs = reviewsVs(10);
+    unroutable(Reason.SubsetNotFound, 'stable', 'spec.stable.subset: subset "v1" is not defined');
+    const o = release(progressing(1, 10, iso(-30)));
+    store.put({ ...o, metadata: { ...o.metadata, generation: 2 }, spec: { ...baseSpec(), canary: { subset: 'v3' } } });
+    for (let i = 0; i < 3; i++) await attempt();
+    expect(weights()).toEqual({ v1: 90, v2: 10 });
+    expect(stored().restore?.canarySubset).toBe('v2');
+    expect(stored().message).toContain('its route cannot be changed yet: spec.stable.subset: subset "v1" is not defined');
+    router.unroutable = undefined;
+    await attempt();
+    expect(weights()).toEqual({ v1: 100, v2: 0 });
+    await attempt(); // the next look sees it back on stable and lets the new release start
+    expect(stored().restore).toBeUndefined();
+  });
+});
+
 describe('a finished release and a route re-created or re-synced by GitOps', () => {
   test('a re-created VirtualService whose generation equals the recorded one is drift, not our pending write', async () => {
     const done = { ...progressing(3, 100, iso(-600)), phase: 'Succeeded' as const, currentStep: 3, routeRevision: 3, routeUid: 'uid-old',

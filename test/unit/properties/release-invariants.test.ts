@@ -137,6 +137,11 @@ function checkRollbacksApplied(w: ReleaseWorld): void {
   }
 }
 
+/** The route's weight on subsets the DestinationRule does not define. */
+function weightOnMissing(w: ReleaseWorld): number {
+  return Object.entries(w.primaryWeights()).reduce((sum, [subset, weight]) => sum + (w.router.missingSubsets.has(subset) ? weight : 0), 0);
+}
+
 async function play(second: boolean, roundLatencyMs: number, actions: Action[], gates: GateKind = 'windowed'): Promise<void> {
   const w = new ReleaseWorld(roundLatencyMs, gates);
   w.create('a');
@@ -145,8 +150,14 @@ async function play(second: boolean, roundLatencyMs: number, actions: Action[], 
     const lostBefore = new Map(RELEASES.map((r) => [r, (w.stored(r)?.status as CanaryReleaseStatus | undefined)?.canaryLostSince]));
     // Which releases this step looks at: named, or due (before the step, not the new due it sets).
     const dueBefore = new Set(RELEASES.filter((r) => { const at = w.due.get(keyOf(r)); return at !== undefined && at <= w.time; }));
+    const onMissingBefore = weightOnMissing(w);
     await w.apply(a);
     steps++;
+    // The operator never moves traffic onto a subset the DestinationRule does not define (it has no pods to
+    // send it to): a reconcile may take traffic off a missing subset, never put more on it.
+    if (a.kind === 'reconcile' || a.kind === 'runDue') {
+      expect({ at: w.time, onMissingSubsets: weightOnMissing(w) }).toEqual({ at: w.time, onMissingSubsets: Math.min(weightOnMissing(w), onMissingBefore) });
+    }
     // No two releases on one route ever both give their canary traffic.
     const primary = w.primaryWeights();
     expect({ v2: primary.v2 ?? 0, v3: primary.v3 ?? 0, both: (primary.v2 ?? 0) > 0 && (primary.v3 ?? 0) > 0 }).toMatchObject({ both: false });
