@@ -21,6 +21,7 @@ import { ConflictError, type AnalysisProvider, type CanaryReleaseObject } from '
 import { Reconciler } from './reconciler.js';
 import { WorkQueue } from './work-queue.js';
 import { namedBy, type NamedObjects } from './named-routes.js';
+import { ReferenceIndex } from './reference-index.js';
 import type { Decision } from '../core/decide.js';
 import { RoundScheduler } from '../analysis/round-scheduler.js';
 import { WatchedServices } from '../analysis/watched-services.js';
@@ -69,6 +70,8 @@ export class Controller {
   private readonly router: ProviderRouter;
   /** The objects each release refers to, kept per resourceVersion (events are many, releases change rarely). */
   private readonly refsByRelease = new Map<string, NamedObjects & { rv: string | undefined; groups: string[] }>();
+  /** The cached releases that refer to each object ("ns/Kind/name"). */
+  private readonly referrers = new ReferenceIndex();
   /** Analysis rounds in flight or waiting (for metrics). */
   readonly rounds: RoundScheduler | undefined;
   private workers: Promise<void>[] = [];
@@ -94,6 +97,7 @@ export class Controller {
 
     this.releases = watch<CanaryReleaseObject>('canaryreleases', crPath(GROUP, VERSION, PLURAL), crList(GROUP, VERSION, PLURAL), (o, verb) => {
       const refs = this.referencesOf(o);
+      this.referrers.set(keyOf(o), verb === 'delete' ? [] : refs.map((r) => `${o.metadata?.namespace}/${r}`));
       if (verb === 'delete') {
         this.refsByRelease.delete(keyOf(o));
         opts.hooks?.releaseDeleted?.(keyOf(o));
@@ -237,7 +241,7 @@ export class Controller {
   /** An object ("Kind/name") changed: the releases of its namespace that refer to it look again. */
   private objectChanged(ns: string | undefined, ref: string): void {
     if (!this.workers.length || !ns) return;
-    for (const r of this.releases.list(ns)) if (this.referencesOf(r).includes(ref)) this.queue.add(keyOf(r));
+    for (const key of this.referrers.referrersOf(`${ns}/${ref}`)) this.queue.add(key);
   }
 
   /** What a release refers to: its spec's route, the route of the release in effect, and a replaced release's route. */

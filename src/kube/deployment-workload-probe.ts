@@ -5,7 +5,15 @@ import type { KubernetesObject, V1Deployment, V1Service } from '@kubernetes/clie
 import type { WorkloadProbe, WorkloadRef } from '../controller/ports.js';
 import type { Watched } from './watched.js';
 
+type Deployment = V1Deployment & KubernetesObject;
+
 export class DeploymentWorkloadProbe implements WorkloadProbe {
+  /**
+   * The Deployments that match a selector, per namespace list (the cache hands out the same list until the
+   * namespace changes): every reconcile checks two workloads, and a namespace may hold hundreds of Deployments.
+   */
+  private readonly matches = new WeakMap<ReadonlyArray<Deployment>, Map<string, Deployment[]>>();
+
   constructor(
     private readonly deployments: Watched<V1Deployment & KubernetesObject>,
     private readonly services: Watched<V1Service & KubernetesObject>,
@@ -17,16 +25,28 @@ export class DeploymentWorkloadProbe implements WorkloadProbe {
     if (!svc) return { available: false, message: `Service ${namespace}/${service} not found, so its pods cannot be identified` };
     const selector = { ...(svc.spec?.selector ?? {}), ...workload.labels };
     const wanted = Object.entries(selector).map(([k, v]) => `${k}=${v}`).join(',');
-    const matching = this.deployments.list(namespace).filter((d) => {
-      const labels = d.spec?.template?.metadata?.labels ?? {};
-      return Object.entries(selector).every(([k, v]) => labels[k] === v);
-    });
+    const matching = this.matching(namespace, selector, wanted);
     if (matching.length === 0) return { available: false, message: `no Deployment in ${namespace} has pod labels ${wanted}` };
     const ready = matching.filter((d) => (d.status?.availableReplicas ?? 0) > 0);
     const names = matching.map((d) => `${d.metadata?.name} ${d.status?.availableReplicas ?? 0}/${d.spec?.replicas ?? 1} available`).join(', ');
     return ready.length > 0
       ? { available: true, message: `Deployment ${names}` }
       : { available: false, message: `Deployment ${names} (pod labels ${wanted})` };
+  }
+
+  private matching(namespace: string, selector: Record<string, string>, wanted: string): Deployment[] {
+    const all = this.deployments.list(namespace);
+    let bySelector = this.matches.get(all);
+    if (!bySelector) this.matches.set(all, (bySelector = new Map()));
+    let found = bySelector.get(wanted);
+    if (!found) {
+      found = all.filter((d) => {
+        const labels = d.spec?.template?.metadata?.labels ?? {};
+        return Object.entries(selector).every(([k, v]) => labels[k] === v);
+      });
+      bySelector.set(wanted, found);
+    }
+    return found;
   }
 }
 

@@ -67,6 +67,12 @@ export class ResilientInformer<T extends KubernetesObject> implements ObjectCach
   private failures = 0;
   private replacing = false;
   private relistTimer: NodeJS.Timeout | undefined;
+  /**
+   * Each namespace's list ('' for all), kept until something in it changes: every reconcile reads its
+   * namespace's releases and Deployments, and the same array while nothing changed lets a reader keep what
+   * it derives from it (an index in a WeakMap keyed by the list).
+   */
+  private readonly lists = new Map<string, ReadonlyArray<T>>();
   synced = false;
 
   constructor(private readonly opts: InformerOptions<T>) {}
@@ -76,7 +82,19 @@ export class ResilientInformer<T extends KubernetesObject> implements ObjectCach
   }
 
   list(namespace?: string): ReadonlyArray<T> {
-    return this.current?.list(namespace) ?? [];
+    const key = namespace ?? '';
+    const kept = this.lists.get(key);
+    if (kept) return kept;
+    if (!this.current) return [];
+    const fresh = Object.freeze(this.current.list(namespace));
+    this.lists.set(key, fresh);
+    return fresh;
+  }
+
+  /** Something in `namespace` changed in the cache: its list, and the list of all, are read anew. */
+  private changed(o: T): void {
+    this.lists.delete(o.metadata?.namespace ?? '');
+    this.lists.delete('');
   }
 
   /** Resolves once the first list succeeded (retrying with backoff until then). */
@@ -102,6 +120,7 @@ export class ResilientInformer<T extends KubernetesObject> implements ObjectCach
         if (next) {
           const old = this.current;
           this.current = next;
+          this.lists.clear();
           this.failures = 0;
           if (old) {
             await old.stop();
@@ -134,6 +153,8 @@ export class ResilientInformer<T extends KubernetesObject> implements ObjectCach
     const inf = new ListWatch<T>(this.opts.path, new TransformingWatch(this.opts.kubeConfig, transform), list, false);
     let live = false;
     let listFailed: unknown;
+    // First, so that the lists are new before anyone told of the change reads them.
+    for (const verb of ['add', 'update', 'delete'] as const) inf.on(verb, (o) => this.changed(o));
     inf.on('add', (o) => live && this.opts.onChange(o, 'add'));
     inf.on('update', (o) => live && this.opts.onChange(o, 'update'));
     inf.on('delete', (o) => live && this.opts.onChange(o, 'delete'));

@@ -25,6 +25,7 @@ const service = { metadata: { name: 'reviews', namespace: 'ns', resourceVersion:
 let server: Server;
 let kc: KubeConfig;
 const watches: ServerResponse[] = [];
+const deploymentWatches: ServerResponse[] = [];
 
 beforeAll(async () => {
   server = createServer((req, res) => {
@@ -38,6 +39,7 @@ beforeAll(async () => {
       res.flushHeaders();
       if (url.pathname.endsWith('/deployments')) res.write(`${JSON.stringify({ type: 'ADDED', object: deployment('reviews-v2', 'v2', 1, '11') })}\n`);
       watches.push(res); // stays open, like a real watch
+      if (url.pathname.endsWith('/deployments')) deploymentWatches.push(res);
       return;
     }
     if (url.pathname === '/apis/apps/v1/namespaces/ns/deployments') return json({ kind: 'DeploymentList', apiVersion: 'apps/v1', metadata: { resourceVersion: '10' }, items: [deployment('reviews-v1', 'v1', 2, '9')] });
@@ -102,6 +104,43 @@ describe('informer caches', () => {
     const probe = new DeploymentWorkloadProbe(new Watched(['ns'], () => deployments), new Watched(['ns'], () => services));
     expect(probe.check('ns', { service: 'reviews', labels: { version: 'v2' }, identifiedBy: 'version' })).toEqual({ available: true, message: 'Deployment reviews-v2 1/2 available' });
     await Promise.all([deployments.stop(), services.stop()]);
+  });
+});
+
+describe('a namespace\'s list', () => {
+  it('is the same array while nothing in the namespace changed, and a new one once something did, already new when onChange is told', async () => {
+    const apps = kc.makeApiClient(AppsV1Api);
+    const core = kc.makeApiClient(CoreV1Api);
+    const toldWith: string[][] = [];
+    const names = (l: ReadonlyArray<KubernetesObject>) => l.map((o) => o.metadata?.name ?? '').sort();
+    const deployments: ResilientInformer<V1Deployment & KubernetesObject> = new ResilientInformer<V1Deployment & KubernetesObject>({
+      kubeConfig: kc, name: 'deployments', path: '/apis/apps/v1/namespaces/ns/deployments', log: pino({ level: 'silent' }), transform: cachedDeployment,
+      onChange: () => toldWith.push(names(deployments.list('ns'))),
+      list: (() => apps.listNamespacedDeployment({ namespace: 'ns' })) as () => Promise<{ items: (V1Deployment & KubernetesObject)[]; metadata: object; apiVersion: string; kind: string }>,
+    });
+    const services = informer<V1Service & KubernetesObject>('services', '/api/v1/namespaces/ns/services', () => core.listNamespacedService({ namespace: 'ns' }));
+    await Promise.all([deployments.start(), services.start()]);
+    try {
+      await until('the watched Deployment', () => deployments.get('reviews-v2', 'ns') !== undefined);
+      const probe = new DeploymentWorkloadProbe(new Watched(['ns'], () => deployments), new Watched(['ns'], () => services));
+      const v3 = { service: 'reviews', labels: { version: 'v3' }, identifiedBy: 'version' as const };
+      expect(probe.check('ns', v3).available).toBe(false);
+
+      const before = deployments.list('ns');
+      expect(deployments.list('ns')).toBe(before);
+      expect(names(before)).toEqual(['reviews-v1', 'reviews-v2']);
+      deploymentWatches.at(-1)?.write(`${JSON.stringify({ type: 'ADDED', object: deployment('reviews-v3', 'v3', 1, '12') })}\n`);
+      await until('the added Deployment', () => deployments.get('reviews-v3', 'ns') !== undefined);
+      const after = deployments.list('ns');
+      expect(after).not.toBe(before);
+      expect(names(after)).toEqual(['reviews-v1', 'reviews-v2', 'reviews-v3']);
+      expect(names(deployments.list())).toEqual(['reviews-v1', 'reviews-v2', 'reviews-v3']);
+      expect(toldWith.at(-1)).toEqual(['reviews-v1', 'reviews-v2', 'reviews-v3']);
+      // What the probe derived from the old list is not used for the new one.
+      expect(probe.check('ns', v3)).toEqual({ available: true, message: 'Deployment reviews-v3 1/2 available' });
+    } finally {
+      await Promise.all([deployments.stop(), services.stop()]);
+    }
   });
 });
 
