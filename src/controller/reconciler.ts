@@ -64,7 +64,8 @@ export class Reconciler {
     const obs = this.observe(key, release, snap, target, now);
     const decision = decide(snap, obs, now);
     // A release that ends here is no longer measured: the next rounds of the others stop reading its Services.
-    if (decision.finalizer === 'remove' || (decision.status.phase !== undefined && !isActive(decision.status.phase))) this.deps.watched?.delete(key);
+    // So is a deleted one (waiting to write its last route write, it is not measured either).
+    if (snap.deleting || decision.finalizer === 'remove' || (decision.status.phase !== undefined && !isActive(decision.status.phase))) this.deps.watched?.delete(key);
     const log = this.deps.log.child({ release: key });
 
     if (decision.finalizer === 'add') release = await this.deps.store.addFinalizer(release);

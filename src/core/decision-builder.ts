@@ -115,6 +115,13 @@ export class DecisionBuilder {
     if (!this.snap.hasFinalizer) return { status: this.snap.status, events: [] };
     this.finalizer = 'remove';
     this.restorePrevious(obs.restoreRoute);
+    const r = st.restore;
+    const restoreRoute = obs.restoreRoute;
+    if (r && restoreRoute?.view && stableUnreachable(restoreRoute) && !restoreRoute.view.isAt(0)) {
+      // A replaced release's share still on its old route: as below, not onto a missing stable subset, and
+      // not left behind either (no release would hold that route any more).
+      return this.deletionWaits(`returning the replaced release's share (${r.canarySubset}) on ${describeRoute(r.target)} to ${r.stableSubset}`, restoreRoute);
+    }
     if (isActive(st.phase) && (st.canaryWeight ?? 0) > 0) {
       const route = obs.route;
       const view = route?.view;
@@ -562,7 +569,7 @@ export class DecisionBuilder {
     this.message(`Holding: ${text}`);
     // Never more traffic onto a canary that cannot serve: a route that shows less (re-created, reverted, or
     // this release's write not made yet) stays as it is until the canary serves again.
-    if (view.canaryPercent >= w) this.keepTraffic(view);
+    if (view.canaryAtLeast(w)) this.keepTraffic(view);
     return this.done(Math.min(left, WORKLOAD_POLL_MS));
   }
 

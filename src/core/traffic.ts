@@ -7,6 +7,8 @@ import type { Reason } from '../api/conditions.js';
 export interface RouteView {
   /** Whether every managed route carries exactly the weights the router writes for `percent` of the stable+canary share. */
   isAt(percent: number): boolean;
+  /** Whether every managed route gives the canary at least what the router writes for `percent` (writing it would add nothing). */
+  canaryAtLeast(percent: number): boolean;
   /** The canary's share (0-100, rounded) of the stable+canary traffic on the first managed route. */
   canaryPercent: number;
   /** Bumped by every change to the route object's spec (metadata.generation). */

@@ -49,6 +49,7 @@ export function splitView(
   const first = splits[0];
   return {
     isAt: (percent: number) => splitsAt(splits, percent),
+    canaryAtLeast: (percent: number) => splits.every((r) => r.canaryWeight >= weightsFor(r, percent).canary),
     canaryPercent: first && first.budget > 0 ? Math.round((first.canaryWeight * 100) / first.budget) : 0,
     revision,
     uid,

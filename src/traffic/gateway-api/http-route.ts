@@ -226,6 +226,7 @@ export function ruleView(rules: ManagedRule[], t: HttpRouteTarget, route: unknow
   const pair = first ? first.stableWeight + first.canaryWeight : 0;
   return {
     isAt: (percent: number) => rules.every((r) => ruleAt(r, percent)),
+    canaryAtLeast: (percent: number) => rules.every((r) => r.canaryWeight >= ruleWeightsFor(r, percent).canary),
     canaryPercent: first && pair > 0 ? Math.round((first.canaryWeight * 100) / pair) : 0,
     revision: typeof meta?.generation === 'number' ? meta.generation : 0,
     uid: typeof meta?.uid === 'string' ? meta.uid : '',

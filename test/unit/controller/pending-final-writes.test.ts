@@ -7,8 +7,9 @@ import { FINALIZER, REQUEST_ANNOTATIONS } from '../../../src/api/names.js';
 import type { CanaryReleaseStatus } from '../../../src/api/status.js';
 import type { CanaryReleaseObject } from '../../../src/controller/ports.js';
 import { Reconciler } from '../../../src/controller/reconciler.js';
+import { WatchedServices } from '../../../src/analysis/watched-services.js';
 import { resolveManagedRoutes, routeView } from '../../../src/traffic/istio/virtual-service.js';
-import { NOW, NS, baseSpec, iso, progressing, reviewsVs, target } from '../release-fixtures.js';
+import { NOW, NS, baseSpec, iso, istioRef, progressing, reviewsVs, target } from '../release-fixtures.js';
 import { FakeProbe, KEY, MemoryEventRecorder, MemoryReleaseStore, MemoryTrafficRouter } from '../fakes/memory-ports.js';
 
 function release(status: CanaryReleaseStatus, spec: unknown = baseSpec(), annotations?: Record<string, string>): CanaryReleaseObject {
@@ -169,6 +170,19 @@ describe('an active release deleted while the stable subset is missing', () => {
     expect(events.recorded.at(-1)?.event.reason).toBe(Reason.TrafficRestored);
   });
 
+  test('while it waits, its Services leave the grouped queries of its round slot (it is not measured any more)', async () => {
+    const watched = new WatchedServices();
+    const measured = new Reconciler({ store, router, probe: new FakeProbe(), events, log: pino({ enabled: false }), clock: () => NOW, watched });
+    router.vs = reviewsVs(50);
+    unroutable(Reason.SubsetNotFound, 'stable', 'spec.stable.subset: subset "v1" is not defined');
+    watched.set(KEY, ['reviews'], 0);
+    watched.set(`${NS}/ratings-canary`, ['ratings'], 0);
+    store.put(deleted(release(progressing(2, 50, iso(-30)))));
+    await measured.reconcile(KEY);
+    expect(store.stored().metadata?.finalizers).toEqual([FINALIZER]);
+    expect(watched.list(0)).toEqual(['ratings']);
+  });
+
   test('with the DestinationRule gone (both subsets unreachable) it still returns the route to stable and goes', async () => {
     router.vs = reviewsVs(50);
     unroutable(Reason.DestinationRuleNotFound, 'both', 'DestinationRule bookinfo/reviews not found');
@@ -207,6 +221,44 @@ describe('no traffic is moved onto a subset the DestinationRule does not define'
     expect(weights()).toEqual({ v1: 100, v2: 0 });
     await attempt(); // the next look sees it back on stable and lets the new release start
     expect(stored().restore).toBeUndefined();
+  });
+
+  test('a replaced release deleted while its stable subset is missing keeps its finalizer until the old share is back on stable', async () => {
+    // Found in review: without it the old canary's share stayed on the route and no release held it any more.
+    router.vs = reviewsVs(10);
+    unroutable(Reason.SubsetNotFound, 'stable', 'spec.stable.subset: subset "v1" is not defined');
+    const o = release(progressing(1, 10, iso(-30)));
+    store.put({ ...o, metadata: { ...o.metadata, generation: 2 }, spec: { ...baseSpec(), canary: { subset: 'v3' } } });
+    await attempt();
+    expect(stored().restore?.canarySubset).toBe('v2');
+    const s1 = store.stored();
+    store.put({ ...s1, metadata: { ...s1.metadata, deletionTimestamp: new Date(NOW.getTime() - 1000) } });
+    const before = events.recorded.length;
+    for (let i = 0; i < 2; i++) await attempt();
+    expect(store.stored().metadata?.finalizers).toEqual([FINALIZER]);
+    expect(weights()).toEqual({ v1: 90, v2: 10 });
+    const told = events.recorded.slice(before).map((e) => e.event);
+    expect(told).toEqual([expect.objectContaining({ type: 'Warning', reason: Reason.SubsetNotFound })]);
+    expect(told[0]?.message).toContain(`kubectl patch canaryrelease reviews-canary -n ${NS} --type=json`);
+    router.unroutable = undefined;
+    await attempt();
+    expect(weights()).toEqual({ v1: 100, v2: 0 });
+    expect(log.filter((l) => l.startsWith('setCanaryPercent') || l === 'removeFinalizer')).toEqual(['setCanaryPercent:0', 'removeFinalizer']);
+  });
+
+  test('a canary that cannot serve is not given back a share one of its two managed rules lost', async () => {
+    // The first rule still shows the release's 10%; the second was reverted to 0.
+    const vs = reviewsVs(0);
+    vs.spec.http[0]!.route = [{ destination: { host: 'reviews', subset: 'v1' }, weight: 90 }, { destination: { host: 'reviews', subset: 'v2' }, weight: 10 }] as never;
+    router.vs = vs;
+    router.missingSubsets.add('v2');
+    const spec = { ...baseSpec(), virtualService: { name: 'reviews', routes: ['jason', 'primary'] } };
+    store.put(release(progressing(1, 10, iso(-300), { target: istioRef('reviews', { routes: ['jason', 'primary'] }), canaryLostSince: iso(-10), heldSince: iso(-10) }), spec));
+    for (let i = 0; i < 2; i++) await attempt();
+    expect(stored().phase).toBe('Progressing');
+    expect(log.filter((l) => l.startsWith('setCanaryPercent'))).toEqual([]);
+    const rules = router.vs.spec.http.map((h) => h.route.map((d: { weight?: number }) => d.weight));
+    expect(rules).toEqual([[90, 10], [100, 0]]);
   });
 });
 
