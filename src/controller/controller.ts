@@ -194,8 +194,10 @@ export class Controller {
   startWorkers(): void {
     if (this.workers.length || this.stopping) return;
     for (const r of this.releases.list()) this.queue.add(keyOf(r));
-    this.workers = Array.from({ length: this.opts.workers }, () => this.work());
-    this.opts.log.info({ workers: this.opts.workers }, 'reconciling');
+    // Beside them, one worker for keys whose time has come only (a step or rollback a round decided, a timed
+    // look): while the others wait on writes for a burst of watch events, a due decision does not wait for one.
+    this.workers = [...Array.from({ length: this.opts.workers }, () => this.work(false)), this.work(true)];
+    this.opts.log.info({ workers: this.opts.workers, dueWorkers: 1 }, 'reconciling');
   }
 
   /** Stops taking work, lets in-flight reconciles finish, stops the caches. */
@@ -207,9 +209,9 @@ export class Controller {
     await Promise.all([this.releases, ...this.informers].map((i) => i.stop()));
   }
 
-  private async work(): Promise<void> {
+  private async work(dueOnly: boolean): Promise<void> {
     for (;;) {
-      const key = await this.queue.get();
+      const key = await this.queue.get({ dueOnly });
       if (key === undefined) return;
       // The release may name another route than when it was handed out (a watch event in between): it goes
       // back in line, so that it is decided only while it holds every route it names. The check and the

@@ -31,7 +31,8 @@ export class WorkQueue {
   private readonly dirtyWhileProcessing = new Map<string, boolean>();
   private readonly timers = new Map<string, { at: number; timer: NodeJS.Timeout }>();
   private readonly failures = new Map<string, number>();
-  private readonly waiters: ((key: string | undefined) => void)[] = [];
+  /** Workers waiting for a key; `dueOnly` ones take only keys whose time has come. */
+  private readonly waiters: { dueOnly: boolean; resolve: (key: string | undefined) => void }[] = [];
   private readonly busyGroups = new Map<string, number>();
   /** The groups each key in processing holds (as they were when it was taken). */
   private readonly held = new Map<string, readonly string[]>();
@@ -89,10 +90,11 @@ export class WorkQueue {
    * taken, so a key that needs two groups is not passed by a stream of keys
    * that each need one of them (first come, first served within a group).
    */
-  private take(): string | undefined {
+  private take(dueOnly = false): string | undefined {
     let groups: readonly string[] = [];
     const waitedFor = new Set<string>();
-    const i = this.queue.findIndex((k) => {
+    const i = this.queue.findIndex((k, at) => {
+      if (dueOnly && at >= this.urgent.size) return false;
       groups = this.groupsOf(k);
       if (groups.every((g) => !this.busyGroups.has(g) && !waitedFor.has(g))) return true;
       for (const g of groups) waitedFor.add(g);
@@ -122,10 +124,17 @@ export class WorkQueue {
   }
 
   private dispatch(): void {
-    while (this.waiters.length > 0) {
-      const key = this.take();
-      if (key === undefined) return;
-      (this.waiters.shift() as (key: string | undefined) => void)(key);
+    // First come, first served; a due-only worker that finds nothing due lets the next one look.
+    for (let i = 0; i < this.waiters.length;) {
+      const w = this.waiters[i] as (typeof this.waiters)[number];
+      const key = this.take(w.dueOnly);
+      if (key === undefined) {
+        if (!w.dueOnly) return;
+        i++;
+        continue;
+      }
+      this.waiters.splice(i, 1);
+      w.resolve(key);
     }
   }
 
@@ -176,12 +185,16 @@ export class WorkQueue {
     this.failures.delete(key);
   }
 
-  /** Waits for the next key; undefined once the queue shuts down. */
-  get(): Promise<string | undefined> {
+  /**
+   * Waits for the next key; undefined once the queue shuts down. With `dueOnly`, only a key whose time has
+   * come (a timed wake-up, a finished round): a worker kept for those is never behind a burst of event keys.
+   */
+  get(opts: { dueOnly?: boolean } = {}): Promise<string | undefined> {
     if (this.shuttingDown) return Promise.resolve(undefined);
-    const key = this.take();
+    const dueOnly = opts.dueOnly ?? false;
+    const key = this.take(dueOnly);
     if (key !== undefined) return Promise.resolve(key);
-    return new Promise((resolve) => this.waiters.push(resolve));
+    return new Promise((resolve) => this.waiters.push({ dueOnly, resolve }));
   }
 
   /** Marks a key finished; if it was added meanwhile, it goes back in line. */
@@ -204,7 +217,7 @@ export class WorkQueue {
     this.shuttingDown = true;
     for (const { timer } of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
-    for (const w of this.waiters.splice(0)) w(undefined);
+    for (const w of this.waiters.splice(0)) w.resolve(undefined);
   }
 
   /** Whether any key is being processed (graceful shutdown waits for this). */

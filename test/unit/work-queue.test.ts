@@ -176,6 +176,39 @@ describe('WorkQueue: timed requeues', () => {
     expect([first, await q.get()]).toEqual(['a/timed', 'b/event']);
   });
 
+  test('a due-only worker takes due keys and never an event key; a general worker takes both, due first', async () => {
+    const q = new WorkQueue();
+    q.add('b/event');
+    const dueOnly = q.get({ dueOnly: true });
+    expect((await settled(dueOnly)).done).toBe(false);
+    q.addAfter('a/timed', 1_000);
+    jest.advanceTimersByTime(1_000);
+    expect(await settled(dueOnly)).toEqual({ done: true, value: 'a/timed' });
+    expect(await q.get()).toBe('b/event');
+  });
+
+  test('a due-only worker waiting first does not hold back an event key from a general worker waiting after it', async () => {
+    const q = new WorkQueue();
+    const dueOnly = q.get({ dueOnly: true });
+    const general = q.get();
+    q.add('b/event');
+    expect(await settled(general)).toEqual({ done: true, value: 'b/event' });
+    expect((await settled(dueOnly)).done).toBe(false);
+    q.addDue('c/due');
+    expect(await settled(dueOnly)).toEqual({ done: true, value: 'c/due' });
+  });
+
+  test('a due-only worker leaves a due key whose group is busy, and takes it once the group is free', async () => {
+    const q = new WorkQueue({ groupOf: namespaceOf });
+    q.add('ns/a');
+    const a = (await q.get()) as string;
+    q.addDue('ns/b');
+    const dueOnly = q.get({ dueOnly: true });
+    expect((await settled(dueOnly)).done).toBe(false);
+    q.done(a);
+    expect(await settled(dueOnly)).toEqual({ done: true, value: 'ns/b' });
+  });
+
   test('lookAgainAfter replaces an earlier pending wake-up, later or sooner, and undefined clears it', () => {
     const q = new WorkQueue();
     q.addAfter('ns/a', 1_000);
