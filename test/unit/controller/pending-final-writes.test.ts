@@ -46,6 +46,8 @@ function unroutable(reason: Reason, unreachable: 'stable' | 'canary' | 'both', m
   router.unroutable = { ok: false, reason, message, unreachable, view: routeView(r.routes, target(), router.vs.metadata.generation, router.vs.metadata.uid ?? 'uid-vs') };
 }
 const abortRequested = () => ({ [REQUEST_ANNOTATIONS.abort]: '1' });
+/** The release as the API server shows it once deleted (it keeps its finalizers). */
+const deleted = (o: CanaryReleaseObject): CanaryReleaseObject => ({ ...o, metadata: { ...o.metadata, deletionTimestamp: new Date(NOW.getTime() - 1000) } });
 
 describe('a final route write that failed is finished by the retry', () => {
   test('a rollback because the canary subset vanished, whose write failed', async () => {
@@ -130,7 +132,7 @@ describe('a finished release deleted while its last write waits for the stable s
     await attempt();
     expect({ phase: stored().phase, route: weights() }).toEqual({ phase: 'RolledBack', route: { v1: 50, v2: 50 } });
     const o = store.stored();
-    store.put({ ...o, metadata: { ...o.metadata, deletionTimestamp: new Date(NOW.getTime() - 1000) } });
+    store.put(deleted(o));
     const before = events.recorded.length;
     for (let i = 0; i < 2; i++) await attempt();
     expect(store.stored().metadata?.finalizers).toEqual([FINALIZER]);
@@ -147,7 +149,6 @@ describe('a finished release deleted while its last write waits for the stable s
 });
 
 describe('an active release deleted while the stable subset is missing', () => {
-  const deleted = (o: CanaryReleaseObject): CanaryReleaseObject => ({ ...o, metadata: { ...o.metadata, deletionTimestamp: new Date(NOW.getTime() - 1000) } });
   const writes = () => log.filter((l) => l.startsWith('setCanaryPercent') || l === 'removeFinalizer');
   // Returning its share to stable would send all of the route's traffic to a subset the DestinationRule does
   // not define: it waits, as an abort does, and keeps the route meanwhile.
@@ -232,7 +233,7 @@ describe('no traffic is moved onto a subset the DestinationRule does not define'
     await attempt();
     expect(stored().restore?.canarySubset).toBe('v2');
     const s1 = store.stored();
-    store.put({ ...s1, metadata: { ...s1.metadata, deletionTimestamp: new Date(NOW.getTime() - 1000) } });
+    store.put(deleted(s1));
     const before = events.recorded.length;
     for (let i = 0; i < 2; i++) await attempt();
     expect(store.stored().metadata?.finalizers).toEqual([FINALIZER]);
