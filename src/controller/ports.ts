@@ -38,7 +38,7 @@ export interface WorkloadRef {
 export interface ReleaseStore {
   get(namespace: string, name: string): CanaryReleaseObject | undefined;
   /** The releases of a namespace as this process last saw or wrote them. */
-  list(namespace: string): CanaryReleaseObject[];
+  list(namespace: string): ReadonlyArray<CanaryReleaseObject>;
   /** Replaces the status; fails with a conflict when the object changed since it was read. */
   writeStatus(release: CanaryReleaseObject, status: CanaryReleaseStatus): Promise<CanaryReleaseObject>;
   addFinalizer(release: CanaryReleaseObject): Promise<CanaryReleaseObject>;

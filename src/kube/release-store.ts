@@ -13,6 +13,9 @@ const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
 export class KubeReleaseStore implements ReleaseStore {
   private readonly writes = new WriteTracker<CanaryReleaseObject>();
+  /** Writes so far per namespace, and each namespace's list as last read with them. */
+  private readonly writesIn = new Map<string, number>();
+  private readonly lists = new Map<string, { cached: ReadonlyArray<CanaryReleaseObject>; writes: number; list: ReadonlyArray<CanaryReleaseObject> }>();
 
   constructor(
     private readonly api: CustomObjectsApi,
@@ -23,11 +26,26 @@ export class KubeReleaseStore implements ReleaseStore {
     return this.writes.freshest(`${namespace}/${name}`, this.informer.get(name, namespace));
   }
 
-  list(namespace: string): CanaryReleaseObject[] {
-    return this.informer.list(namespace).flatMap((o) => {
+  /**
+   * The namespace's releases, each the freshest copy. Every reconcile reads its namespace's (route
+   * ownership), so the list is kept while neither the cache's list nor our writes in the namespace changed.
+   */
+  list(namespace: string): ReadonlyArray<CanaryReleaseObject> {
+    const cached = this.informer.list(namespace);
+    const writes = this.writesIn.get(namespace) ?? 0;
+    const kept = this.lists.get(namespace);
+    if (kept && kept.cached === cached && kept.writes === writes) return kept.list;
+    const list = Object.freeze(cached.flatMap((o) => {
       const fresh = this.writes.freshest(`${namespace}/${o.metadata?.name}`, o);
       return fresh ? [fresh] : [];
-    });
+    }));
+    this.lists.set(namespace, { cached, writes, list });
+    return list;
+  }
+
+  private wrote(namespace: string, name: string, before: string | undefined, after: CanaryReleaseObject): void {
+    this.writes.wrote(`${namespace}/${name}`, before, after);
+    this.writesIn.set(namespace, (this.writesIn.get(namespace) ?? 0) + 1);
   }
 
   async writeStatus(release: CanaryReleaseObject, status: CanaryReleaseStatus): Promise<CanaryReleaseObject> {
@@ -36,7 +54,7 @@ export class KubeReleaseStore implements ReleaseStore {
     const updated = (await guard(`CanaryRelease ${namespace}/${name}`, () =>
       this.api.replaceNamespacedCustomObjectStatus({ group: GROUP, version: VERSION, plural: PLURAL, namespace, name, body }),
     )) as CanaryReleaseObject;
-    this.writes.wrote(`${namespace}/${name}`, release.metadata?.resourceVersion, updated);
+    this.wrote(namespace, name, release.metadata?.resourceVersion, updated);
     return updated;
   }
 
@@ -55,7 +73,7 @@ export class KubeReleaseStore implements ReleaseStore {
     const updated = (await guard(`CanaryRelease ${namespace}/${name}`, () =>
       this.api.patchNamespacedCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, namespace, name, body }, mergePatch),
     )) as CanaryReleaseObject;
-    this.writes.wrote(`${namespace}/${name}`, release.metadata?.resourceVersion, updated);
+    this.wrote(namespace, name, release.metadata?.resourceVersion, updated);
     return updated;
   }
 }
