@@ -29,6 +29,7 @@ export interface RunFigures {
   setupSeconds: number;
   rss: { beforeMiB: number; peakMiB: number; afterMiB: number };
   heapPeakMiB: number;
+  heapTotalPeakMiB: number;
   cpuPerReleaseSeconds: number;
   /** While /metrics was read every second. */
   idleCpuSecondsPerMinute: number;
@@ -158,6 +159,7 @@ export function computeFigures(d: RunData): RunFigures {
     setupSeconds: d.setupSeconds,
     rss,
     heapPeakMiB: Math.max(...during.map((s) => s.heapUsedBytes)) / MiB,
+    heapTotalPeakMiB: Math.max(...during.map((s) => s.heapTotalBytes)) / MiB,
     cpuPerReleaseSeconds: (cpuAt(marks.idleFrom) - cpuAt(marks.creating)) / d.n,
     idleCpuSecondsPerMinute: perMinute(marks.idleFrom, marks.idleTo, (s) => s.cpuSeconds),
     quietCpuSecondsPerMinute: perMinute(marks.idleTo, undefined, (s) => s.cpuSeconds),

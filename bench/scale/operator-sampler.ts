@@ -12,6 +12,8 @@ export interface OperatorSample {
   rssBytes: number;
   cpuSeconds: number;
   heapUsedBytes: number;
+  /** The heap V8 holds (used or not): what the heap adds to RSS. */
+  heapTotalBytes: number;
   queueDepth: number;
   /** canary_operator_reconcile_total over every outcome. */
   reconciles: number;
@@ -30,6 +32,7 @@ export function parseOperatorMetrics(text: string): Omit<OperatorSample, 'at' | 
     rssBytes: value('canary_operator_process_resident_memory_bytes'),
     cpuSeconds: value('canary_operator_process_cpu_seconds_total'),
     heapUsedBytes: value('canary_operator_nodejs_heap_size_used_bytes'),
+    heapTotalBytes: value('canary_operator_nodejs_heap_size_total_bytes'),
     queueDepth: value('canary_operator_queue_depth'),
   };
 }

@@ -59,6 +59,7 @@ function mainTable(runs: readonly RunFigures[]): string {
     row('RSS peak (MiB)', (r) => f1(r.rss.peakMiB), '<= 150 at 1,000'),
     row('RSS idle after the end (MiB)', (r) => f1(r.rss.afterMiB)),
     row('heap used peak (MiB)', (r) => f1(r.heapPeakMiB)),
+    row('heap held peak, used or not (MiB)', (r) => f1(r.heapTotalPeakMiB)),
     row('CPU s per release', (r) => f3(r.cpuPerReleaseSeconds)),
     row('idle CPU s/min after the end, /metrics read 1/s', (r) => f3(r.idleCpuSecondsPerMinute), 'near 0'),
     row('  same, /metrics read every 15 s', (r) => f3(r.quietCpuSecondsPerMinute), 'near 0'),

@@ -41,11 +41,11 @@ function run(): RunData {
     queries: [q('vector(1)', 1, 0.0001), q('sum by (x) (increase(istio_requests_total{}[30s]))', 30, 0.1), q('histogram_quantile(0.99, x)', 30, 2), q('sum by (x) (increase(istio_requests_total{}[30s]))', 60, 0.12), q('histogram_quantile(0.99, x)', 60, 2.2)],
     tls: [{ at: at(5), target: '127.0.0.1:6443' }, { at: at(6), target: '127.0.0.1:6443' }],
     samples: [
-      { at: at(-1), rssBytes: 100 * 2 ** 20, cpuSeconds: 10, heapUsedBytes: 1, queueDepth: 0, reconciles: 0, scrapeMs: 3 },
-      { at: at(50), rssBytes: 120 * 2 ** 20, cpuSeconds: 11, heapUsedBytes: 2, queueDepth: 7, reconciles: 100, scrapeMs: 4 },
-      { at: at(99.9), rssBytes: 110 * 2 ** 20, cpuSeconds: 12, heapUsedBytes: 1, queueDepth: 0, reconciles: 200, scrapeMs: 4 },
-      { at: at(159.9), rssBytes: 105 * 2 ** 20, cpuSeconds: 12.5, heapUsedBytes: 1, queueDepth: 0, reconciles: 200, scrapeMs: 4 },
-      { at: at(219.9), rssBytes: 104 * 2 ** 20, cpuSeconds: 12.6, heapUsedBytes: 1, queueDepth: 0, reconciles: 203, scrapeMs: 4 },
+      { at: at(-1), rssBytes: 100 * 2 ** 20, cpuSeconds: 10, heapUsedBytes: 1, heapTotalBytes: 2, queueDepth: 0, reconciles: 0, scrapeMs: 3 },
+      { at: at(50), rssBytes: 120 * 2 ** 20, cpuSeconds: 11, heapUsedBytes: 2 * 2 ** 20, heapTotalBytes: 5 * 2 ** 20, queueDepth: 7, reconciles: 100, scrapeMs: 4 },
+      { at: at(99.9), rssBytes: 110 * 2 ** 20, cpuSeconds: 12, heapUsedBytes: 1, heapTotalBytes: 2, queueDepth: 0, reconciles: 200, scrapeMs: 4 },
+      { at: at(159.9), rssBytes: 105 * 2 ** 20, cpuSeconds: 12.5, heapUsedBytes: 1, heapTotalBytes: 2, queueDepth: 0, reconciles: 200, scrapeMs: 4 },
+      { at: at(219.9), rssBytes: 104 * 2 ** 20, cpuSeconds: 12.6, heapUsedBytes: 1, heapTotalBytes: 2, queueDepth: 0, reconciles: 203, scrapeMs: 4 },
     ],
     marks: { operatorReady: at(-5), creating: at(0), created: at(0.5), ended: at(95), idleFrom: at(95) + SETTLE_MS, idleTo: at(95) + SETTLE_MS + 60_000, quietTo: at(95) + SETTLE_MS + 120_000 },
   };
@@ -64,6 +64,7 @@ describe('run figures', () => {
     expect(f.api.idlePerMinute).toBe(0.5);
     expect(f.tls).toEqual({ total: 2, perApiRequest: 2 / 12, idle: 0 });
     expect(f.rss).toEqual({ beforeMiB: 100, peakMiB: 120, afterMiB: 104 });
+    expect([f.heapPeakMiB, f.heapTotalPeakMiB]).toEqual([2, 5]);
     expect(f.cpuPerReleaseSeconds).toBe(1);
     expect(f.idleCpuSecondsPerMinute).toBeCloseTo(0.5);
     expect(f.quietCpuSecondsPerMinute).toBeCloseTo(0.1);

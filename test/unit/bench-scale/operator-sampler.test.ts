@@ -13,11 +13,12 @@ describe('operator metrics sample', () => {
       'canary_operator_process_cpu_seconds_total 12.5',
       'canary_operator_process_cpu_user_seconds_total 10',
       'canary_operator_nodejs_heap_size_used_bytes 5.2e+07',
+      'canary_operator_nodejs_heap_size_total_bytes 6.4e+07',
       'canary_operator_reconcile_total{outcome="ok"} 40',
       'canary_operator_reconcile_total{outcome="conflict"} 2',
     ].join('\n');
     const s = parseOperatorMetrics(text);
-    expect(s).toMatchObject({ rssBytes: 149880832, cpuSeconds: 12.5, heapUsedBytes: 52_000_000, reconciles: 42 });
+    expect(s).toMatchObject({ rssBytes: 149880832, cpuSeconds: 12.5, heapUsedBytes: 52_000_000, heapTotalBytes: 64_000_000, reconciles: 42 });
     expect(s.queueDepth).toBeNaN();
   });
 });
