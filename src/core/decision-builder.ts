@@ -12,7 +12,7 @@ import { formatDuration } from './duration.js';
 import { describeRoute, type AnalysisPlan, type ReleasePlan } from './plan.js';
 import { positionOf, type PlanPosition, type PlannedStep } from './steps.js';
 import { summaryOf } from './summary.js';
-import { MIN_DELAY_MS, clampDelay, isoOf, timeOf } from './time.js';
+import { clampDelay, isoOf, timeOf } from './time.js';
 import { finalWriteSettled, ownWritePending } from './own-write.js';
 import type { RouteObservation, RouteView, WorkloadState } from './traffic.js';
 
@@ -35,6 +35,7 @@ export interface Decision {
 }
 
 const UNROUTABLE_RETRY_MS = 30_000;
+const RESTAMP_AFTER_MS = 1000;
 const WORKLOAD_POLL_MS = 15_000;
 const PREFLIGHT_RETRY_MS = 10_000;
 
@@ -378,10 +379,10 @@ export class DecisionBuilder {
     if (view.isAt(want)) return;
     this.setCanaryPercent = want;
     if (ownWritePending(st, view)) {
-      // The step starts when its traffic moves. Restamped at most once per look-again delay: a route write
-      // that keeps failing must not turn into a loop of status writes (each one an update event).
+      // The step starts when its traffic moves. Restamped at most once a second: a route write that keeps
+      // failing must not turn into a loop of status writes (each one an update event).
       const started = timeOf(st.stepStartedAt, this.now) ?? 0;
-      if (st.phase === Phase.Progressing && this.now.getTime() - started >= MIN_DELAY_MS) st.stepStartedAt = this.nowIso;
+      if (st.phase === Phase.Progressing && this.now.getTime() - started >= RESTAMP_AFTER_MS) st.stepStartedAt = this.nowIso;
       return;
     }
     this.recordDecidedAt(view, view.canaryPercent);
@@ -766,12 +767,12 @@ export class DecisionBuilder {
       const text = stepPositionText(plan, pos, st);
       this.phaseConditions(Reason.StepInProgress, text);
       this.message(`${text}; ${this.awaited(plan, pos.holdMs)}`);
-      return this.done(Math.max(untilRoundMs, 1000));
+      return this.done(untilRoundMs);
     }
     const text = `Step ${st.currentStep}/${plan.steps.length} held at ${st.canaryWeight}% on ${st.canarySubset}: ${holdMessage(st, a, this.now)}`;
     this.phaseConditions(Reason.WaitingForAnalysis, text);
     this.message(text);
-    return this.done(Math.max(untilRoundMs, 1000));
+    return this.done(untilRoundMs);
   }
 
   endAnalysis(plan: ReleasePlan, view: RouteView, end: NonNullable<RoundOutcome['end']>): Decision {

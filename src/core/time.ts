@@ -11,7 +11,12 @@ const MAX_MS = 8.64e15;
  * 1 ms instead, so a longer wait (a step of 30 days) is taken in two looks.
  */
 export const MAX_DELAY_MS = 24 * 24 * 3_600_000;
-export const MIN_DELAY_MS = 1000;
+/**
+ * The shortest requeue. A look aimed at an instant (a step's end, a round's
+ * evaluation time) may wake a millisecond before it (Node's timers run on the
+ * loop's cached clock) and must then look again at once, not a second late.
+ */
+export const MIN_DELAY_MS = 100;
 
 /** Milliseconds of an ISO timestamp, at most `now`; undefined when it is missing or unreadable. */
 export function timeOf(iso: string | undefined, now: Date): number | undefined {
@@ -27,7 +32,7 @@ export function isoOf(ms: number): string {
   return new Date(safe).toISOString();
 }
 
-/** A requeue delay within [1 s, 24 days]; undefined stays undefined (no timed requeue). */
+/** A requeue delay within [100 ms, 24 days]; undefined stays undefined (no timed requeue). */
 export function clampDelay(ms: number | undefined): number | undefined {
   if (ms === undefined) return undefined;
   if (!Number.isFinite(ms)) return ms > 0 ? MAX_DELAY_MS : MIN_DELAY_MS;

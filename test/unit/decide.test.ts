@@ -827,7 +827,7 @@ describe('spec subsets changed (supersede)', () => {
       restore: { target: TARGET, stableSubset: 'v1', canarySubset: 'v2' },
     });
     expect(d.status.stepStartedAt).toBeUndefined();
-    expect(d.requeueAfterMs).toBe(1000);
+    expect(d.requeueAfterMs).toBe(100);
   });
 
   test('the new release waits until the replaced one\'s route is back on stable, then starts', () => {

@@ -88,6 +88,15 @@ describe('advancing with analysis', () => {
     expect(d.events).toEqual([]);
   });
 
+  test('a look that wakes a millisecond before the round it waits for looks again at once, not a second late', () => {
+    // Node's timers run on the loop's cached clock: a wake-up aimed at a round's time can come just before it.
+    const status = STEP1_DONE({ analysis: { evaluatedAt: iso(-120), measuredFrom: iso(-180), verdict: GateVerdict.Pass, consecutiveFailures: 0, gates: [] } });
+    const d = decide(snap({ spec: withAnalysis(), status }), obs(10), new Date(at(30).getTime() - 1));
+    expect(d.setCanaryPercent).toBeUndefined();
+    expect(d.status.message).toBe(`Step 1/3 held at 10% on v2: waiting for a passing round measured entirely at this step (due at ${iso(30)})`);
+    expect(d.requeueAfterMs).toBe(100);
+  });
+
   test('holds when no round has been evaluated yet, saying so', () => {
     const d = decide(snap({ spec: withAnalysis(), status: STEP1_DONE() }), obs(10), NOW);
     expect(d.setCanaryPercent).toBeUndefined();

@@ -95,7 +95,7 @@ function checkWrites(w: ReleaseWorld): void {
   for (const tw of w.trafficWrites) {
     if (rolledBack.has(`${tw.key}|${epoch(tw.status)}`) && tw.status.phase === Phase.RolledBack) expect({ key: tw.key, percent: tw.percent }).toEqual({ key: tw.key, percent: 0 });
   }
-  // Requeues stay within [1 s, 30 days].
+  // Requeues stay within [100 ms, 24 days].
   for (const r of w.requeues) {
     expect(r).toBeGreaterThanOrEqual(MIN_DELAY_MS);
     expect(r).toBeLessThanOrEqual(MAX_DELAY_MS);
