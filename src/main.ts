@@ -16,7 +16,7 @@ import { InstrumentedQuerier } from './analysis/prometheus/instrumented-querier.
 import { startHttpServer } from './http-server.js';
 import { servedApiGroups } from './kube/served-api-groups.js';
 import { providerFactories } from './traffic/registry.js';
-import { createLogger } from './log.js';
+import { createLogger, exitAfterLogs } from './log.js';
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
@@ -47,14 +47,14 @@ async function main(): Promise<void> {
     log.info({ signal }, 'shutting down: finishing in-flight reconciles');
     const force = setTimeout(() => {
       log.warn('shutdown took too long; exiting');
-      process.exit(1);
+      exitAfterLogs(log, 1);
     }, 15_000);
     force.unref();
     await controller?.stop();
     await elector?.stop();
     http.server.close();
     log.info('stopped');
-    process.exit(0);
+    exitAfterLogs(log, 0);
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
@@ -118,7 +118,9 @@ async function main(): Promise<void> {
       // Like controller-runtime: a replica that lost the lease exits, and its restart rejoins as a standby.
       metrics?.leader.set(0);
       log.error('leadership lost; exiting so that only the new leader reconciles');
-      process.exit(1);
+      // No reconcile starts while the last lines are written (a few ms; at most 200).
+      ctl.queue.shutDown();
+      exitAfterLogs(log, 1, 200);
     },
   });
   metrics.leader.set(0);

@@ -29,7 +29,7 @@ export interface Decision {
   /** Return the route of status.restore (a replaced release) to 100% stable. */
   restoreStable?: boolean | undefined;
   events: DecisionEvent[];
-  /** When to look again, within [1 s, 24 days]; undefined: only on a change. */
+  /** When to look again, within [100 ms, 24 days]; undefined: only on a change. */
   requeueAfterMs?: number | undefined;
   finalizer?: 'add' | 'remove' | undefined;
 }

@@ -5,11 +5,12 @@ import fs from 'node:fs';
 import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLogger } from '../../src/log.js';
+import { createLogger, exitAfterLogs } from '../../src/log.js';
 
 const dirs: string[] = [];
 afterEach(() => {
   jest.restoreAllMocks();
+  process.exitCode = undefined;
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
@@ -30,6 +31,28 @@ describe('createLogger', () => {
     expect(write.mock.calls.length).toBeGreaterThan(0);
     expect(write.mock.calls.length).toBeLessThan(10);
     fs.closeSync(fd);
+  });
+});
+
+describe('exitAfterLogs', () => {
+  test('exits once, with its code, after the lines logged just before are written (the one being written too)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'log-test-'));
+    dirs.push(dir);
+    const file = join(dir, 'operator.log');
+    const log = createLogger('info', openSync(file, 'a'));
+    // The first line's write is under way when the second is logged and the exit asked for.
+    log.error('lost leadership: renew deadline passed');
+    log.error('leadership lost; exiting');
+    const exits: { code: number; lines: string[] }[] = [];
+    await new Promise<void>((resolve) => {
+      exitAfterLogs(log, 1, 2000, (code) => {
+        exits.push({ code, lines: readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { msg: string }).msg) });
+        resolve();
+      });
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(exits).toEqual([{ code: 1, lines: ['lost leadership: renew deadline passed', 'leadership lost; exiting'] }]);
+    expect(process.exitCode).toBe(1);
   });
 });
 

@@ -66,13 +66,14 @@ export function startOperator(env: Record<string, string> = {}): OperatorProcess
   let synced = false;
   let cachesSynced = false;
   const syncWaiters: (() => void)[] = [];
-  let buffer = '';
-  const onData = (chunk: Buffer) => {
-    buffer += chunk.toString();
+  // One buffer per stream: a chunk may end mid-line (the logger writes many lines at once).
+  const buffers = { stdout: '', stderr: '' };
+  const onData = (stream: 'stdout' | 'stderr') => (chunk: Buffer) => {
+    buffers[stream] += chunk.toString();
     let nl: number;
-    while ((nl = buffer.indexOf('\n')) >= 0) {
-      const line = buffer.slice(0, nl);
-      buffer = buffer.slice(nl + 1);
+    while ((nl = buffers[stream].indexOf('\n')) >= 0) {
+      const line = buffers[stream].slice(0, nl);
+      buffers[stream] = buffers[stream].slice(nl + 1);
       logs.push(line);
       if (process.env.E2E_OPERATOR_LOGS) process.stderr.write(`[operator ${child.pid}] ${line}\n`);
       try {
@@ -91,8 +92,8 @@ export function startOperator(env: Record<string, string> = {}): OperatorProcess
       }
     }
   };
-  child.stdout?.on('data', onData);
-  child.stderr?.on('data', onData);
+  child.stdout?.on('data', onData('stdout'));
+  child.stderr?.on('data', onData('stderr'));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );

@@ -2,7 +2,7 @@
 // (wrong types, huge numbers, long and unicode strings, __proto__ keys,
 // timestamps far in the past and future) through validation, the resolved
 // plan and decide(). Nothing may throw, every refusal names its field, and no
-// requeue falls outside [1 s, 24 days]. A fixed seed and a bounded count;
+// requeue falls outside [100 ms, 24 days]. A fixed seed and a bounded count;
 // FUZZ_RUNS raises it.
 import { afterAll, describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
@@ -105,7 +105,7 @@ afterAll(() => {
 });
 
 describe('fuzzing validation and decide()', () => {
-  test('never throws, names the field of every problem, and keeps requeues within [1 s, 24 days]', () => {
+  test('never throws, names the field of every problem, and keeps requeues within [100 ms, 24 days]', () => {
     fc.assert(
       fc.property(spec, status, route, fc.boolean(), fc.integer({ min: -(10 ** 12), max: 10 ** 12 }), (raw, st, rt, available, offset) => {
         specs++;
