@@ -145,27 +145,39 @@ describe('a namespace\'s list', () => {
 });
 
 describe('a periodic relist', () => {
-  it('tells only what changed since the last list: nothing for unchanged objects, an update for a changed one', async () => {
+  it('tells only what changed since the last list: nothing for unchanged objects, an update for a changed one; and lists the new cache after it', async () => {
     const told: string[] = [];
+    const listedWhenTold: string[][] = [];
     let rv = '5';
     const core = kc.makeApiClient(CoreV1Api);
-    const svc = new ResilientInformer<V1Service & KubernetesObject>({
+    const svc: ResilientInformer<V1Service & KubernetesObject> = new ResilientInformer<V1Service & KubernetesObject>({
       kubeConfig: kc, name: 'services', path: '/api/v1/namespaces/ns/services', log: pino({ level: 'silent' }), relistEveryMs: 150,
-      onChange: (o, verb) => told.push(`${verb}:${o.metadata?.name}@${o.metadata?.resourceVersion}`),
+      onChange: (o, verb) => {
+        told.push(`${verb}:${o.metadata?.name}@${o.metadata?.resourceVersion}`);
+        // A handler that reads the namespace's list while the relist is told (before the new cache is swapped in).
+        listedWhenTold.push(svc.list('ns').map((x) => x.metadata?.resourceVersion ?? ''));
+      },
       list: async () => {
         const l = await core.listNamespacedService({ namespace: 'ns' });
         return { ...l, items: l.items.map((s) => ({ ...s, metadata: { ...s.metadata, resourceVersion: rv } })) };
       },
     });
     await svc.start();
-    expect(told).toEqual(['add:reviews@5']);
-    // Two relists (150 ms +-10%) of the same object: nothing to tell.
-    await new Promise((r) => setTimeout(r, 400));
-    expect(told).toEqual(['add:reviews@5']);
-    rv = '6';
-    await until('the changed object told once', () => told.length > 1);
-    await new Promise((r) => setTimeout(r, 200));
-    expect(told).toEqual(['add:reviews@5', 'update:reviews@6']);
-    await svc.stop();
+    try {
+      expect(told).toEqual(['add:reviews@5']);
+      // Two relists (150 ms +-10%) of the same object: nothing to tell.
+      await new Promise((r) => setTimeout(r, 400));
+      expect(told).toEqual(['add:reviews@5']);
+      rv = '6';
+      await until('the changed object told once', () => told.length > 1);
+      // Told before the swap, the handler saw the old cache; the list kept from then is not handed out after it
+      // (read now: the next relist, at least 135 ms away, would make a new list anyway).
+      expect(listedWhenTold.at(-1)).toEqual(['5']);
+      expect(svc.list('ns').map((x) => x.metadata?.resourceVersion)).toEqual(['6']);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(told).toEqual(['add:reviews@5', 'update:reviews@6']);
+    } finally {
+      await svc.stop();
+    }
   });
 });
