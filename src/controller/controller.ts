@@ -98,10 +98,8 @@ export class Controller {
       ns ? custom.listNamespacedCustomObject({ group, version, plural, namespace: ns }) : custom.listClusterCustomObject({ group, version, plural });
 
     this.releases = watch<CanaryReleaseObject>('canaryreleases', crPath(GROUP, VERSION, PLURAL), crList(GROUP, VERSION, PLURAL), (o, verb) => {
-      const refs = this.referencesOf(o).map((r) => `${o.metadata?.namespace}/${r}`);
-      // The routes it named until now too: a release that stops naming one (a restore done) frees it for the others.
-      const named = new Set([...this.referrers.refsOf(keyOf(o)), ...refs]);
-      this.referrers.set(keyOf(o), verb === 'delete' ? [] : refs);
+      const refs = this.referencesOf(o);
+      this.referrers.set(keyOf(o), verb === 'delete' ? [] : refs.map((r) => `${o.metadata?.namespace}/${r}`));
       if (verb === 'delete') {
         this.refsByRelease.delete(keyOf(o));
         this.store.forget(o.metadata?.namespace ?? '', o.metadata?.name ?? '');
@@ -115,7 +113,7 @@ export class Controller {
       if (!this.workers.length) return;
       if (!ownWrite) this.queue.add(keyOf(o));
       // Releases waiting for this one's route look again when it changes or goes.
-      for (const ref of named) this.wakeReferrers(ref, ownWrite ? keyOf(o) : undefined);
+      for (const ref of refs) this.objectChanged(o.metadata?.namespace, ref, ownWrite ? keyOf(o) : undefined);
     });
     const deployments = watch<V1Deployment & KubernetesObject>('deployments',
       (ns) => (ns ? `/apis/apps/v1/namespaces/${ns}/deployments` : '/apis/apps/v1/deployments'),
@@ -250,14 +248,9 @@ export class Controller {
   }
 
   /** An object ("Kind/name") changed: the releases of its namespace that refer to it look again. */
-  private objectChanged(ns: string | undefined, ref: string): void {
-    if (ns) this.wakeReferrers(`${ns}/${ref}`);
-  }
-
-  /** The releases that refer to an object ("ns/Kind/name") look again, but `except`. */
-  private wakeReferrers(ref: string, except?: string): void {
-    if (!this.workers.length) return;
-    for (const key of this.referrers.referrersOf(ref)) if (key !== except) this.queue.add(key);
+  private objectChanged(ns: string | undefined, ref: string, except?: string): void {
+    if (!this.workers.length || !ns) return;
+    for (const key of this.referrers.referrersOf(`${ns}/${ref}`)) if (key !== except) this.queue.add(key);
   }
 
   /** What a release refers to: its spec's route, the route of the release in effect, and a replaced release's route. */

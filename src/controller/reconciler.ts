@@ -91,30 +91,23 @@ export class Reconciler {
     }
     const ownWrite = wroteStatus || decision.finalizer === 'add';
     const routeWrite = decision.setCanaryPercent !== undefined || decision.restoreStable === true;
-    return { requeueAfterMs: ownWrite && !routeWrite ? this.lookAgainAfterOwnWrite(key, release, decision, { obs, from: snap.status }, now) : decision.requeueAfterMs, decision };
+    return { requeueAfterMs: ownWrite && !routeWrite ? this.lookAgainAfterOwnWrite(release, obs, now, decision.requeueAfterMs) : decision.requeueAfterMs, decision };
   }
 
   /**
    * The watch event of the operator's own write to a release wakes nobody (controller.ts): what it shows, this
    * look has just decided. So a look that wrote only the release must need no second one, or ask for it. Most
-   * decisions are at rest once written; the few that are not (a request left for the next look, a retry whose
-   * preflight starts on the next look) are found by looking once more, as that event would have: observed
-   * anew on what was written (only when what observe() asks depends on changed: the phase, the first move,
-   * the routes), and decided. If that would change what was decided, it is looked at again at
-   * once. (Compared with what was decided, not with the server's copy: a field the server drops, from an
-   * older CRD, must not turn into a write every 100 ms. A look that wrote the route is looked at again on the
-   * route's own event.)
+   * decisions are at rest once written; the few that are not (a last step taken in two looks) are found by
+   * deciding once more on what was written, with the same observations, and looked at again at once.
+   * (A look that wrote the route is looked at again on the route's own event.)
    */
-  private lookAgainAfterOwnWrite(key: string, written: CanaryReleaseObject, decided: Decision, observed: { obs: Observations; from: CanaryReleaseStatus }, now: Date): number | undefined {
-    const requeueAfterMs = decided.requeueAfterMs;
+  private lookAgainAfterOwnWrite(written: CanaryReleaseObject, obs: Observations, now: Date, requeueAfterMs: number | undefined): number | undefined {
     if (requeueAfterMs !== undefined && requeueAfterMs <= MIN_DELAY_MS) return requeueAfterMs;
     const snap = toSnapshot(written, this.deps.validation);
-    const obs = sameObservation(observed.from, snap.status) ? observed.obs : this.observe(key, written, snap, trafficTarget(snap), now);
     const again = decide(snap, obs, now);
     const settled = again.events.length === 0 && again.finalizer === undefined && again.setCanaryPercent === undefined && !again.restoreStable
-      && (deepEqual(decided.status, again.status) || onlyRoundNoise(decided.status, again.status, now));
-    // At rest: the sooner of the two looks' times (the second may have started a preflight, say).
-    if (settled) return again.requeueAfterMs === undefined ? requeueAfterMs : Math.min(again.requeueAfterMs, requeueAfterMs ?? Number.POSITIVE_INFINITY);
+      && (deepEqual(snap.status, again.status) || onlyRoundNoise(snap.status, again.status, now));
+    if (settled) return requeueAfterMs;
     this.deps.log.debug({ release: `${snap.namespace}/${snap.name}` }, 'written decision not at rest; looking again at once');
     return MIN_DELAY_MS;
   }
@@ -185,12 +178,4 @@ export class Reconciler {
       log.info({ canaryWeight: decision.setCanaryPercent, stable: target.stable, canary: target.canary, outcome }, 'traffic set');
     }
   }
-}
-
-/** Whether observe() asks the same of two statuses of a release: the same phase kind, first move and routes. */
-function sameObservation(a: CanaryReleaseStatus, b: CanaryReleaseStatus): boolean {
-  const terminal = (st: CanaryReleaseStatus) => st.phase !== undefined && !isActive(st.phase);
-  const firstMove = (st: CanaryReleaseStatus) => (st.canaryWeight ?? 0) === 0 && (st.currentStep ?? 0) === 0;
-  return terminal(a) === terminal(b) && firstMove(a) === firstMove(b) && a.stableSubset === b.stableSubset && a.canarySubset === b.canarySubset
-    && deepEqual(a.target, b.target) && deepEqual(a.restore, b.restore);
 }

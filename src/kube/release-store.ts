@@ -54,8 +54,6 @@ export class KubeReleaseStore implements ReleaseStore {
     const rv = after.metadata?.resourceVersion;
     // Its event can come back before the write's answer does: it was then taken for anyone's, and looked at.
     if (rv === undefined || this.informer.get(name, namespace)?.metadata?.resourceVersion === rv) return;
-    // The last finalizer of a deleted release removed: it goes, and its delete event may already have come.
-    if (after.metadata?.deletionTimestamp && !after.metadata.finalizers?.length) return;
     const own = this.ownVersions.get(key) ?? [];
     own.push(rv);
     if (own.length > MAX_OWN_VERSIONS) own.shift();

@@ -122,33 +122,6 @@ describe('Reconciler: order of writes (intent first)', () => {
   });
 });
 
-describe('Reconciler: a look that wrote only the release', () => {
-  // The watch event of such a write wakes nobody (controller.ts), so the look must be at rest, or say when to look again.
-  test('is at rest: it keeps its own time to look again, and looking again at once writes nothing', async () => {
-    store.put(release({ finalizers: [] }));
-    probe.available = false;
-    const r = await reconciler.reconcile(KEY);
-    expect(log).toEqual(['addFinalizer', 'writeStatus', `event:${Reason.Started}`, `event:${Reason.WaitingForCanary}`]);
-    expect(r.requeueAfterMs).toBe(15_000);
-    log.length = 0;
-    await reconciler.reconcile(KEY);
-    expect(log).toEqual([]);
-  });
-
-  test('a status field the API server drops (a CRD older than the operator) does not make it look again every 100 ms', async () => {
-    const write = store.writeStatus.bind(store);
-    store.writeStatus = async (o, st) => {
-      const { summary: _dropped, ...kept } = st;
-      return write(o, kept);
-    };
-    store.put(release({ finalizers: [] }));
-    probe.available = false;
-    const r = await reconciler.reconcile(KEY);
-    expect(status().summary).toBeUndefined();
-    expect(r.requeueAfterMs).toBe(15_000);
-  });
-});
-
 describe('Reconciler: writes only what changed', () => {
   test('a hold with an unchanged status writes nothing at all', async () => {
     store.put(release({ status: progressing(1, 10, iso(-20)) }));

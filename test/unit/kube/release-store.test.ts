@@ -3,7 +3,6 @@
 import { describe, expect, test } from '@jest/globals';
 import type { CustomObjectsApi } from '@kubernetes/client-node';
 import type { CanaryReleaseObject } from '../../../src/controller/ports.js';
-import { FINALIZER } from '../../../src/api/names.js';
 import { KubeReleaseStore } from '../../../src/kube/release-store.js';
 import type { Watched } from '../../../src/kube/watched.js';
 
@@ -69,12 +68,6 @@ describe('KubeReleaseStore', () => {
     const written = await early.writeStatus(at(String(rv)), { phase: 'Pending' });
     expect(written.metadata?.resourceVersion).toBe(next);
     expect(early.isOwnWrite(written)).toBe(false);
-    // The last finalizer of a deleted release removed: it goes (its delete event may come first), nothing to wait for.
-    const deleting = { ...at(String(rv)), metadata: { ...at(String(rv)).metadata, deletionTimestamp: new Date(), finalizers: [FINALIZER] } };
-    const gone = new KubeReleaseStore({ ...api, patchNamespacedCustomObject: async ({ body }: { body: CanaryReleaseObject }) => bump({ body: { ...deleting, metadata: { ...deleting.metadata, ...body.metadata } } }) } as unknown as CustomObjectsApi,
-      { get: () => undefined, list: () => [] } as unknown as Watched<CanaryReleaseObject>);
-    await gone.removeFinalizer(deleting);
-    expect(gone.isOwnWrite(at(String(rv)))).toBe(false);
     // A deleted release forgets what it wrote.
     await store.writeStatus(at('9'), { phase: 'Progressing' });
     store.forget('bookinfo', 'reviews');
