@@ -52,8 +52,7 @@ export class KubeReleaseStore implements ReleaseStore {
     this.writes.wrote(key, before, after);
     this.writesIn.set(namespace, (this.writesIn.get(namespace) ?? 0) + 1);
     const rv = after.metadata?.resourceVersion;
-    // Its event can come back before the write's answer does: it was then taken for anyone's, and looked at.
-    if (rv === undefined || this.informer.get(name, namespace)?.metadata?.resourceVersion === rv) return;
+    if (rv === undefined) return;
     const own = this.ownVersions.get(key) ?? [];
     own.push(rv);
     if (own.length > MAX_OWN_VERSIONS) own.shift();
