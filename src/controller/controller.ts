@@ -51,8 +51,6 @@ export interface ControllerHooks {
   decided?: (release: CanaryReleaseObject, decision: Decision) => void;
   informerRestarted?: (informer: string) => void;
   releaseDeleted?: (key: string) => void;
-  /** The watch event of one of the operator's own writes to a release came back (and woke nobody). */
-  ownWriteSeen?: () => void;
 }
 
 type Obj = KubernetesObject & { spec?: Record<string, unknown> };
@@ -102,18 +100,13 @@ export class Controller {
       this.referrers.set(keyOf(o), verb === 'delete' ? [] : refs.map((r) => `${o.metadata?.namespace}/${r}`));
       if (verb === 'delete') {
         this.refsByRelease.delete(keyOf(o));
-        this.store.forget(o.metadata?.namespace ?? '', o.metadata?.name ?? '');
         opts.hooks?.releaseDeleted?.(keyOf(o));
       }
-      // The event of our own write wakes nobody: the look that wrote it decided on it already, and asked to
-      // be looked at again if it needed to be (reconciler.ts). Other releases on its route still look again.
-      const ownWrite = verb === 'update' && this.store.isOwnWrite(o);
-      if (ownWrite) opts.hooks?.ownWriteSeen?.();
       // Keys queue up only on the leader; a standby just keeps its cache warm.
       if (!this.workers.length) return;
-      if (!ownWrite) this.queue.add(keyOf(o));
+      this.queue.add(keyOf(o));
       // Releases waiting for this one's route look again when it changes or goes.
-      for (const ref of refs) this.objectChanged(o.metadata?.namespace, ref, ownWrite ? keyOf(o) : undefined);
+      for (const ref of refs) this.objectChanged(o.metadata?.namespace, ref);
     });
     const deployments = watch<V1Deployment & KubernetesObject>('deployments',
       (ns) => (ns ? `/apis/apps/v1/namespaces/${ns}/deployments` : '/apis/apps/v1/deployments'),
@@ -248,9 +241,9 @@ export class Controller {
   }
 
   /** An object ("Kind/name") changed: the releases of its namespace that refer to it look again. */
-  private objectChanged(ns: string | undefined, ref: string, except?: string): void {
+  private objectChanged(ns: string | undefined, ref: string): void {
     if (!this.workers.length || !ns) return;
-    for (const key of this.referrers.referrersOf(`${ns}/${ref}`)) if (key !== except) this.queue.add(key);
+    for (const key of this.referrers.referrersOf(`${ns}/${ref}`)) this.queue.add(key);
   }
 
   /** What a release refers to: its spec's route, the route of the release in effect, and a replaced release's route. */

@@ -15,7 +15,6 @@ import { onlyRoundNoise } from '../core/round-noise.js';
 import { reporterFor } from '../traffic/dataplane.js';
 import { countingFor } from '../core/sequential-counting.js';
 import { deepEqual } from '../util/deep-equal.js';
-import { MIN_DELAY_MS } from '../core/time.js';
 import type { AnalysisRounds } from '../analysis/round-scheduler.js';
 import type { WatchedServices } from '../analysis/watched-services.js';
 import type { AnalysisTarget } from '../analysis/analysis-runner.js';
@@ -78,8 +77,7 @@ export class Reconciler {
       return { requeueAfterMs: decision.requeueAfterMs, decision };
     }
     const before = (release.status ?? {}) as CanaryReleaseStatus;
-    const wroteStatus = !deepEqual(before, decision.status) && !onlyRoundNoise(snap.status, decision.status, now);
-    if (wroteStatus) {
+    if (!deepEqual(before, decision.status) && !onlyRoundNoise(snap.status, decision.status, now)) {
       release = await this.deps.store.writeStatus(release, decision.status);
       log.info({ phase: decision.status.phase, step: decision.status.currentStep, canaryWeight: decision.status.canaryWeight }, decision.status.message ?? 'status updated');
     }
@@ -89,27 +87,7 @@ export class Reconciler {
     } finally {
       await this.told(original, release, decision, log);
     }
-    const ownWrite = wroteStatus || decision.finalizer === 'add';
-    const routeWrite = decision.setCanaryPercent !== undefined || decision.restoreStable === true;
-    return { requeueAfterMs: ownWrite && !routeWrite ? this.lookAgainAfterOwnWrite(release, obs, now, decision.requeueAfterMs) : decision.requeueAfterMs, decision };
-  }
-
-  /**
-   * The watch event of the operator's own write to a release wakes nobody (controller.ts): what it shows, this
-   * look has just decided. So a look that wrote only the release must need no second one, or ask for it. Most
-   * decisions are at rest once written; the few that are not (a last step taken in two looks) are found by
-   * deciding once more on what was written, with the same observations, and looked at again at once.
-   * (A look that wrote the route is looked at again on the route's own event.)
-   */
-  private lookAgainAfterOwnWrite(written: CanaryReleaseObject, obs: Observations, now: Date, requeueAfterMs: number | undefined): number | undefined {
-    if (requeueAfterMs !== undefined && requeueAfterMs <= MIN_DELAY_MS) return requeueAfterMs;
-    const snap = toSnapshot(written, this.deps.validation);
-    const again = decide(snap, obs, now);
-    const settled = again.events.length === 0 && again.finalizer === undefined && again.setCanaryPercent === undefined && !again.restoreStable
-      && (deepEqual(snap.status, again.status) || onlyRoundNoise(snap.status, again.status, now));
-    if (settled) return requeueAfterMs;
-    this.deps.log.debug({ release: `${snap.namespace}/${snap.name}` }, 'written decision not at rest; looking again at once');
-    return MIN_DELAY_MS;
+    return { requeueAfterMs: decision.requeueAfterMs, decision };
   }
 
   private async told(original: CanaryReleaseObject, release: CanaryReleaseObject, decision: Decision, log: Logger): Promise<void> {

@@ -394,7 +394,7 @@ export class DecisionBuilder {
   abort(view: RouteView | undefined, routeProblem: string | undefined, stableCannotServe = false): Decision {
     const st = this.status;
     const w = st.canaryWeight ?? 0;
-    if (w === 0) return this.rollBack(view, Reason.Aborted, `Aborted on request before any traffic moved to ${st.canarySubset}`);
+    if (w === 0) return this.rollBack(undefined, Reason.Aborted, `Aborted on request before any traffic moved to ${st.canarySubset}`);
     if (!view) {
       return this.rollBack(undefined, Reason.Aborted,
         `Aborted on request at ${w}%, but the route cannot be changed (${routeProblem ?? 'no route'}): fix it and set ${st.canarySubset}'s weight to 0 by hand`);
@@ -416,11 +416,7 @@ export class DecisionBuilder {
     const st = this.status;
     // Only traffic this release moved is taken back: a release that never moved any writes nothing.
     if (view && (st.canaryWeight ?? 0) > 0) this.setTraffic(view, 0);
-    else if (view?.isAt(0)) {
-      // Nothing to write, and recorded as settled now, as finished() would on the next look (so that look writes nothing).
-      st.canaryWeight = 0;
-      this.recordDecidedAt(view, 0);
-    } else {
+    else {
       st.canaryWeight = 0;
       for (const k of ['routeRevision', 'routeUid', 'previousCanaryWeight'] as const) delete st[k];
     }

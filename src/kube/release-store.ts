@@ -10,16 +10,12 @@ import type { Watched } from './watched.js';
 import { WriteTracker } from './write-tracker.js';
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
-/** One reconcile writes a release at most twice (finalizer, status); a few more cover a missed event. */
-const MAX_OWN_VERSIONS = 4;
 
 export class KubeReleaseStore implements ReleaseStore {
   private readonly writes = new WriteTracker<CanaryReleaseObject>();
   /** Writes so far per namespace, and each namespace's list as last read with them. */
   private readonly writesIn = new Map<string, number>();
   private readonly lists = new Map<string, { cached: ReadonlyArray<CanaryReleaseObject>; writes: number; list: ReadonlyArray<CanaryReleaseObject> }>();
-  /** The resourceVersions our writes made, per release, until their watch events come back (a few at most). */
-  private readonly ownVersions = new Map<string, string[]>();
 
   constructor(
     private readonly api: CustomObjectsApi,
@@ -48,41 +44,8 @@ export class KubeReleaseStore implements ReleaseStore {
   }
 
   private wrote(namespace: string, name: string, before: string | undefined, after: CanaryReleaseObject): void {
-    const key = `${namespace}/${name}`;
-    this.writes.wrote(key, before, after);
+    this.writes.wrote(`${namespace}/${name}`, before, after);
     this.writesIn.set(namespace, (this.writesIn.get(namespace) ?? 0) + 1);
-    const rv = after.metadata?.resourceVersion;
-    if (rv === undefined) return;
-    const own = this.ownVersions.get(key) ?? [];
-    own.push(rv);
-    if (own.length > MAX_OWN_VERSIONS) own.shift();
-    this.ownVersions.set(key, own);
-  }
-
-  /**
-   * Whether a watched version of a release is exactly what one of our own writes made (its watch event,
-   * come back). Every write is guarded by the resourceVersion it read, so the watch shows our versions in
-   * the order we wrote them, and a version of someone else's comes after the ones of ours it followed.
-   */
-  isOwnWrite(o: CanaryReleaseObject): boolean {
-    const { namespace, name } = ids(o);
-    const key = `${namespace}/${name}`;
-    const own = this.ownVersions.get(key);
-    const rv = o.metadata?.resourceVersion;
-    if (!own || rv === undefined) return false;
-    const at = own.indexOf(rv);
-    if (at < 0) {
-      this.ownVersions.delete(key);
-      return false;
-    }
-    own.splice(0, at + 1);
-    if (own.length === 0) this.ownVersions.delete(key);
-    return true;
-  }
-
-  /** A deleted release: nothing of ours is left to come back. */
-  forget(namespace: string, name: string): void {
-    this.ownVersions.delete(`${namespace}/${name}`);
   }
 
   async writeStatus(release: CanaryReleaseObject, status: CanaryReleaseStatus): Promise<CanaryReleaseObject> {

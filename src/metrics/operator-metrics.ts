@@ -43,7 +43,6 @@ export class OperatorMetrics {
   readonly queryDuration: Histogram<'outcome'>;
   readonly queryErrors: Counter<'kind'>;
   readonly informerRestarts: Counter<'informer'>;
-  readonly ownWriteEvents: Counter;
   readonly leader: Gauge;
   private readonly valuesOf = new Map<string, ReleaseValues>();
 
@@ -74,9 +73,6 @@ export class OperatorMetrics {
     });
     this.queryErrors = new Counter({ name: 'canary_operator_prometheus_query_errors_total', help: 'Failed Prometheus queries by kind (unreachable, timeout, http, promql, bad-response).', labelNames: ['kind'], registers });
     this.informerRestarts = new Counter({ name: 'canary_operator_informer_restarts_total', help: 'Watches restarted after an error, per informer.', labelNames: ['informer'], registers });
-    this.ownWriteEvents = new Counter({
-      name: 'canary_operator_own_write_events_total', help: "Watch events of the operator's own writes to a release, which wake no reconcile (the look that wrote them has decided on them).", registers,
-    });
     this.leader = new Gauge({ name: 'canary_operator_leader', help: '1 while this replica holds the leader lease (or runs without leader election).', registers });
   }
 
@@ -90,7 +86,6 @@ export class OperatorMetrics {
       decided: (release, decision) => this.decided(release, decision),
       informerRestarted: (informer) => this.informerRestarts.inc({ informer }),
       releaseDeleted: (key) => this.forget(key),
-      ownWriteSeen: () => this.ownWriteEvents.inc(),
     };
   }
 

@@ -45,26 +45,4 @@ describe('KubeReleaseStore', () => {
     cacheList = [{ ...cached, metadata: { ...cached.metadata, resourceVersion: '9' }, status: { phase: 'Progressing' } }, other];
     expect(store.list('bookinfo').map((o) => [o.metadata?.resourceVersion, (o.status as { phase?: string } | undefined)?.phase])).toEqual([['9', 'Progressing'], ['7', undefined]]);
   });
-  test("the watch events of its own writes are told apart from anyone else's versions", async () => {
-    let rv = 5;
-    const bump = async ({ body }: { body: CanaryReleaseObject }) => ({ ...body, metadata: { ...body.metadata, resourceVersion: String(++rv) } });
-    const api = { replaceNamespacedCustomObjectStatus: bump, patchNamespacedCustomObject: async ({ body }: { body: CanaryReleaseObject }) => bump({ body: { ...cached, metadata: { ...cached.metadata, ...body.metadata } } }) } as unknown as CustomObjectsApi;
-    const informer = { get: () => cached, list: () => [cached] } as unknown as Watched<CanaryReleaseObject>;
-    const store = new KubeReleaseStore(api, informer);
-    const at = (v: string, name = 'reviews'): CanaryReleaseObject => ({ ...cached, metadata: { ...cached.metadata, name, resourceVersion: v } });
-    // One look writes the finalizer (6), then the status (7): both events are its own, each once.
-    const withFinalizer = await store.addFinalizer(cached);
-    await store.writeStatus(withFinalizer, { phase: 'Pending' });
-    expect([store.isOwnWrite(at('6')), store.isOwnWrite(at('7')), store.isOwnWrite(at('7'))]).toEqual([true, true, false]);
-    // Another release's name, or a version nobody of ours made, is not ours.
-    await store.writeStatus(at('7'), { phase: 'Progressing' });
-    expect(store.isOwnWrite(at('8', 'ratings'))).toBe(false);
-    expect(store.isOwnWrite(at('9'))).toBe(false);
-    // Someone else's version came first: ours before it are past, never taken for a later event.
-    expect(store.isOwnWrite(at('8'))).toBe(false);
-    // A deleted release forgets what it wrote.
-    await store.writeStatus(at('9'), { phase: 'Progressing' });
-    store.forget('bookinfo', 'reviews');
-    expect(store.isOwnWrite(at('10'))).toBe(false);
-  });
 });

@@ -21,7 +21,6 @@ const RUNS = Number(process.env.PROPERTY_RUNS ?? 400);
 let sequences = 0;
 let steps = 0;
 let rollbackChecks = 0;
-let ownEchoChecks = 0;
 let firstLookSteps = 0;
 /** Steps ended (or releases promoted) by a sequential gate's evidence. */
 let sequentialAdvances = 0;
@@ -176,25 +175,6 @@ async function play(second: boolean, roundLatencyMs: number, actions: Action[], 
           expect({ release: r, share, phase: st.phase }).toMatchObject({ share: 0 });
         }
       }
-      // A look whose only writes were to the release itself (status, finalizer) is done: looking again at once,
-      // with nothing else changed, writes nothing. The controller relies on it: the watch event of the operator's
-      // own write wakes nobody (controller.ts). A look that wrote the route is looked at again on the route's
-      // event, one that asked to look again at once (within MIN_DELAY_MS) is, and so is one whose round has its answer.
-      // (Only when one release was looked at: another's writes in the same step may rightly wake it.)
-      const lookedAt = RELEASES.filter((r) => (a.kind === 'runDue' ? dueBefore.has(r) : a.release === r));
-      for (const r of lookedAt.length === 1 ? lookedAt : []) {
-        const key = keyOf(r);
-        const first = w.lastLook.get(key);
-        if (!first?.ok || !w.stored(r) || w.failurePending) continue;
-        const ownOnly = first.wrote.some((x) => x === 'writeStatus' || x === 'addFinalizer') && !first.wrote.some((x) => x.startsWith('setCanaryPercent') || x === 'removeFinalizer');
-        const due = w.due.get(key);
-        const woken = (w.roundsReady.get(key) ?? 0) !== first.roundsReadyBefore;
-        const soon = first.requeueAfterMs !== undefined && first.requeueAfterMs <= MIN_DELAY_MS;
-        if (!ownOnly || woken || soon || (due !== undefined && due <= w.time)) continue;
-        ownEchoChecks++;
-        const again = await w.reconcile(r);
-        expect({ release: r, at: w.time, first: first.wrote, again: again.wrote }).toEqual({ release: r, at: w.time, first: first.wrote, again: [] });
-      }
       // No status-write loop: with nothing changed, looking again settles within a few passes and then writes nothing.
       // (Not while a failed reconcile waits for its retry: the world may change before it comes.)
       if (!w.failurePending && RELEASES.every((r) => !w.stored(r) || w.lastOk.get(keyOf(r)) !== false)) {
@@ -221,7 +201,7 @@ async function play(second: boolean, roundLatencyMs: number, actions: Action[], 
 afterAll(() => {
   // What the sequences reached, so a change that stops them reaching rollbacks or promotions shows.
   process.stdout.write(`[property] release invariants: ${sequences} random sequences, ${steps} steps; `
-    + `phases entered ${JSON.stringify(reached)}; rolled-back releases checked at rest: ${rollbackChecks}; looks whose own writes were checked to need no second look: ${ownEchoChecks}; steps ended by a sequential gate: ${sequentialAdvances}; first steps in a release's first look: ${firstLookSteps}\n`);
+    + `phases entered ${JSON.stringify(reached)}; rolled-back releases checked at rest: ${rollbackChecks}; steps ended by a sequential gate: ${sequentialAdvances}; first steps in a release's first look: ${firstLookSteps}\n`);
 });
 
 /**

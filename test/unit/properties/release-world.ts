@@ -58,16 +58,6 @@ export type Action =
   /** The DestinationRule loses, or gets back, one subset. */
   | { kind: 'subset'; subset: 'v1' | 'v2' | 'v3'; defined: boolean };
 
-/** One look at a release: whether it went through, and what it wrote (status, finalizer, route, Events), in order. */
-export interface LookResult {
-  ok: boolean;
-  writes: number;
-  wrote: string[];
-  requeueAfterMs: number | undefined;
-  /** The release's count of answered rounds when the look began (see roundsReady). */
-  roundsReadyBefore: number;
-}
-
 export interface StatusWrite {
   key: string;
   at: number;
@@ -180,10 +170,6 @@ export class ReleaseWorld {
   private failTraffic = false;
   /** Whether the last reconcile of each release succeeded. */
   readonly lastOk = new Map<string, boolean>();
-  /** What each release's latest look wrote. */
-  readonly lastLook = new Map<string, LookResult>();
-  /** How many times a round or preflight of each release has had its answer (each wakes the release, as in the controller). */
-  readonly roundsReady = new Map<string, number>();
 
   /** An injected failure that no write has consumed yet. */
   get failurePending(): boolean {
@@ -227,10 +213,7 @@ export class ReleaseWorld {
       store: this.store, router: this.router, probe: this.probe, events: this.events, log: pino({ enabled: false }),
       analysis: new RoundScheduler(this.provider, {
         // A finished round enqueues its release at once, as the controller does.
-        onReady: (key) => {
-          this.due.set(key, Math.min(this.due.get(key) ?? this.time, this.time));
-          this.roundsReady.set(key, (this.roundsReady.get(key) ?? 0) + 1);
-        },
+        onReady: (key) => this.due.set(key, Math.min(this.due.get(key) ?? this.time, this.time)),
         now: () => this.clockMs(),
       }),
       clock: () => new Date(this.clockMs()),
@@ -295,12 +278,10 @@ export class ReleaseWorld {
   }
 
   /** Reconciles one release as a worker would; a failed reconcile is retried a second later. */
-  async reconcile(name: ReleaseName): Promise<LookResult> {
+  async reconcile(name: ReleaseName): Promise<{ ok: boolean; writes: number }> {
     const key = keyOf(name);
     this.current = key;
     const before = this.log.length;
-    const wrote = () => this.log.slice(before);
-    const roundsReady = this.roundsReady.get(key) ?? 0;
     try {
       const r = await this.reconciler.reconcile(key);
       if (r.requeueAfterMs !== undefined) {
@@ -310,15 +291,11 @@ export class ReleaseWorld {
         this.due.delete(key);
       }
       this.lastOk.set(key, true);
-      const look = { ok: true, writes: this.log.length - before, wrote: wrote(), requeueAfterMs: r.requeueAfterMs, roundsReadyBefore: roundsReady };
-      this.lastLook.set(key, look);
-      return look;
+      return { ok: true, writes: this.log.length - before };
     } catch {
       this.due.set(key, this.time + 1000);
       this.lastOk.set(key, false);
-      const look = { ok: false, writes: this.log.length - before, wrote: wrote(), requeueAfterMs: 1000, roundsReadyBefore: roundsReady };
-      this.lastLook.set(key, look);
-      return look;
+      return { ok: false, writes: this.log.length - before };
     }
   }
 
