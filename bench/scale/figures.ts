@@ -31,6 +31,8 @@ export interface RunFigures {
   heapPeakMiB: number;
   heapTotalPeakMiB: number;
   cpuPerReleaseSeconds: number;
+  /** Reconciles from the creation to the end, per release. */
+  reconcilesPerRelease: number;
   /** While /metrics was read every second. */
   idleCpuSecondsPerMinute: number;
   /** While /metrics was read every 15 s only. */
@@ -161,6 +163,7 @@ export function computeFigures(d: RunData): RunFigures {
     heapPeakMiB: Math.max(...during.map((s) => s.heapUsedBytes)) / MiB,
     heapTotalPeakMiB: Math.max(...during.map((s) => s.heapTotalBytes)) / MiB,
     cpuPerReleaseSeconds: (cpuAt(marks.idleFrom) - cpuAt(marks.creating)) / d.n,
+    reconcilesPerRelease: ((before(marks.idleFrom)?.reconciles ?? Number.NaN) - (before(marks.creating)?.reconciles ?? Number.NaN)) / d.n,
     idleCpuSecondsPerMinute: perMinute(marks.idleFrom, marks.idleTo, (s) => s.cpuSeconds),
     quietCpuSecondsPerMinute: perMinute(marks.idleTo, undefined, (s) => s.cpuSeconds),
     idleReconcilesPerMinute: perMinute(marks.idleFrom, undefined, (s) => s.reconciles),

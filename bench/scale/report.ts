@@ -61,6 +61,7 @@ function mainTable(runs: readonly RunFigures[]): string {
     row('heap used peak (MiB)', (r) => f1(r.heapPeakMiB)),
     row('heap held peak, used or not (MiB)', (r) => f1(r.heapTotalPeakMiB)),
     row('CPU s per release', (r) => f3(r.cpuPerReleaseSeconds)),
+    row('reconciles per release', (r) => f1(r.reconcilesPerRelease)),
     row('idle CPU s/min after the end, /metrics read 1/s', (r) => f3(r.idleCpuSecondsPerMinute), 'near 0'),
     row('  same, /metrics read every 15 s', (r) => f3(r.quietCpuSecondsPerMinute), 'near 0'),
     row('idle reconciles per min', (r) => f1(r.idleReconcilesPerMinute)),

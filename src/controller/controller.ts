@@ -96,8 +96,10 @@ export class Controller {
       ns ? custom.listNamespacedCustomObject({ group, version, plural, namespace: ns }) : custom.listClusterCustomObject({ group, version, plural });
 
     this.releases = watch<CanaryReleaseObject>('canaryreleases', crPath(GROUP, VERSION, PLURAL), crList(GROUP, VERSION, PLURAL), (o, verb) => {
-      const refs = this.referencesOf(o);
-      this.referrers.set(keyOf(o), verb === 'delete' ? [] : refs.map((r) => `${o.metadata?.namespace}/${r}`));
+      const refs = this.referencesOf(o).map((r) => `${o.metadata?.namespace}/${r}`);
+      // The routes it named until now too: a release that stops naming one (a restore done) frees it for the others.
+      const named = new Set([...this.referrers.refsOf(keyOf(o)), ...refs]);
+      this.referrers.set(keyOf(o), verb === 'delete' ? [] : refs);
       if (verb === 'delete') {
         this.refsByRelease.delete(keyOf(o));
         opts.hooks?.releaseDeleted?.(keyOf(o));
@@ -106,7 +108,7 @@ export class Controller {
       if (!this.workers.length) return;
       this.queue.add(keyOf(o));
       // Releases waiting for this one's route look again when it changes or goes.
-      for (const ref of refs) this.objectChanged(o.metadata?.namespace, ref);
+      for (const ref of named) this.wakeReferrers(ref);
     });
     const deployments = watch<V1Deployment & KubernetesObject>('deployments',
       (ns) => (ns ? `/apis/apps/v1/namespaces/${ns}/deployments` : '/apis/apps/v1/deployments'),
@@ -242,8 +244,13 @@ export class Controller {
 
   /** An object ("Kind/name") changed: the releases of its namespace that refer to it look again. */
   private objectChanged(ns: string | undefined, ref: string): void {
-    if (!this.workers.length || !ns) return;
-    for (const key of this.referrers.referrersOf(`${ns}/${ref}`)) this.queue.add(key);
+    if (ns) this.wakeReferrers(`${ns}/${ref}`);
+  }
+
+  /** The releases that refer to an object ("ns/Kind/name") look again. */
+  private wakeReferrers(ref: string): void {
+    if (!this.workers.length) return;
+    for (const key of this.referrers.referrersOf(ref)) this.queue.add(key);
   }
 
   /** What a release refers to: its spec's route, the route of the release in effect, and a replaced release's route. */

@@ -4,11 +4,11 @@
 // its route, and a namespace may hold hundreds of releases).
 export class ReferenceIndex {
   private readonly referrers = new Map<string, Set<string>>();
-  private readonly refsOf = new Map<string, readonly string[]>();
+  private readonly refsOfRelease = new Map<string, readonly string[]>();
 
   /** What release `key` refers to now; none once it is deleted. */
   set(key: string, refs: readonly string[]): void {
-    for (const old of this.refsOf.get(key) ?? []) {
+    for (const old of this.refsOfRelease.get(key) ?? []) {
       if (refs.includes(old)) continue;
       const keys = this.referrers.get(old);
       keys?.delete(key);
@@ -19,8 +19,13 @@ export class ReferenceIndex {
       if (!keys) this.referrers.set(r, (keys = new Set()));
       keys.add(key);
     }
-    if (refs.length > 0) this.refsOf.set(key, [...refs]);
-    else this.refsOf.delete(key);
+    if (refs.length > 0) this.refsOfRelease.set(key, [...refs]);
+    else this.refsOfRelease.delete(key);
+  }
+
+  /** What release `key` refers to, as last set. */
+  refsOf(key: string): readonly string[] {
+    return this.refsOfRelease.get(key) ?? [];
   }
 
   /** The releases that refer to `ref`. */

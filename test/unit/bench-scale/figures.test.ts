@@ -66,6 +66,7 @@ describe('run figures', () => {
     expect(f.rss).toEqual({ beforeMiB: 100, peakMiB: 120, afterMiB: 104 });
     expect([f.heapPeakMiB, f.heapTotalPeakMiB]).toEqual([2, 5]);
     expect(f.cpuPerReleaseSeconds).toBe(1);
+    expect(f.reconcilesPerRelease).toBe(100);
     expect(f.idleCpuSecondsPerMinute).toBeCloseTo(0.5);
     expect(f.quietCpuSecondsPerMinute).toBeCloseTo(0.1);
     expect(f.idleReconcilesPerMinute).toBeCloseTo(1.5);
