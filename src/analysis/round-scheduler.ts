@@ -32,15 +32,16 @@ export interface RoundSchedulerOptions {
   perAddress?: number;
   /** How long a preflight result is reused. */
   preflightTtlMs?: number;
-  /** Told when a round or preflight of a release finished (the controller enqueues it). */
-  onReady: (key: string) => void;
+  /** Told when a round or preflight of a release finished (the controller enqueues it), with the round's result. */
+  onReady: (key: string, round?: AnalysisRound) => void;
   now?: () => number;
 }
 
 interface Job {
   key: string;
   address: string;
-  run: () => Promise<void>;
+  /** Runs the job; a round's result, when it was one. */
+  run: () => Promise<AnalysisRound | undefined>;
 }
 
 export class RoundScheduler implements AnalysisRounds {
@@ -77,6 +78,7 @@ export class RoundScheduler implements AnalysisRounds {
     this.rounds.set(key, slot);
     this.submit(key, plan.address ?? '', async () => {
       slot.result = await this.provider.run(plan, target, at);
+      return slot.result;
     }, () => this.rounds.get(key) === slot && this.rounds.delete(key));
     // The previous round finished and may not have been seen yet: it is still evidence (decide checks).
     // One from a later time (the clock stepped back) is not handed over.
@@ -97,6 +99,7 @@ export class RoundScheduler implements AnalysisRounds {
     this.submit(key, plan.address ?? '', async () => {
       slot.result = await this.provider.preflight(plan, target);
       slot.at = this.now();
+      return undefined;
     }, () => this.preflights.get(key) === slot && this.preflights.delete(key));
     return entry?.result;
   }
@@ -106,16 +109,17 @@ export class RoundScheduler implements AnalysisRounds {
     this.preflights.delete(key);
   }
 
-  private submit(key: string, address: string, work: () => Promise<void>, dropSlot: () => void): void {
+  private submit(key: string, address: string, work: () => Promise<AnalysisRound | undefined>, dropSlot: () => void): void {
     this.waiting.push({
       key,
       address,
       run: async () => {
         try {
-          await work();
+          return await work();
         } catch {
           // The provider never throws by contract; a bug there must not wedge the release: ask again next time.
           dropSlot();
+          return undefined;
         }
       },
     });
@@ -132,12 +136,12 @@ export class RoundScheduler implements AnalysisRounds {
       this.waiting.splice(i, 1);
       this.busy++;
       this.busyByAddress.set(job.address, (this.busyByAddress.get(job.address) ?? 0) + 1);
-      void job.run().finally(() => {
+      void job.run().then((round) => {
         this.busy--;
         const left = (this.busyByAddress.get(job.address) ?? 1) - 1;
         if (left > 0) this.busyByAddress.set(job.address, left);
         else this.busyByAddress.delete(job.address);
-        this.opts.onReady(job.key);
+        this.opts.onReady(job.key, round);
         this.pump();
       });
     }

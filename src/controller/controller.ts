@@ -8,6 +8,7 @@ import {
 import type { Logger } from 'pino';
 import { GROUP, PLURAL, VERSION } from '../api/names.js';
 import { isActive } from '../api/conditions.js';
+import { GateVerdict } from '../api/analysis-status.js';
 import { DeploymentWorkloadProbe, cachedDeployment } from '../kube/deployment-workload-probe.js';
 import { BackgroundEventRecorder } from '../kube/background-events.js';
 import { KubeEventRecorder } from '../kube/event-recorder.js';
@@ -154,8 +155,11 @@ export class Controller {
     const rounds = opts.analysis && new RoundScheduler(opts.analysis, {
       concurrency: opts.analysisConcurrency?.total,
       perAddress: opts.analysisConcurrency?.perAddress,
-      onReady: (key) => {
-        if (this.workers.length) this.queue.addDue(key);
+      onReady: (key, round) => {
+        if (!this.workers.length) return;
+        // A failed round may roll back: it goes ahead of the rounds that passed (a wave of promotions).
+        if (round?.verdict === GateVerdict.Fail) this.queue.addFirst(key);
+        else this.queue.addDue(key);
       },
     });
     this.rounds = rounds;
@@ -219,7 +223,7 @@ export class Controller {
       // back in line, so that it is decided only while it holds every route it names. The check and the
       // reconcile's read happen in one synchronous step, so nothing can change between them.
       if (!this.queue.holdsItsGroups(key)) {
-        this.queue.addDue(key); // marked to go again (ahead) once done
+        this.queue.addFirst(key); // marked to go again (first: it had its turn) once done
         this.queue.done(key);
         continue;
       }

@@ -7,10 +7,16 @@
 // several groups (a release naming a new route while its old one is being
 // restored) and waits until all are free. Other groups go on meanwhile, so
 // one route, or one namespace, cannot hold the workers.
-// Keys whose time has come (a timed wake-up, a finished analysis round) wait
-// ahead of keys added by watch events: a step or a rollback that is due is
-// not kept behind a burst of new releases or of the echoes of the operator's
-// own writes.
+// Keys wait in three tiers, each first come, first served:
+//   first: a timed look whose time has come, or a finished round that failed.
+//          A timed look usually starts its release's analysis round: started
+//          late, every round behind it is measured late too. A failed round
+//          may roll back: it must not wait behind a wave of promotions;
+//   due:   other finished rounds and preflights (a step that may advance);
+//   event: keys added by watch events (new releases, the echoes of the
+//          operator's own writes).
+// So a step or a rollback that is due is not kept behind a burst of new
+// releases, and a rollback not behind a burst of steps.
 export interface WorkQueueOptions {
   baseBackoffMs?: number;
   maxBackoffMs?: number;
@@ -18,17 +24,24 @@ export interface WorkQueueOptions {
   groupOf?: (key: string) => string | readonly string[];
 }
 
+/** Where a key waits: 0 first, 1 due, 2 event (see the top of this file). */
+type Tier = 0 | 1 | 2;
+const FIRST: Tier = 0;
+const DUE: Tier = 1;
+const EVENT: Tier = 2;
+
 /** The longest delay setTimeout honours. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export class WorkQueue {
   private readonly queue: string[] = [];
-  private readonly queued = new Set<string>();
-  /** Queued keys that are due (at the front of the queue, in the order they became due). */
-  private readonly urgent = new Set<string>();
+  /** The tier of each queued key; the queue holds the first tier, then due, then event keys. */
+  private readonly tierOf = new Map<string, Tier>();
+  /** Queued keys per tier. */
+  private readonly perTier: [number, number, number] = [0, 0, 0];
   private readonly processing = new Set<string>();
-  /** Keys added while being processed, and whether one of those adds was due: they go back in line after done(). */
-  private readonly dirtyWhileProcessing = new Map<string, boolean>();
+  /** Keys added while being processed, with the best tier they were added at: they go back in line after done(). */
+  private readonly dirtyWhileProcessing = new Map<string, Tier>();
   private readonly timers = new Map<string, { at: number; timer: NodeJS.Timeout }>();
   private readonly failures = new Map<string, number>();
   /** Workers waiting for a key; `dueOnly` ones take only keys whose time has come. */
@@ -52,30 +65,44 @@ export class WorkQueue {
     return this.queue.length;
   }
 
+  /** Adds a key for a watch event: it waits behind the keys whose time has come. */
   add(key: string): void {
-    this.enqueue(key, false);
+    this.enqueue(key, EVENT);
   }
 
-  /** Adds a key whose time has come (its wake-up, a finished round): it waits ahead of keys added by events. */
+  /** Adds a key whose round or preflight finished: it waits ahead of keys added by events. */
   addDue(key: string): void {
-    this.enqueue(key, true);
+    this.enqueue(key, DUE);
   }
 
-  private enqueue(key: string, due: boolean): void {
+  /** Adds a key ahead of all others: its timed look has come, or a round it waited for failed. */
+  addFirst(key: string): void {
+    this.enqueue(key, FIRST);
+  }
+
+  /** Keys waiting ahead of the event keys (for tests and metrics). */
+  get dueDepth(): number {
+    return this.perTier[FIRST] + this.perTier[DUE];
+  }
+
+  private enqueue(key: string, tier: Tier): void {
     if (this.shuttingDown) return;
     if (this.processing.has(key)) {
-      this.dirtyWhileProcessing.set(key, due || (this.dirtyWhileProcessing.get(key) ?? false));
+      this.dirtyWhileProcessing.set(key, Math.min(tier, this.dirtyWhileProcessing.get(key) ?? EVENT) as Tier);
       return;
     }
-    if (this.urgent.has(key) || (!due && this.queued.has(key))) return;
-    if (this.queued.has(key)) this.queue.splice(this.queue.indexOf(key), 1);
-    this.queued.add(key);
-    if (due) {
-      this.queue.splice(this.urgent.size, 0, key);
-      this.urgent.add(key);
-    } else {
-      this.queue.push(key);
+    const was = this.tierOf.get(key);
+    // A key waits once, at the best place it was added for.
+    if (was !== undefined && was <= tier) return;
+    if (was !== undefined) {
+      this.queue.splice(this.queue.indexOf(key), 1);
+      this.perTier[was]--;
     }
+    let at = 0;
+    for (let t = 0; t <= tier; t++) at += this.perTier[t as Tier];
+    this.queue.splice(at, 0, key);
+    this.tierOf.set(key, tier);
+    this.perTier[tier]++;
     this.dispatch();
   }
 
@@ -94,7 +121,7 @@ export class WorkQueue {
     let groups: readonly string[] = [];
     const waitedFor = new Set<string>();
     const i = this.queue.findIndex((k, at) => {
-      if (dueOnly && at >= this.urgent.size) return false;
+      if (dueOnly && at >= this.dueDepth) return false;
       groups = this.groupsOf(k);
       if (groups.every((g) => !this.busyGroups.has(g) && !waitedFor.has(g))) return true;
       for (const g of groups) waitedFor.add(g);
@@ -102,8 +129,8 @@ export class WorkQueue {
     });
     if (i < 0) return undefined;
     const [key] = this.queue.splice(i, 1) as [string];
-    this.queued.delete(key);
-    this.urgent.delete(key);
+    this.perTier[this.tierOf.get(key) as Tier]--;
+    this.tierOf.delete(key);
     this.processing.add(key);
     this.held.set(key, groups);
     for (const g of groups) this.busyGroups.set(g, (this.busyGroups.get(g) ?? 0) + 1);
@@ -141,7 +168,7 @@ export class WorkQueue {
   /** Adds the key after a delay; an earlier pending wake-up for the key wins. */
   addAfter(key: string, delayMs: number): void {
     if (this.shuttingDown) return;
-    if (!(delayMs > 0)) return this.addDue(key);
+    if (!(delayMs > 0)) return this.addFirst(key);
     // Node fires a timer above 2^31-1 ms after 1 ms: wake early instead, the reconcile asks again.
     delayMs = Math.min(delayMs, MAX_TIMER_MS);
     const at = Date.now() + delayMs;
@@ -150,7 +177,7 @@ export class WorkQueue {
     if (existing) clearTimeout(existing.timer);
     const timer = setTimeout(() => {
       this.timers.delete(key);
-      this.addDue(key);
+      this.addFirst(key);
     }, delayMs);
     timer.unref();
     this.timers.set(key, { at, timer });
@@ -186,8 +213,8 @@ export class WorkQueue {
   }
 
   /**
-   * Waits for the next key; undefined once the queue shuts down. With `dueOnly`, only a key whose time has
-   * come (a timed wake-up, a finished round): a worker kept for those is never behind a burst of event keys.
+   * Waits for the next key; undefined once the queue shuts down. With `dueOnly`, only a key of the first or
+   * due tier (a timed wake-up, a finished round): a worker kept for those is never behind a burst of event keys.
    */
   get(opts: { dueOnly?: boolean } = {}): Promise<string | undefined> {
     if (this.shuttingDown) return Promise.resolve(undefined);
@@ -208,7 +235,7 @@ export class WorkQueue {
     this.held.delete(key);
     const again = this.dirtyWhileProcessing.get(key);
     this.dirtyWhileProcessing.delete(key);
-    // A round that finished during the key's own reconcile is still due: it keeps its place ahead.
+    // A round that finished during the key's own reconcile is still due: it keeps its tier.
     if (again !== undefined) this.enqueue(key, again);
     else this.dispatch();
   }

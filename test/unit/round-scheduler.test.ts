@@ -46,6 +46,17 @@ describe('RoundScheduler', () => {
     expect(s.round('ns/r', plan('http://a'), T, NOW)).toMatchObject({ verdict: 'Pass' });
   });
 
+  test('onReady is told the finished round (its verdict says how soon to look), and nothing for a preflight', async () => {
+    const p = new Gated();
+    const ready: [string, string | undefined][] = [];
+    const s = new RoundScheduler(p, { onReady: (k, round) => ready.push([k, round?.verdict]) });
+    s.round('ns/r', plan('http://a'), T, NOW);
+    s.preflight('ns/q', plan('http://b'), T);
+    p.finish(`http://a|s|${NOW.getTime()}`);
+    await tick();
+    expect(ready.sort()).toEqual([['ns/q', undefined], ['ns/r', 'Pass']]);
+  });
+
   test('a dead Prometheus occupies only its own slots: another address still gets its rounds', async () => {
     const p = new Gated();
     const s = new RoundScheduler(p, { concurrency: 4, perAddress: 2, onReady: () => undefined });

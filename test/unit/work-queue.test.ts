@@ -510,6 +510,56 @@ describe('WorkQueue: keys whose time has come wait ahead of event-driven ones', 
     expect(await drain(q, 2)).toEqual(['a/x', 'b/event']);
   });
 
+  test('a timed look whose time has come and a failed round go ahead of finished rounds; event keys last', async () => {
+    jest.useFakeTimers();
+    try {
+      const q = new WorkQueue();
+      q.add('a/new');
+      for (const k of ['b/passed1', 'c/passed2']) q.addDue(k);
+      q.addAfter('d/timed', 1_000);
+      jest.advanceTimersByTime(1_000);
+      q.addFirst('e/failed');
+      q.addDue('f/passed3');
+      expect(q.dueDepth).toBe(5);
+      expect(await drain(q, 6)).toEqual(['d/timed', 'e/failed', 'b/passed1', 'c/passed2', 'f/passed3', 'a/new']);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  test('a due key moves ahead when it is added first, and an add for a lower tier never moves it back', async () => {
+    const q = new WorkQueue();
+    for (const k of ['a/x', 'b/y']) q.addDue(k);
+    q.add('c/z');
+    q.addFirst('b/y');
+    q.addDue('b/y');
+    q.add('b/y');
+    q.addFirst('c/z');
+    expect(q.depth).toBe(3);
+    expect(await drain(q, 3)).toEqual(['b/y', 'c/z', 'a/x']);
+  });
+
+  test('a key added first while it was processed goes back ahead of due keys after done', async () => {
+    const q = new WorkQueue();
+    q.add('a/x');
+    const running = (await q.get()) as string;
+    q.addDue('b/due');
+    q.addDue('a/x');
+    q.addFirst('a/x');
+    q.add('a/x');
+    q.done(running);
+    expect(await drain(q, 2)).toEqual(['a/x', 'b/due']);
+  });
+
+  test('a due-only worker takes a key of the first tier', async () => {
+    const q = new WorkQueue();
+    q.add('a/event');
+    const dueOnly = q.get({ dueOnly: true });
+    expect((await settled(dueOnly)).done).toBe(false);
+    q.addFirst('b/failed');
+    expect(await settled(dueOnly)).toEqual({ done: true, value: 'b/failed' });
+  });
+
   test('a due key of a busy namespace lets other namespaces go first, then runs', async () => {
     const q = new WorkQueue({ groupOf: namespaceOf });
     q.add('ns1/a');
