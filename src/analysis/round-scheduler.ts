@@ -4,6 +4,7 @@
 // the result. Rounds have their own concurrency limit, and each Prometheus
 // address its own smaller one, so a slow or dead Prometheus delays only the
 // releases that use it, and no tenant's gates can stall another's rollback.
+import { GateVerdict } from '../api/analysis-status.js';
 import type { AnalysisRound } from '../core/analysis-rules.js';
 import type { PreflightResult } from '../core/decide.js';
 import type { AnalysisPlan } from '../core/plan.js';
@@ -42,6 +43,17 @@ interface Job {
   address: string;
   /** Runs the job; a round's result, when it was one. */
   run: () => Promise<AnalysisRound | undefined>;
+}
+
+/**
+ * Whether a finished round is looked at ahead of the others (the work queue's
+ * first tier): one whose windowed gates did not all pass may end the release
+ * (a failure at the limit, or no verdict for too long). Sequential gates are
+ * judged from the round's counts in the core, so their failures wait with
+ * the rounds that passed.
+ */
+export function lookFirstAt(round: AnalysisRound | undefined): boolean {
+  return round !== undefined && round.verdict !== GateVerdict.Pass;
 }
 
 export class RoundScheduler implements AnalysisRounds {
@@ -136,7 +148,7 @@ export class RoundScheduler implements AnalysisRounds {
       this.waiting.splice(i, 1);
       this.busy++;
       this.busyByAddress.set(job.address, (this.busyByAddress.get(job.address) ?? 0) + 1);
-      void job.run().then((round) => {
+      void job.run().catch(() => undefined).then((round) => {
         this.busy--;
         const left = (this.busyByAddress.get(job.address) ?? 1) - 1;
         if (left > 0) this.busyByAddress.set(job.address, left);

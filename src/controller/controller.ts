@@ -8,7 +8,6 @@ import {
 import type { Logger } from 'pino';
 import { GROUP, PLURAL, VERSION } from '../api/names.js';
 import { isActive } from '../api/conditions.js';
-import { GateVerdict } from '../api/analysis-status.js';
 import { DeploymentWorkloadProbe, cachedDeployment } from '../kube/deployment-workload-probe.js';
 import { BackgroundEventRecorder } from '../kube/background-events.js';
 import { KubeEventRecorder } from '../kube/event-recorder.js';
@@ -24,7 +23,7 @@ import { WorkQueue } from './work-queue.js';
 import { namedBy, type NamedObjects } from './named-routes.js';
 import { ReferenceIndex } from './reference-index.js';
 import type { Decision } from '../core/decide.js';
-import { RoundScheduler } from '../analysis/round-scheduler.js';
+import { RoundScheduler, lookFirstAt } from '../analysis/round-scheduler.js';
 import { WatchedServices } from '../analysis/watched-services.js';
 
 export interface ControllerOptions {
@@ -157,8 +156,8 @@ export class Controller {
       perAddress: opts.analysisConcurrency?.perAddress,
       onReady: (key, round) => {
         if (!this.workers.length) return;
-        // A failed round may roll back: it goes ahead of the rounds that passed (a wave of promotions).
-        if (round?.verdict === GateVerdict.Fail) this.queue.addFirst(key);
+        // A round that did not pass may roll back: it goes ahead of the rounds that passed (a wave of promotions).
+        if (lookFirstAt(round)) this.queue.addFirst(key);
         else this.queue.addDue(key);
       },
     });

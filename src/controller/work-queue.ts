@@ -8,11 +8,13 @@
 // restored) and waits until all are free. Other groups go on meanwhile, so
 // one route, or one namespace, cannot hold the workers.
 // Keys wait in three tiers, each first come, first served:
-//   first: a timed look whose time has come, or a finished round that failed.
-//          A timed look usually starts its release's analysis round: started
-//          late, every round behind it is measured late too. A failed round
+//   first: a timed look whose time has come (retries after a failure too),
+//          or a finished round that did not pass. A timed look usually
+//          starts its release's analysis round: each round waits for its
+//          start, so one kept behind other work delays its result and every
+//          step or rollback that waits for it. A round that did not pass
 //          may roll back: it must not wait behind a wave of promotions;
-//   due:   other finished rounds and preflights (a step that may advance);
+//   due:   the other finished rounds and preflights (a step that may advance);
 //   event: keys added by watch events (new releases, the echoes of the
 //          operator's own writes).
 // So a step or a rollback that is due is not kept behind a burst of new
@@ -75,7 +77,7 @@ export class WorkQueue {
     this.enqueue(key, DUE);
   }
 
-  /** Adds a key ahead of all others: its timed look has come, or a round it waited for failed. */
+  /** Adds a key ahead of all others: its timed look has come, or a round it waited for did not pass. */
   addFirst(key: string): void {
     this.enqueue(key, FIRST);
   }
@@ -141,7 +143,7 @@ export class WorkQueue {
    * Whether a key being processed still belongs to exactly the groups it was
    * handed out with. Its object may have changed in between (a watch event
    * handled in the same tick, naming another route): the caller then puts it
-   * back (done, then addDue) instead of acting under groups that no longer
+   * back (addFirst, then done) instead of acting under groups that no longer
    * cover it. Checked in the same synchronous step as the reconcile's read.
    */
   holdsItsGroups(key: string): boolean {

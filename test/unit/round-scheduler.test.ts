@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { RoundScheduler } from '../../src/analysis/round-scheduler.js';
+import { RoundScheduler, lookFirstAt } from '../../src/analysis/round-scheduler.js';
 import type { AnalysisTarget } from '../../src/analysis/analysis-runner.js';
 import type { AnalysisRound } from '../../src/core/analysis-rules.js';
 import type { AnalysisPlan } from '../../src/core/plan.js';
@@ -55,6 +55,31 @@ describe('RoundScheduler', () => {
     p.finish(`http://a|s|${NOW.getTime()}`);
     await tick();
     expect(ready.sort()).toEqual([['ns/q', undefined], ['ns/r', 'Pass']]);
+  });
+
+  test('onReady is told a failed round, and nothing when the provider broke its contract and threw', async () => {
+    const ready: [string, string | undefined][] = [];
+    const failing: AnalysisProvider = {
+      run: (_p, t, at) => (t.canary.service === 'bad'
+        ? Promise.resolve({ evaluatedAt: at, measuredFrom: at, results: [], verdict: 'Fail' })
+        : Promise.reject(new Error('bug'))),
+      preflight: () => Promise.resolve({ ok: true }),
+    };
+    const s = new RoundScheduler(failing, { onReady: (k, round) => ready.push([k, round?.verdict]) });
+    s.round('ns/bad', plan('http://a'), onService('bad'), NOW);
+    s.round('ns/broken', plan('http://b'), onService('broken'), NOW);
+    await tick();
+    expect(ready.sort()).toEqual([['ns/bad', 'Fail'], ['ns/broken', undefined]]);
+    expect(s.pending).toBe(0);
+  });
+
+  test('a finished round is looked at first unless its windowed gates all passed', () => {
+    const round = (verdict: AnalysisRound['verdict']): AnalysisRound => ({ evaluatedAt: NOW, measuredFrom: NOW, results: [], verdict });
+    expect(lookFirstAt(round('Fail'))).toBe(true);
+    expect(lookFirstAt(round('Error'))).toBe(true);
+    expect(lookFirstAt(round('Inconclusive'))).toBe(true);
+    expect(lookFirstAt(round('Pass'))).toBe(false);
+    expect(lookFirstAt(undefined)).toBe(false);
   });
 
   test('a dead Prometheus occupies only its own slots: another address still gets its rounds', async () => {

@@ -560,6 +560,46 @@ describe('WorkQueue: keys whose time has come wait ahead of event-driven ones', 
     expect(await settled(dueOnly)).toEqual({ done: true, value: 'b/failed' });
   });
 
+  test('a look asked for at once and a retry after a failure wait in the first tier, ahead of finished rounds', async () => {
+    jest.useFakeTimers();
+    try {
+      const q = new WorkQueue({ baseBackoffMs: 500 });
+      q.addDue('a/passed');
+      q.addAfter('b/now', 0);
+      q.addRateLimited('c/failed');
+      jest.advanceTimersByTime(600);
+      expect(await drain(q, 3)).toEqual(['b/now', 'c/failed', 'a/passed']);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  test('a key that finished a round while it was processed comes back due, behind a key added first meanwhile', async () => {
+    const q = new WorkQueue();
+    q.add('a/x');
+    const running = (await q.get()) as string;
+    q.addDue('a/x');
+    q.addFirst('b/failed');
+    q.done(running);
+    expect(await drain(q, 2)).toEqual(['b/failed', 'a/x']);
+  });
+
+  test('a due-only worker passes a first-tier key of a busy group, takes a due key, and never an event key', async () => {
+    const q = new WorkQueue({ groupOf: namespaceOf });
+    q.add('ns1/a');
+    const busy = (await q.get()) as string;
+    q.add('ns3/event');
+    q.addFirst('ns1/first');
+    q.addDue('ns2/due');
+    const dueOnly = q.get({ dueOnly: true });
+    expect(await settled(dueOnly)).toEqual({ done: true, value: 'ns2/due' });
+    const next = q.get({ dueOnly: true });
+    expect((await settled(next)).done).toBe(false);
+    q.done(busy);
+    expect(await settled(next)).toEqual({ done: true, value: 'ns1/first' });
+    expect(q.depth).toBe(1);
+  });
+
   test('a due key of a busy namespace lets other namespaces go first, then runs', async () => {
     const q = new WorkQueue({ groupOf: namespaceOf });
     q.add('ns1/a');
