@@ -10,7 +10,8 @@ import { PrometheusClient } from './analysis/prometheus/client.js';
 import { loadConfig } from './config.js';
 import { Controller, type ControllerHooks } from './controller/controller.js';
 import { OperatorKubeConfig, makeApiClient } from './kube/api-clients.js';
-import { LeaderElector } from './kube/leader-election.js';
+import { LeaderElector, drainAfterLostLeaseMs } from './kube/leader-election.js';
+import { within } from './util/within.js';
 import { OperatorMetrics } from './metrics/operator-metrics.js';
 import { InstrumentedQuerier } from './analysis/prometheus/instrumented-querier.js';
 import { startHttpServer } from './http-server.js';
@@ -118,9 +119,9 @@ async function main(): Promise<void> {
       // Like controller-runtime: a replica that lost the lease exits, and its restart rejoins as a standby.
       metrics?.leader.set(0);
       log.error('leadership lost; exiting so that only the new leader reconciles');
-      // No reconcile starts while the last lines are written (a few ms; at most 200).
-      ctl.queue.shutDown();
-      exitAfterLogs(log, 1, 200);
+      // No reconcile starts any more. The ones in flight finish and their Events go out (a step's Event is not
+      // lost with the process), within half the time before a standby may lead; then the last lines (at most 200 ms).
+      void within(ctl.stop(), drainAfterLostLeaseMs(leaseMs, renewDeadlineMs)).then(() => exitAfterLogs(log, 1, 200));
     },
   });
   metrics.leader.set(0);

@@ -7,7 +7,9 @@
 // - The leader's renew deadline is its own timer, armed from the moment it
 //   *sent* its last successful renew and measured on the monotonic clock; it
 //   fires whatever a pending request does (each Lease call also gives up after
-//   callTimeoutMs), and firing stops leading at once (the operator exits).
+//   callTimeoutMs), and firing stops leading at once: the operator takes no
+//   new key, lets the reconciles in flight finish and their Events go out
+//   for at most half of the margin below (drainAfterLostLeaseMs), and exits.
 // - A candidate measures expiry from the moment it *received* a lease whose
 //   resourceVersion it had not seen, on its own monotonic clock, and waits a
 //   full leaseDuration. Any renew was sent before the candidate could see it,
@@ -18,6 +20,16 @@
 import { V1MicroTime, type CoordinationV1Api, type V1Lease } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { isConflict, isNotFound } from './errors.js';
+
+/**
+ * How long a replica that lost the lease may still finish the reconciles in
+ * flight and send their Events before it exits: half of the
+ * leaseDuration - renewDeadline margin that keeps a standby from leading
+ * (see above), and at most a second. The other half stays a margin.
+ */
+export function drainAfterLostLeaseMs(leaseDurationMs: number, renewDeadlineMs: number): number {
+  return Math.max(0, Math.min(1000, Math.floor((leaseDurationMs - renewDeadlineMs) / 2)));
+}
 
 export type LeaseApi = Pick<CoordinationV1Api, 'readNamespacedLease' | 'createNamespacedLease' | 'replaceNamespacedLease'>;
 

@@ -4,7 +4,7 @@
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import type { V1Lease } from '@kubernetes/client-node';
 import { pino } from 'pino';
-import { LeaderElector, type LeaseApi } from '../../../src/kube/leader-election.js';
+import { LeaderElector, drainAfterLostLeaseMs, type LeaseApi } from '../../../src/kube/leader-election.js';
 
 const LEASE_MS = 6000;
 const RENEW_DEADLINE_MS = 4000;
@@ -224,5 +224,17 @@ describe('leader election', () => {
     expect(make(6000)).toThrow('renewDeadline (6000 ms) must be below leaseDuration (6000 ms)');
     expect(make(4000, 4000)).toThrow('call timeout (4000 ms) must be below renewDeadline');
     expect(make(4000)).not.toThrow();
+  });
+});
+
+describe('drainAfterLostLeaseMs', () => {
+  it('leaves the replica that lost the lease half the margin before a standby may lead, at most a second', () => {
+    // The e2e stall test's lease: 6 s, renew deadline 4 s: 1 s of the 2 s margin.
+    expect(drainAfterLostLeaseMs(LEASE_MS, RENEW_DEADLINE_MS)).toBe(1000);
+    // The chart's default, 15 s and 10 s: capped at 1 s of the 5 s margin.
+    expect(drainAfterLostLeaseMs(15_000, 10_000)).toBe(1000);
+    // A short lease keeps half of its margin.
+    expect(drainAfterLostLeaseMs(3000, 2000)).toBe(500);
+    expect(drainAfterLostLeaseMs(1000, 1000)).toBe(0);
   });
 });

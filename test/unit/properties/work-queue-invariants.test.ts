@@ -1,0 +1,225 @@
+// Property-based tests of the work queue: random sequences of adds at the
+// three tiers, looks asked for at once, gets by general and due-only workers
+// and finished reconciles. The first property checks every hand-out against
+// a small reference model of the tiers (first come, first served within a
+// tier, a key waits once at the best tier it was added for, a key added while
+// processed comes back at that tier). The second adds groups (keys of one
+// namespace, and keys in two namespaces at once) and checks what must never
+// happen: a key or a group processed twice at once, an event key taken by a
+// due-only worker, a key added and then never processed.
+import { describe, expect, test } from '@jest/globals';
+import fc from 'fast-check';
+import { WorkQueue } from '../../../src/controller/work-queue.js';
+
+const RUNS = Number(process.env.PROPERTY_RUNS ?? 400);
+
+type Tier = 0 | 1 | 2;
+type Op =
+  | { kind: 'add'; key: string; tier: Tier }
+  | { kind: 'now'; key: string }
+  | { kind: 'finish'; worker: number };
+
+const flush = async () => {
+  for (let i = 0; i < 5; i++) await Promise.resolve();
+};
+
+/** A worker: waits for a key, holds it until told to finish, then waits again. */
+interface Worker {
+  dueOnly: boolean;
+  holding?: string | undefined;
+}
+
+function addTo(q: WorkQueue, op: Extract<Op, { kind: 'add' }>): void {
+  if (op.tier === 0) q.addFirst(op.key);
+  else if (op.tier === 1) q.addDue(op.key);
+  else q.add(op.key);
+}
+
+/** The queue's rules, written plainly: what each get must hand out. */
+class ReferenceQueue {
+  private readonly tiers: string[][] = [[], [], []];
+  private readonly tierOf = new Map<string, Tier>();
+  private readonly processing = new Set<string>();
+  private readonly dirty = new Map<string, Tier>();
+  private readonly waiters: { dueOnly: boolean; give: (key: string) => void }[] = [];
+
+  enqueue(key: string, tier: Tier): void {
+    if (this.processing.has(key)) {
+      this.dirty.set(key, Math.min(tier, this.dirty.get(key) ?? 2) as Tier);
+      return;
+    }
+    const was = this.tierOf.get(key);
+    if (was !== undefined && was <= tier) return;
+    if (was !== undefined) this.tiers[was]!.splice(this.tiers[was]!.indexOf(key), 1);
+    this.tiers[tier]!.push(key);
+    this.tierOf.set(key, tier);
+    this.dispatch();
+  }
+
+  private take(dueOnly: boolean): string | undefined {
+    for (let t = 0; t <= (dueOnly ? 1 : 2); t++) {
+      const key = this.tiers[t]!.shift();
+      if (key !== undefined) {
+        this.tierOf.delete(key);
+        this.processing.add(key);
+        return key;
+      }
+    }
+    return undefined;
+  }
+
+  private dispatch(): void {
+    for (let i = 0; i < this.waiters.length;) {
+      const w = this.waiters[i]!;
+      const key = this.take(w.dueOnly);
+      if (key === undefined) {
+        if (!w.dueOnly) return;
+        i++;
+        continue;
+      }
+      this.waiters.splice(i, 1);
+      w.give(key);
+    }
+  }
+
+  get(dueOnly: boolean, give: (key: string) => void): void {
+    const key = this.take(dueOnly);
+    if (key !== undefined) give(key);
+    else this.waiters.push({ dueOnly, give });
+  }
+
+  done(key: string): void {
+    this.processing.delete(key);
+    const again = this.dirty.get(key);
+    this.dirty.delete(key);
+    if (again !== undefined) this.enqueue(key, again);
+    else this.dispatch();
+  }
+
+  get depth(): number {
+    return this.tiers[0]!.length + this.tiers[1]!.length + this.tiers[2]!.length;
+  }
+}
+
+const ops = (keys: readonly string[], workers: number): fc.Arbitrary<Op[]> => fc.array(fc.oneof(
+  { weight: 5, arbitrary: fc.record({ kind: fc.constant('add' as const), key: fc.constantFrom(...keys), tier: fc.constantFrom<Tier>(0, 1, 2) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('now' as const), key: fc.constantFrom(...keys) }) },
+  { weight: 4, arbitrary: fc.record({ kind: fc.constant('finish' as const), worker: fc.integer({ min: 0, max: workers - 1 }) }) },
+), { maxLength: 60 });
+
+/** Starts a get for worker i on both queues; the keys they hand out land in `got`. */
+function startWorker(q: WorkQueue, workers: Worker[], i: number, got: Map<number, string>): void {
+  void q.get({ dueOnly: workers[i]!.dueOnly }).then((key) => {
+    if (key !== undefined) got.set(i, key);
+  });
+}
+
+describe('WorkQueue invariants', () => {
+  test('every key is handed out in the order of the reference model: tier, then first come, first served', async () => {
+    const keys = ['ns/a', 'ns/b', 'ns/c', 'ns/d', 'ns/e'];
+    await fc.assert(fc.asyncProperty(fc.integer({ min: 1, max: 3 }), fc.boolean(), ops(keys, 4), async (general, withDueOnly, sequence) => {
+      const workers: Worker[] = [...Array.from({ length: general }, () => ({ dueOnly: false })), ...(withDueOnly ? [{ dueOnly: true }] : [])];
+      const q = new WorkQueue();
+      const ref = new ReferenceQueue();
+      const got = new Map<number, string>();
+      const expected = new Map<number, string>();
+      const receive = async () => {
+        await flush();
+        for (const [i, key] of got) workers[i]!.holding = key;
+        got.clear();
+        for (let i = 0; i < workers.length; i++) expect(workers[i]!.holding).toBe(expected.get(i));
+        expect(q.depth).toBe(ref.depth);
+      };
+      workers.forEach((_, i) => {
+        startWorker(q, workers, i, got);
+        ref.get(workers[i]!.dueOnly, (key) => expected.set(i, key));
+      });
+      await receive();
+      for (const op of sequence) {
+        if (op.kind === 'add') {
+          addTo(q, op);
+          ref.enqueue(op.key, op.tier);
+        } else if (op.kind === 'now') {
+          q.addAfter(op.key, 0);
+          ref.enqueue(op.key, 0);
+        } else {
+          const i = op.worker % workers.length;
+          const key = workers[i]!.holding;
+          if (key === undefined) continue;
+          workers[i]!.holding = undefined;
+          expected.delete(i);
+          q.done(key);
+          ref.done(key);
+          startWorker(q, workers, i, got);
+          ref.get(workers[i]!.dueOnly, (k) => expected.set(i, k));
+        }
+        await receive();
+      }
+      q.shutDown();
+    }), { numRuns: RUNS });
+  });
+
+  test('with groups: no key or group is processed twice at once, due-only workers take no event key, and every added key is processed', async () => {
+    // One group per namespace; ns1/ns2x belongs to two (a release naming its route and a replaced one).
+    const groups: Record<string, string[]> = { 'ns1/a': ['ns1'], 'ns1/b': ['ns1'], 'ns2/c': ['ns2'], 'ns1/ns2x': ['ns1', 'ns2'], 'ns3/d': ['ns3'] };
+    const keys = Object.keys(groups);
+    await fc.assert(fc.asyncProperty(fc.integer({ min: 1, max: 3 }), fc.boolean(), ops(keys, 4), async (general, withDueOnly, sequence) => {
+      const workers: Worker[] = [...Array.from({ length: general }, () => ({ dueOnly: false })), ...(withDueOnly ? [{ dueOnly: true }] : [])];
+      const q = new WorkQueue({ groupOf: (key) => groups[key] ?? [key] });
+      const got = new Map<number, string>();
+      /** Keys added since they were last handed out, and the best tier they were added at. */
+      const owed = new Map<string, Tier>();
+      const check = async () => {
+        await flush();
+        for (const [i, key] of got) {
+          const w = workers[i]!;
+          expect(w.holding).toBeUndefined();
+          // Only a key that was added (and not handed out since) is handed out, and a due-only worker takes no event key.
+          expect(owed.has(key)).toBe(true);
+          if (w.dueOnly) expect(owed.get(key)).toBeLessThan(2);
+          owed.delete(key);
+          w.holding = key;
+        }
+        got.clear();
+        const held = workers.map((w) => w.holding).filter((k): k is string => k !== undefined);
+        expect(new Set(held).size).toBe(held.length);
+        const heldGroups = held.flatMap((k) => groups[k]!);
+        expect(new Set(heldGroups).size).toBe(heldGroups.length);
+      };
+      const owe = (key: string, tier: Tier) => owed.set(key, Math.min(tier, owed.get(key) ?? 2) as Tier);
+      workers.forEach((_, i) => startWorker(q, workers, i, got));
+      for (const op of sequence) {
+        if (op.kind === 'add') {
+          addTo(q, op);
+          owe(op.key, op.tier);
+        } else if (op.kind === 'now') {
+          q.addAfter(op.key, 0);
+          owe(op.key, 0);
+        } else {
+          const i = op.worker % workers.length;
+          const key = workers[i]!.holding;
+          if (key === undefined) continue;
+          workers[i]!.holding = undefined;
+          q.done(key);
+          startWorker(q, workers, i, got);
+        }
+        await check();
+      }
+      // Drain: workers finish whatever they hold until nothing is left; every key owed is processed.
+      for (let round = 0; round < 100 && (owed.size > 0 || workers.some((w) => w.holding)); round++) {
+        workers.forEach((w, i) => {
+          if (w.holding === undefined) return;
+          const key = w.holding;
+          w.holding = undefined;
+          q.done(key);
+          startWorker(q, workers, i, got);
+        });
+        await check();
+        // Event keys left with only due-only workers would wait for a general one: there is always one here.
+      }
+      expect([...owed.keys()]).toEqual([]);
+      expect(q.depth).toBe(0);
+      q.shutDown();
+    }), { numRuns: RUNS });
+  });
+});
