@@ -10,7 +10,7 @@ import { PrometheusClient } from './analysis/prometheus/client.js';
 import { loadConfig } from './config.js';
 import { Controller, type ControllerHooks } from './controller/controller.js';
 import { OperatorKubeConfig, makeApiClient } from './kube/api-clients.js';
-import { LeaderElector, drainAfterLostLeaseMs } from './kube/leader-election.js';
+import { LeaderElector } from './kube/leader-election.js';
 import { within } from './util/within.js';
 import { OperatorMetrics } from './metrics/operator-metrics.js';
 import { InstrumentedQuerier } from './analysis/prometheus/instrumented-querier.js';
@@ -18,6 +18,9 @@ import { startHttpServer } from './http-server.js';
 import { servedApiGroups } from './kube/served-api-groups.js';
 import { providerFactories } from './traffic/registry.js';
 import { createLogger, exitAfterLogs } from './log.js';
+
+/** How long an exit after a lost lease waits for its last log lines. */
+const LAST_LINES_MS = 200;
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
@@ -115,13 +118,14 @@ async function main(): Promise<void> {
       metrics?.leader.set(1);
       ctl.startWorkers();
     },
-    onStoppedLeading: () => {
+    exitReserveMs: LAST_LINES_MS,
+    onStoppedLeading: (drainMs) => {
       // Like controller-runtime: a replica that lost the lease exits, and its restart rejoins as a standby.
       metrics?.leader.set(0);
       log.error('leadership lost; exiting so that only the new leader reconciles');
       // No reconcile starts any more. The ones in flight finish and their Events go out (a step's Event is not
-      // lost with the process), within half the time before a standby may lead; then the last lines (at most 200 ms).
-      void within(ctl.stop(), drainAfterLostLeaseMs(leaseMs, renewDeadlineMs)).then(() => exitAfterLogs(log, 1, 200));
+      // lost with the process) while the elector says a standby cannot lead yet; then the last lines.
+      void within(ctl.stop(), drainMs).then(() => exitAfterLogs(log, 1, LAST_LINES_MS));
     },
   });
   metrics.leader.set(0);

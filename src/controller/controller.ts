@@ -218,6 +218,11 @@ export class Controller {
     for (;;) {
       const key = await this.queue.get({ dueOnly });
       if (key === undefined) return;
+      // Handed out just before a stop (a lost lease): not started.
+      if (this.stopping) {
+        this.queue.done(key);
+        return;
+      }
       // The release may name another route than when it was handed out (a watch event in between): it goes
       // back in line, so that it is decided only while it holds every route it names. The check and the
       // reconcile's read happen in one synchronous step, so nothing can change between them.

@@ -9,7 +9,8 @@
 //   fires whatever a pending request does (each Lease call also gives up after
 //   callTimeoutMs), and firing stops leading at once: the operator takes no
 //   new key, lets the reconciles in flight finish and their Events go out
-//   for at most half of the margin below (drainAfterLostLeaseMs), and exits.
+//   until at most half of the margin below has passed since the deadline
+//   (drainAfterLostLeaseMs; none once another holder is seen), and exits.
 // - A candidate measures expiry from the moment it *received* a lease whose
 //   resourceVersion it had not seen, on its own monotonic clock, and waits a
 //   full leaseDuration. Any renew was sent before the candidate could see it,
@@ -23,12 +24,15 @@ import { isConflict, isNotFound } from './errors.js';
 
 /**
  * How long a replica that lost the lease may still finish the reconciles in
- * flight and send their Events before it exits: half of the
- * leaseDuration - renewDeadline margin that keeps a standby from leading
- * (see above), and at most a second. The other half stays a margin.
+ * flight and send their Events before it exits, counted from now: until half
+ * of the leaseDuration - renewDeadline margin that keeps a standby from
+ * leading (see above) has passed since its renew deadline, less `reserveMs`
+ * for its last log lines, and at most a second. A deadline timer that fired
+ * late leaves less; the other half of the margin stays a margin.
  */
-export function drainAfterLostLeaseMs(leaseDurationMs: number, renewDeadlineMs: number): number {
-  return Math.max(0, Math.min(1000, Math.floor((leaseDurationMs - renewDeadlineMs) / 2)));
+export function drainAfterLostLeaseMs(o: { leaseDurationMs: number; renewDeadlineMs: number; sinceLastRenewSentMs: number; reserveMs: number }): number {
+  const until = o.renewDeadlineMs + Math.floor((o.leaseDurationMs - o.renewDeadlineMs) / 2);
+  return Math.max(0, Math.min(1000, Math.floor(until - o.sinceLastRenewSentMs - o.reserveMs)));
 }
 
 export type LeaseApi = Pick<CoordinationV1Api, 'readNamespacedLease' | 'createNamespacedLease' | 'replaceNamespacedLease'>;
@@ -46,8 +50,14 @@ export interface LeaderElectionOptions {
   callTimeoutMs?: number;
   log: Logger;
   onStartedLeading: () => void | Promise<void>;
-  /** Called once, at the renew deadline or when another holder is seen; the elector does nothing afterwards. */
-  onStoppedLeading: () => void;
+  /**
+   * Called once, at the renew deadline or when another holder is seen; the elector does nothing afterwards.
+   * `drainMs`: how long the replica may still finish what is in flight (drainAfterLostLeaseMs; 0 once
+   * another holder is seen: it may lead already).
+   */
+  onStoppedLeading: (drainMs: number) => void;
+  /** Kept out of the drain for the replica's last log lines after it (ms); default 200. */
+  exitReserveMs?: number;
   /** Monotonic milliseconds for every deadline; default performance.now(). */
   monotonicNow?: () => number;
   /** Wall-clock milliseconds, only for the Lease's timestamps; default Date.now(). */
@@ -150,14 +160,18 @@ export class LeaderElector {
     }, Math.max(0, left));
   }
 
-  private lose(why: string): void {
+  private lose(why: string, anotherHolds = false): void {
     if (!this.leading || this.finished) return;
     this.leading = false;
     this.finished = true;
     clearTimeout(this.timer);
     clearTimeout(this.deadlineTimer);
-    this.o.log.error({ identity: this.o.identity, renewDeadlineMs: this.o.renewDeadlineMs }, `lost leadership: ${why}`);
-    this.o.onStoppedLeading();
+    const drainMs = anotherHolds ? 0 : drainAfterLostLeaseMs({
+      leaseDurationMs: this.o.leaseDurationMs, renewDeadlineMs: this.o.renewDeadlineMs,
+      sinceLastRenewSentMs: this.mono() - this.lastRenewSentAt, reserveMs: this.o.exitReserveMs ?? 200,
+    });
+    this.o.log.error({ identity: this.o.identity, renewDeadlineMs: this.o.renewDeadlineMs, drainMs }, `lost leadership: ${why}`);
+    this.o.onStoppedLeading(drainMs);
   }
 
   /** One attempt; true when this instance holds the lease afterwards. */
@@ -185,7 +199,7 @@ export class LeaderElector {
     if (!this.observed || this.observed.rv !== rv) this.observed = { rv, seenAt: receivedAt };
     if (holder && holder !== identity) {
       if (this.leading) {
-        this.lose(`the lease is held by ${holder}`);
+        this.lose(`the lease is held by ${holder}`, true);
         return false;
       }
       const durationMs = (spec.leaseDurationSeconds ?? this.o.leaseDurationMs / 1000) * 1000;

@@ -80,17 +80,22 @@ interface Replica {
   api: ReturnType<typeof apiFor>;
   startedAt: number[];
   stoppedAt: number[];
+  /** The drain each stop allowed (ms). */
+  drains: number[];
 }
 
 function replica(store: LeaseStore, identity: string): Replica {
   const api = apiFor(store);
-  const r: Replica = { api, startedAt: [], stoppedAt: [], elector: undefined as unknown as LeaderElector };
+  const r: Replica = { api, startedAt: [], stoppedAt: [], drains: [], elector: undefined as unknown as LeaderElector };
   r.elector = new LeaderElector({
     api, namespace: 'ns', name: 'leader', identity,
     leaseDurationMs: LEASE_MS, renewDeadlineMs: RENEW_DEADLINE_MS, retryPeriodMs: RETRY_MS,
     log: pino({ level: 'silent' }),
     onStartedLeading: () => void r.startedAt.push(performance.now()),
-    onStoppedLeading: () => void r.stoppedAt.push(performance.now()),
+    onStoppedLeading: (drainMs) => {
+      r.stoppedAt.push(performance.now());
+      r.drains.push(drainMs);
+    },
   });
   return r;
 }
@@ -138,6 +143,9 @@ describe('leader election', () => {
     expect(b.startedAt).toHaveLength(1);
     expect(b.startedAt[0]!).toBeGreaterThan(a.stoppedAt[0]!);
     expect(b.startedAt[0]! - a.stoppedAt[0]!).toBeGreaterThanOrEqual(LEASE_MS - RENEW_DEADLINE_MS - RETRY_MS);
+    // What a may still finish, and its last lines, end before b leads, with half the margin to spare.
+    expect(a.drains[0]!).toBeGreaterThan(0);
+    expect(a.stoppedAt[0]! + a.drains[0]! + 200 + (LEASE_MS - RENEW_DEADLINE_MS) / 2).toBeLessThanOrEqual(b.startedAt[0]!);
     await b.elector.stop();
   });
 
@@ -198,6 +206,8 @@ describe('leader election', () => {
     store.lease = { ...store.lease!, spec: { ...store.lease!.spec, holderIdentity: 'intruder' } };
     await advance(RETRY_MS + 10);
     expect(a.stoppedAt).toHaveLength(1);
+    // The other holder may lead already: nothing in flight may finish.
+    expect(a.drains).toEqual([0]);
   });
 
   it('hands the lease over on stop, so a standby takes it without waiting for expiry', async () => {
@@ -228,13 +238,17 @@ describe('leader election', () => {
 });
 
 describe('drainAfterLostLeaseMs', () => {
-  it('leaves the replica that lost the lease half the margin before a standby may lead, at most a second', () => {
-    // The e2e stall test's lease: 6 s, renew deadline 4 s: 1 s of the 2 s margin.
-    expect(drainAfterLostLeaseMs(LEASE_MS, RENEW_DEADLINE_MS)).toBe(1000);
-    // The chart's default, 15 s and 10 s: capped at 1 s of the 5 s margin.
-    expect(drainAfterLostLeaseMs(15_000, 10_000)).toBe(1000);
-    // A short lease keeps half of its margin.
-    expect(drainAfterLostLeaseMs(3000, 2000)).toBe(500);
-    expect(drainAfterLostLeaseMs(1000, 1000)).toBe(0);
+  const drain = (leaseDurationMs: number, renewDeadlineMs: number, sinceLastRenewSentMs: number, reserveMs = 200) =>
+    drainAfterLostLeaseMs({ leaseDurationMs, renewDeadlineMs, sinceLastRenewSentMs, reserveMs });
+
+  it('ends half of the margin before a standby may lead after the renew deadline, less the last lines, at most a second', () => {
+    // The e2e stall test's lease (6 s, deadline 4 s), timer on time: until 5 s, less 200 ms.
+    expect(drain(LEASE_MS, RENEW_DEADLINE_MS, RENEW_DEADLINE_MS)).toBe(800);
+    // The chart's default (15 s, 10 s): capped at a second.
+    expect(drain(15_000, 10_000, 10_000)).toBe(1000);
+    // A deadline timer that fired late leaves less, and none once half the margin has passed.
+    expect(drain(LEASE_MS, RENEW_DEADLINE_MS, 4500)).toBe(300);
+    expect(drain(LEASE_MS, RENEW_DEADLINE_MS, 5000)).toBe(0);
+    expect(drain(LEASE_MS, RENEW_DEADLINE_MS, 9000)).toBe(0);
   });
 });
