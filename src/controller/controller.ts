@@ -9,10 +9,11 @@ import type { Logger } from 'pino';
 import { GROUP, PLURAL, VERSION } from '../api/names.js';
 import { isActive } from '../api/conditions.js';
 import { DeploymentWorkloadProbe, cachedDeployment } from '../kube/deployment-workload-probe.js';
+import { cachedService } from '../kube/cached-service.js';
 import { BackgroundEventRecorder } from '../kube/background-events.js';
 import { KubeEventRecorder } from '../kube/event-recorder.js';
 import { KubeReleaseStore } from '../kube/release-store.js';
-import { ResilientInformer, type ChangeVerb } from '../kube/resilient-informer.js';
+import { ResilientInformer, type ChangeVerb, type ListPage } from '../kube/resilient-informer.js';
 import { Watched } from '../kube/watched.js';
 import { apiMessage } from '../kube/errors.js';
 import { ProviderRouter } from '../traffic/provider-router.js';
@@ -82,18 +83,18 @@ export class Controller {
     const custom = kc.makeApiClient(CustomObjectsApi);
     const core = kc.makeApiClient(CoreV1Api);
     const apps = kc.makeApiClient(AppsV1Api);
-    const watch = <T extends KubernetesObject>(name: string, path: (ns?: string) => string, list: (ns?: string) => Promise<unknown>, onChange: (o: T, verb: ChangeVerb) => void, transform?: (o: T) => T) =>
+    const watch = <T extends KubernetesObject>(name: string, path: (ns?: string) => string, list: (ns: string | undefined, page: ListPage) => Promise<unknown>, onChange: (o: T, verb: ChangeVerb) => void, transform?: (o: T) => T) =>
       new Watched<T>(opts.namespaces, (ns) =>
         new ResilientInformer<T>({
           kubeConfig: kc, name, log: opts.log, path: path(ns), relistEveryMs: opts.relistMs, onChange, transform,
-          list: () => list(ns) as Promise<KubernetesListObject<T>>,
+          list: (page) => list(ns, page) as Promise<KubernetesListObject<T>>,
           onRestart: (name) => opts.hooks?.informerRestarted?.(name),
         }),
       );
     const crPath = (group: string, version: string, plural: string) => (ns?: string) =>
       ns ? `/apis/${group}/${version}/namespaces/${ns}/${plural}` : `/apis/${group}/${version}/${plural}`;
-    const crList = (group: string, version: string, plural: string) => (ns?: string) =>
-      ns ? custom.listNamespacedCustomObject({ group, version, plural, namespace: ns }) : custom.listClusterCustomObject({ group, version, plural });
+    const crList = (group: string, version: string, plural: string) => (ns: string | undefined, page: ListPage) =>
+      ns ? custom.listNamespacedCustomObject({ group, version, plural, namespace: ns, ...page }) : custom.listClusterCustomObject({ group, version, plural, ...page });
 
     this.releases = watch<CanaryReleaseObject>('canaryreleases', crPath(GROUP, VERSION, PLURAL), crList(GROUP, VERSION, PLURAL), (o, verb) => {
       const refs = this.referencesOf(o).map((r) => `${o.metadata?.namespace}/${r}`);
@@ -112,12 +113,12 @@ export class Controller {
     });
     const deployments = watch<V1Deployment & KubernetesObject>('deployments',
       (ns) => (ns ? `/apis/apps/v1/namespaces/${ns}/deployments` : '/apis/apps/v1/deployments'),
-      (ns) => (ns ? apps.listNamespacedDeployment({ namespace: ns }) : apps.listDeploymentForAllNamespaces()),
+      (ns, page) => (ns ? apps.listNamespacedDeployment({ namespace: ns, ...page }) : apps.listDeploymentForAllNamespaces(page)),
       (o) => this.enqueueWaiting(o.metadata?.namespace), cachedDeployment);
     const services = watch<V1Service & KubernetesObject>('services',
       (ns) => (ns ? `/api/v1/namespaces/${ns}/services` : '/api/v1/services'),
-      (ns) => (ns ? core.listNamespacedService({ namespace: ns }) : core.listServiceForAllNamespaces()),
-      (o) => this.objectChanged(o.metadata?.namespace, `Service/${o.metadata?.name}`));
+      (ns, page) => (ns ? core.listNamespacedService({ namespace: ns, ...page }) : core.listServiceForAllNamespaces(page)),
+      (o) => this.objectChanged(o.metadata?.namespace, `Service/${o.metadata?.name}`), cachedService);
 
     // Each provider whose API the cluster serves starts its own caches; a release naming another is told what to install.
     const ctx: ProviderContext = {
@@ -139,7 +140,7 @@ export class Controller {
     // Namespace labels say which releases run in Istio ambient mode; they are read cluster-wide, so only
     // when the operator watches every namespace (with WATCH_NAMESPACES, the Service's own labels count).
     const namespaces = opts.namespaces.length === 0
-      ? watch<KubernetesObject>('namespaces', () => '/api/v1/namespaces', () => core.listNamespace(),
+      ? watch<KubernetesObject>('namespaces', () => '/api/v1/namespaces', (_ns, page) => core.listNamespace(page),
         (o) => this.enqueueWaiting(o.metadata?.name))
       : undefined;
     this.router = new ProviderRouter(running, unavailable, {

@@ -5,16 +5,30 @@
 // listed; objects that vanished in between are reported as deletes.
 // Every object is passed through `transform` before it is cached (by default
 // metadata.managedFields and kubectl's last-applied annotation are dropped).
+// Lists come in pages, as client-go's reflector reads them, each transformed
+// before the next is asked for: a list of 2,000 Deployments at once is a
+// body, a parse and typed copies of every pod template alive together, and
+// V8 keeps the heap it grew for them long after.
 import { ListWatch, Watch, type KubeConfig, type KubernetesListObject, type KubernetesObject, type Informer, type ObjectCache } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 
 export type ChangeVerb = 'add' | 'update' | 'delete';
 
+/** Objects per list page: client-go's pager default. */
+export const LIST_PAGE_SIZE = 500;
+
+/** Which page of a list to read: at most `limit` objects, from where `_continue` (the last page's token) left off. */
+export interface ListPage {
+  limit: number;
+  _continue?: string;
+}
+
 export interface InformerOptions<T extends KubernetesObject> {
   kubeConfig: KubeConfig;
   /** Watch path, e.g. /apis/networking.istio.io/v1/virtualservices. */
   path: string;
-  list: () => Promise<KubernetesListObject<T>>;
+  /** Reads one page of the list (client-node's list calls take `limit` and `_continue` as they are). */
+  list: (page: ListPage) => Promise<KubernetesListObject<T>>;
   /** A short name for logs and metrics, e.g. "virtualservices". */
   name: string;
   log: Logger;
@@ -145,10 +159,7 @@ export class ResilientInformer<T extends KubernetesObject> implements ObjectCach
    */
   private async startOne(previous?: Inner<T>): Promise<Inner<T> | undefined> {
     const transform = this.opts.transform ?? withoutManagedFields;
-    const list = async () => {
-      const l = await this.opts.list();
-      return { ...l, items: l.items.map(transform) };
-    };
+    const list = () => listAllPages(this.opts.list, transform);
     // What makeInformer builds, with the transform on both the list and the watch.
     const inf = new ListWatch<T>(this.opts.path, new TransformingWatch(this.opts.kubeConfig, transform), list, false);
     let live = false;
@@ -202,6 +213,40 @@ export class ResilientInformer<T extends KubernetesObject> implements ObjectCach
     const max = this.opts.maxBackoffMs ?? 30_000;
     return Math.round(Math.min(max, 250 * 2 ** Math.min(this.failures, 10)) * (0.5 + Math.random() * 0.5));
   }
+}
+
+/**
+ * Every page of a list, each page's objects transformed as it arrives; the
+ * result carries the last page's metadata without its token. The pages are
+ * one snapshot (the API server serves a continued list at the first page's
+ * resourceVersion), so the watch starts from where the list ends; an expired
+ * token fails the list, which the informer retries from the first page.
+ */
+export async function listAllPages<T extends KubernetesObject>(
+  list: (page: ListPage) => Promise<KubernetesListObject<T>>,
+  transform: (obj: T) => T,
+): Promise<KubernetesListObject<T>> {
+  const items: T[] = [];
+  const seen = new Set<string>();
+  for (let token: string | undefined; ;) {
+    const page = await list(token === undefined ? { limit: LIST_PAGE_SIZE } : { limit: LIST_PAGE_SIZE, _continue: token });
+    for (const o of page.items) items.push(transform(o));
+    token = continueToken(page);
+    if (!token) {
+      const { _continue: _typed, continue: _raw, ...metadata } = (page.metadata ?? {}) as Record<string, unknown>;
+      return { ...page, metadata, items };
+    }
+    // A server handing out a token again would loop forever.
+    if (seen.has(token)) throw new Error(`list returned continue token ${JSON.stringify(token)} twice`);
+    seen.add(token);
+  }
+}
+
+/** The next page's token: client-node's typed lists name it `_continue`, custom object lists (plain JSON) `continue`. */
+function continueToken(page: KubernetesListObject<KubernetesObject>): string | undefined {
+  const md = page.metadata as { _continue?: unknown; continue?: unknown } | undefined;
+  const token = md?._continue ?? md?.continue;
+  return typeof token === 'string' && token !== '' ? token : undefined;
 }
 
 function errText(err: unknown): string {

@@ -4,10 +4,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { AppsV1Api, CoreV1Api, KubeConfig, type KubernetesObject, type V1Deployment, type V1Service } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, type KubernetesListObject, type KubernetesObject, type V1Deployment, type V1Service } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { DeploymentWorkloadProbe, cachedDeployment } from '../../../src/kube/deployment-workload-probe.js';
-import { ResilientInformer } from '../../../src/kube/resilient-informer.js';
+import { cachedService } from '../../../src/kube/cached-service.js';
+import { dataplaneOf } from '../../../src/traffic/dataplane.js';
+import { LIST_PAGE_SIZE, ResilientInformer, listAllPages } from '../../../src/kube/resilient-informer.js';
 import { Watched } from '../../../src/kube/watched.js';
 
 const managedFields = [{ manager: 'kubectl', operation: 'Update', fieldsType: 'FieldsV1', fieldsV1: { 'f:spec': { 'f:replicas': {} } } }];
@@ -25,6 +27,12 @@ const service = { metadata: { name: 'reviews', namespace: 'ns', resourceVersion:
 let server: Server;
 let kc: KubeConfig;
 const watches: ServerResponse[] = [];
+/** The list requests of the paged paths, and the resourceVersion each watch of them started from. */
+const pageRequests: { path: string; limit: string | null; cont: string | null }[] = [];
+const pagedWatchFrom: string[] = [];
+const PAGED = 1_234;
+const pagedService = (i: number) => ({ metadata: { name: `svc-${i}`, namespace: 'paged', resourceVersion: String(100 + i), managedFields }, spec: { selector: { app: `svc-${i}` }, ports: [{ port: 80 }] } });
+const pagedThing = (i: number) => ({ apiVersion: 'x.io/v1', kind: 'Thing', metadata: { name: `thing-${i}`, namespace: 'paged', resourceVersion: String(100 + i), managedFields } });
 const deploymentWatches: ServerResponse[] = [];
 
 beforeAll(async () => {
@@ -34,6 +42,23 @@ beforeAll(async () => {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body));
     };
+    const paged = ['/api/v1/namespaces/paged/services', '/apis/x.io/v1/namespaces/paged/things'].includes(url.pathname);
+    if (paged && url.searchParams.get('watch') === 'true') pagedWatchFrom.push(url.searchParams.get('resourceVersion') ?? '');
+    else if (paged) {
+      // A list served in pages as the API server does: the token says where the next page starts, every page
+      // carries the snapshot's resourceVersion, the last has no token.
+      const limit = url.searchParams.get('limit');
+      const cont = url.searchParams.get('continue');
+      pageRequests.push({ path: url.pathname, limit, cont });
+      const from = cont ? Number(cont.replace('from-', '')) : 0;
+      const to = Math.min(PAGED, from + Number(limit ?? PAGED));
+      const services = url.pathname.endsWith('/services');
+      const items = Array.from({ length: to - from }, (_, k) => (services ? pagedService(from + k) : pagedThing(from + k)));
+      return json({
+        kind: services ? 'ServiceList' : 'ThingList', apiVersion: services ? 'v1' : 'x.io/v1',
+        metadata: { resourceVersion: '2000', ...(to < PAGED ? { continue: `from-${to}`, remainingItemCount: PAGED - to } : {}) }, items,
+      });
+    }
     if (url.searchParams.get('watch') === 'true') {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.flushHeaders();
@@ -59,10 +84,11 @@ afterAll(async () => {
   await new Promise((r) => server.close(r));
 });
 
-function informer<T extends KubernetesObject>(name: string, path: string, list: () => Promise<unknown>, transform?: (o: T) => T) {
+type ListOf<T> = Promise<{ items: T[]; metadata: object; apiVersion: string; kind: string }>;
+function informer<T extends KubernetesObject>(name: string, path: string, list: (page: { limit: number; _continue?: string }) => Promise<unknown>, transform?: (o: T) => T) {
   return new ResilientInformer<T>({
     kubeConfig: kc, name, path, log: pino({ level: 'silent' }), onChange: () => {}, transform,
-    list: list as () => Promise<{ items: T[]; metadata: object; apiVersion: string; kind: string }>,
+    list: list as (page: { limit: number; _continue?: string }) => ListOf<T>,
   });
 }
 
@@ -107,6 +133,74 @@ describe('informer caches', () => {
   });
 });
 
+describe('lists', () => {
+  it.each([
+    ['typed (client-node names the token _continue)', '/api/v1/namespaces/paged/services', 'svc'],
+    ['custom objects (plain JSON: continue)', '/apis/x.io/v1/namespaces/paged/things', 'thing'],
+  ])(`of %s are read in pages of ${LIST_PAGE_SIZE}, each from the last page's token, and the watch starts at the snapshot's resourceVersion`, async (_what, path, prefix) => {
+    const core = kc.makeApiClient(CoreV1Api);
+    const custom = kc.makeApiClient(CustomObjectsApi);
+    pageRequests.length = 0;
+    pagedWatchFrom.length = 0;
+    const inf = informer<KubernetesObject>(prefix, path, (page) => (prefix === 'svc'
+      ? core.listNamespacedService({ namespace: 'paged', ...page })
+      : custom.listNamespacedCustomObject({ group: 'x.io', version: 'v1', plural: 'things', namespace: 'paged', ...page })));
+    await inf.start();
+    try {
+      expect(pageRequests).toEqual([
+        { path, limit: String(LIST_PAGE_SIZE), cont: null },
+        { path, limit: String(LIST_PAGE_SIZE), cont: `from-${LIST_PAGE_SIZE}` },
+        { path, limit: String(LIST_PAGE_SIZE), cont: `from-${2 * LIST_PAGE_SIZE}` },
+      ]);
+      const names = inf.list('paged').map((o) => o.metadata?.name);
+      expect(new Set(names).size).toBe(PAGED);
+      expect(names).toContain(`${prefix}-0`);
+      expect(names).toContain(`${prefix}-${PAGED - 1}`);
+      // Each page went through the transform (the default drops managedFields).
+      expect(inf.list('paged').every((o) => o.metadata?.managedFields === undefined)).toBe(true);
+      await until('the watch', () => pagedWatchFrom.length > 0);
+      expect(pagedWatchFrom).toEqual(['2000']);
+    } finally {
+      await inf.stop();
+    }
+  });
+
+  it('fail when a page hands out a token already used, rather than read forever; the result has no token', async () => {
+    const item = { metadata: { name: 'a' } };
+    // A custom object list's plain JSON: the token is `continue`.
+    const looping = async (page: { _continue?: string }) => ({ apiVersion: 'v1', kind: 'List', metadata: { continue: page._continue ? 't2' : 't1' }, items: [item] }) as KubernetesListObject<KubernetesObject>;
+    await expect(listAllPages(looping, (o) => o)).rejects.toThrow('list returned continue token "t2" twice');
+    const two = async (page: { _continue?: string }) => ({ apiVersion: 'v1', kind: 'List', metadata: { resourceVersion: '7', ...(page._continue ? {} : { _continue: 'next' }) }, items: [item] });
+    const all = await listAllPages(two, (o) => o);
+    expect(all.metadata).toEqual({ resourceVersion: '7' });
+    expect(all.items).toHaveLength(2);
+  });
+});
+
+describe('the Service cache', () => {
+  it('keeps of each Service its identity, labels and selector only, and the probe and the data plane read what they need from it', async () => {
+    const core = kc.makeApiClient(CoreV1Api);
+    const apps = kc.makeApiClient(AppsV1Api);
+    const services = informer<V1Service & KubernetesObject>('services', '/api/v1/namespaces/ns/services', (page) => core.listNamespacedService({ namespace: 'ns', ...page }), cachedService);
+    const deployments = informer<V1Deployment & KubernetesObject>('deployments', '/apis/apps/v1/namespaces/ns/deployments',
+      (page) => apps.listNamespacedDeployment({ namespace: 'ns', ...page }), cachedDeployment);
+    await Promise.all([services.start(), deployments.start()]);
+    try {
+      expect(JSON.parse(JSON.stringify(services.get('reviews', 'ns')))).toEqual({
+        metadata: { name: 'reviews', namespace: 'ns', resourceVersion: '5' }, spec: { selector: { app: 'reviews' } },
+      });
+      const probe = new DeploymentWorkloadProbe(new Watched(['ns'], () => deployments), new Watched(['ns'], () => services));
+      expect(probe.check('ns', { service: 'reviews', labels: { version: 'v1' }, identifiedBy: 'version' })).toEqual({ available: true, message: 'Deployment reviews-v1 2/2 available' });
+    } finally {
+      await Promise.all([services.stop(), deployments.stop()]);
+    }
+    // Istio's data plane labels are kept.
+    const ambient = cachedService({ metadata: { name: 's', namespace: 'n', labels: { 'istio.io/dataplane-mode': 'ambient', 'istio.io/use-waypoint': 'wp' }, annotations: { a: 'b' } }, spec: { ports: [{ port: 80 }] } });
+    expect(ambient).toEqual({ apiVersion: undefined, kind: undefined, metadata: { name: 's', namespace: 'n', uid: undefined, resourceVersion: undefined, labels: { 'istio.io/dataplane-mode': 'ambient', 'istio.io/use-waypoint': 'wp' } }, spec: {} });
+    expect(dataplaneOf(undefined, ambient)).toEqual({ mode: 'ambient', waypoint: 'wp' });
+  });
+});
+
 describe('a namespace\'s list', () => {
   it('is the same array while nothing in the namespace changed, and a new one once something did, already new when onChange is told', async () => {
     const apps = kc.makeApiClient(AppsV1Api);
@@ -116,7 +210,7 @@ describe('a namespace\'s list', () => {
     const deployments: ResilientInformer<V1Deployment & KubernetesObject> = new ResilientInformer<V1Deployment & KubernetesObject>({
       kubeConfig: kc, name: 'deployments', path: '/apis/apps/v1/namespaces/ns/deployments', log: pino({ level: 'silent' }), transform: cachedDeployment,
       onChange: () => toldWith.push(names(deployments.list('ns'))),
-      list: (() => apps.listNamespacedDeployment({ namespace: 'ns' })) as () => Promise<{ items: (V1Deployment & KubernetesObject)[]; metadata: object; apiVersion: string; kind: string }>,
+      list: (() => apps.listNamespacedDeployment({ namespace: 'ns' })) as () => ListOf<V1Deployment & KubernetesObject>,
     });
     const services = informer<V1Service & KubernetesObject>('services', '/api/v1/namespaces/ns/services', () => core.listNamespacedService({ namespace: 'ns' }));
     await Promise.all([deployments.start(), services.start()]);
