@@ -18,13 +18,27 @@
 //   event: keys added by watch events (new releases, the echoes of the
 //          operator's own writes).
 // So a step or a rollback that is due is not kept behind a burst of new
-// releases, and a rollback not behind a burst of steps.
+// releases, and a rollback not behind a burst of steps. An event key gives
+// way to due keys for a while only (eventYieldMs): it then waits as if it
+// had become due that much later. Under a load that keeps the due tier
+// from emptying (a wave of steps on a busy API server), a new release
+// still gets its first look, and waits at most that much longer than the
+// steps around it, instead of until the wave has passed.
 export interface WorkQueueOptions {
   baseBackoffMs?: number;
   maxBackoffMs?: number;
   /** Keys sharing a group are never processed at once; default: every key is its own group. */
   groupOf?: (key: string) => string | readonly string[];
+  /** How long an event key gives way to due keys (default 2 s, bounds in EVENT_YIELD_MS_BOUNDS). */
+  eventYieldMs?: number;
+  /** A monotonic clock in ms (default performance.now: a wall clock jump must not reorder the queue). */
+  now?: () => number;
 }
+
+/** How long an event key gives way to due keys, by default: the first-step goal of the README's benchmark. */
+export const DEFAULT_EVENT_YIELD_MS = 2_000;
+/** eventYieldMs must lie in these bounds (0: event keys wait in line with due keys). */
+export const EVENT_YIELD_MS_BOUNDS = { min: 0, max: 10 * 60_000 } as const;
 
 /** Where a key waits: 0 first, 1 due, 2 event (see the top of this file). */
 type Tier = 0 | 1 | 2;
@@ -36,9 +50,12 @@ const EVENT: Tier = 2;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export class WorkQueue {
+  /** The first tier in the order added, then due and event keys together, by when each is to go (`goesAt`). */
   private readonly queue: string[] = [];
-  /** The tier of each queued key; the queue holds the first tier, then due, then event keys. */
+  /** The tier of each queued key. */
   private readonly tierOf = new Map<string, Tier>();
+  /** When each due or event key is to go: a due key when it was added, an event key eventYieldMs after. */
+  private readonly goesAt = new Map<string, number>();
   /** Queued keys per tier. */
   private readonly perTier: [number, number, number] = [0, 0, 0];
   private readonly processing = new Set<string>();
@@ -55,11 +72,19 @@ export class WorkQueue {
   private readonly baseBackoffMs: number;
   private readonly maxBackoffMs: number;
   private readonly groupOf: (key: string) => string | readonly string[];
+  private readonly eventYieldMs: number;
+  private readonly now: () => number;
 
   constructor(opts: WorkQueueOptions = {}) {
     this.baseBackoffMs = opts.baseBackoffMs ?? 500;
     this.maxBackoffMs = opts.maxBackoffMs ?? 5 * 60_000;
     this.groupOf = opts.groupOf ?? ((key) => key);
+    const yieldMs = opts.eventYieldMs ?? DEFAULT_EVENT_YIELD_MS;
+    if (!(yieldMs >= EVENT_YIELD_MS_BOUNDS.min && yieldMs <= EVENT_YIELD_MS_BOUNDS.max)) {
+      throw new Error(`eventYieldMs must be between ${EVENT_YIELD_MS_BOUNDS.min} and ${EVENT_YIELD_MS_BOUNDS.max}, got ${yieldMs}`);
+    }
+    this.eventYieldMs = yieldMs;
+    this.now = opts.now ?? (() => performance.now());
   }
 
   /** Keys waiting to be processed (for the queue-depth metric). */
@@ -67,7 +92,7 @@ export class WorkQueue {
     return this.queue.length;
   }
 
-  /** Adds a key for a watch event: it waits behind the keys whose time has come. */
+  /** Adds a key for a watch event: it waits behind the keys whose time has come, for eventYieldMs at most. */
   add(key: string): void {
     this.enqueue(key, EVENT);
   }
@@ -96,13 +121,21 @@ export class WorkQueue {
     const was = this.tierOf.get(key);
     // A key waits once, at the best place it was added for.
     if (was !== undefined && was <= tier) return;
+    const wasGoingAt = this.goesAt.get(key);
     if (was !== undefined) {
       this.queue.splice(this.queue.indexOf(key), 1);
       this.perTier[was]--;
+      this.goesAt.delete(key);
     }
-    let at = 0;
-    for (let t = 0; t <= tier; t++) at += this.perTier[t as Tier];
-    this.queue.splice(at, 0, key);
+    if (tier === FIRST) this.queue.splice(this.perTier[FIRST], 0, key);
+    else {
+      // An event key that becomes due keeps its place if that is sooner (it may have waited its yield out).
+      const goes = Math.min(this.now() + (tier === EVENT ? this.eventYieldMs : 0), wasGoingAt ?? Infinity);
+      let at = this.queue.length;
+      while (at > this.perTier[FIRST] && (this.goesAt.get(this.queue[at - 1] as string) as number) > goes) at--;
+      this.queue.splice(at, 0, key);
+      this.goesAt.set(key, goes);
+    }
     this.tierOf.set(key, tier);
     this.perTier[tier]++;
     this.dispatch();
@@ -122,8 +155,8 @@ export class WorkQueue {
   private take(dueOnly = false): string | undefined {
     let groups: readonly string[] = [];
     const waitedFor = new Set<string>();
-    const i = this.queue.findIndex((k, at) => {
-      if (dueOnly && at >= this.dueDepth) return false;
+    const i = this.queue.findIndex((k) => {
+      if (dueOnly && this.tierOf.get(k) === EVENT) return false;
       groups = this.groupsOf(k);
       if (groups.every((g) => !this.busyGroups.has(g) && !waitedFor.has(g))) return true;
       for (const g of groups) waitedFor.add(g);
@@ -133,6 +166,7 @@ export class WorkQueue {
     const [key] = this.queue.splice(i, 1) as [string];
     this.perTier[this.tierOf.get(key) as Tier]--;
     this.tierOf.delete(key);
+    this.goesAt.delete(key);
     this.processing.add(key);
     this.held.set(key, groups);
     for (const g of groups) this.busyGroups.set(g, (this.busyGroups.get(g) ?? 0) + 1);

@@ -4,6 +4,17 @@ import { WorkQueue } from '../../src/controller/work-queue.js';
 /** The part of a key before the slash, as one group per namespace. */
 const namespaceOf = (key: string): string => key.slice(0, Math.max(0, key.indexOf('/')));
 
+/** Takes n keys one after another, each done at once; the order they came in. */
+async function drain(q: WorkQueue, n: number): Promise<string[]> {
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const k = (await q.get()) as string;
+    out.push(k);
+    q.done(k);
+  }
+  return out;
+}
+
 /** Whether a promise has settled, without waiting on timers. */
 async function settled<T>(p: Promise<T>): Promise<{ done: boolean; value?: T }> {
   let out: { done: boolean; value?: T } = { done: false };
@@ -471,16 +482,6 @@ describe('WorkQueue: delays beyond what a timer can hold', () => {
 });
 
 describe('WorkQueue: keys whose time has come wait ahead of event-driven ones', () => {
-  const drain = async (q: WorkQueue, n: number) => {
-    const out: string[] = [];
-    for (let i = 0; i < n; i++) {
-      const k = (await q.get()) as string;
-      out.push(k);
-      q.done(k);
-    }
-    return out;
-  };
-
   test('due keys go first, in the order they became due; the others keep theirs', async () => {
     const q = new WorkQueue();
     for (const k of ['a/new1', 'b/new2', 'c/new3']) q.add(k);
@@ -611,4 +612,70 @@ describe('WorkQueue: keys whose time has come wait ahead of event-driven ones', 
     expect(await q.get()).toBe('ns1/c');
   });
 
+});
+
+describe('WorkQueue: an event key gives way to due keys for eventYieldMs only', () => {
+  test('an event key that waited eventYieldMs goes ahead of due keys added after that, behind those added before', async () => {
+    let t = 0;
+    const q = new WorkQueue({ eventYieldMs: 2_000, now: () => t });
+    q.add('a/new');
+    t = 1_999;
+    q.addDue('b/due-before');
+    t = 2_001;
+    q.addDue('c/due-after');
+    q.addFirst('d/first');
+    expect(await drain(q, 4)).toEqual(['d/first', 'b/due-before', 'a/new', 'c/due-after']);
+  });
+
+  test('a stream of due keys does not keep a new release waiting: it goes once it has given way for 2 s (the default)', async () => {
+    let t = 0;
+    const q = new WorkQueue({ now: () => t });
+    q.add('new/release');
+    for (let i = 0; i < 5; i++) q.addDue(`backlog/${i}`);
+    const order: string[] = [];
+    // A due key comes every 100 ms and one is taken every 100 ms: the due tier never empties.
+    for (let i = 0; i < 60; i++, t += 100) {
+      q.addDue(`due/${i}`);
+      const k = (await q.get()) as string;
+      order.push(k);
+      q.done(k);
+    }
+    // Behind the 5 waiting and the 20 that came within its first 2 s; ahead of those that came after.
+    expect(order.indexOf('new/release')).toBe(25);
+    expect(order.slice(24, 27)).toEqual(['due/19', 'new/release', 'due/20']);
+  });
+
+  test('an event key that becomes due keeps the sooner of its two places', async () => {
+    let t = 0;
+    const q = new WorkQueue({ eventYieldMs: 1_000, now: () => t });
+    q.add('a/old-event');
+    t = 5_000;
+    q.addDue('b/due');
+    q.addDue('a/old-event');
+    expect(await drain(q, 2)).toEqual(['a/old-event', 'b/due']);
+  });
+
+  test('a due-only worker takes no event key, even one that waits among the due keys', async () => {
+    let t = 0;
+    const q = new WorkQueue({ eventYieldMs: 1_000, now: () => t });
+    q.add('a/event');
+    t = 2_000;
+    q.addDue('b/due');
+    const dueOnly = q.get({ dueOnly: true });
+    expect(await settled(dueOnly)).toEqual({ done: true, value: 'b/due' });
+    q.done('b/due');
+    const next = q.get({ dueOnly: true });
+    expect((await settled(next)).done).toBe(false);
+    expect(await q.get()).toBe('a/event');
+  });
+
+  test('with eventYieldMs 0 event and due keys wait in one line, first come, first served; out-of-bound values are refused', async () => {
+    const q = new WorkQueue({ eventYieldMs: 0, now: () => 0 });
+    q.add('a/event');
+    q.addDue('b/due');
+    q.add('c/event');
+    expect(await drain(q, 3)).toEqual(['a/event', 'b/due', 'c/event']);
+    expect(() => new WorkQueue({ eventYieldMs: -1 })).toThrow('eventYieldMs must be between 0 and 600000, got -1');
+    expect(() => new WorkQueue({ eventYieldMs: Number.NaN })).toThrow('eventYieldMs must be between 0 and 600000, got NaN');
+  });
 });

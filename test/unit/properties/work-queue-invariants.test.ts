@@ -1,9 +1,10 @@
 // Property-based tests of the work queue: random sequences of adds at the
-// three tiers, looks asked for at once, gets by general and due-only workers
-// and finished reconciles. The first property checks every hand-out against
-// a small reference model of the tiers (first come, first served within a
-// tier, a key waits once at the best tier it was added for, a key added while
-// processed comes back at that tier). The second adds groups (keys of one
+// three tiers, looks asked for at once, gets by general and due-only workers,
+// finished reconciles and the passing of time. The first property checks
+// every hand-out against a small reference model of the tiers (first come,
+// first served within a tier, an event key waiting as if due once it has
+// given way for eventYieldMs, a key waits once at the best tier it was added
+// for, a key added while processed comes back at that tier). The second adds groups (keys of one
 // namespace, and keys in two namespaces at once) and checks what must never
 // happen: a key or a group processed twice at once, an event key taken by a
 // due-only worker, a key added and then never processed.
@@ -18,7 +19,8 @@ type Tier = 0 | 1 | 2;
 type Op =
   | { kind: 'add'; key: string; tier: Tier }
   | { kind: 'now'; key: string }
-  | { kind: 'finish'; worker: number };
+  | { kind: 'finish'; worker: number }
+  | { kind: 'tick'; ms: number };
 
 const flush = async () => {
   for (let i = 0; i < 5; i++) await Promise.resolve();
@@ -39,15 +41,19 @@ function addTo(q: WorkQueue, op: Extract<Op, { kind: 'add' }>): void {
 /**
  * The queue's rules, written plainly rather than as the queue keeps them: each
  * waiting key has the tier and the sequence number of the add that put it
- * there, and a get takes the least (tier, sequence) among the tiers it may
- * take. An add for a tier no better than the key's own changes nothing; a key
- * added while processed waits, after done, at the best tier it was added for.
- * Waiting workers are served in the order they came, and a due-only one that
- * finds nothing for it lets the next one look.
+ * there, and a due or event key the time it goes at (when added, plus the
+ * yield for an event key; an event key that becomes due keeps the sooner).
+ * A get takes a first-tier key by least sequence, else the least (goes at,
+ * sequence) among the tiers it may take. An add for a tier no better than
+ * the key's own changes nothing; a key added while processed waits, after
+ * done, at the best tier it was added for. Waiting workers are served in the
+ * order they came, and a due-only one that finds nothing for it lets the
+ * next one look.
  */
 class ReferenceQueue {
-  private readonly waiting = new Map<string, { tier: Tier; seq: number }>();
+  private readonly waiting = new Map<string, { tier: Tier; seq: number; goes: number }>();
   private seq = 0;
+  constructor(private readonly clock: () => number, private readonly yieldMs: number) {}
   private readonly processing = new Set<string>();
   private readonly dirty = new Map<string, Tier>();
   private readonly waiters: { dueOnly: boolean; give: (key: string) => void }[] = [];
@@ -59,16 +65,21 @@ class ReferenceQueue {
     }
     const was = this.waiting.get(key);
     if (was !== undefined && was.tier <= tier) return;
-    this.waiting.set(key, { tier, seq: ++this.seq });
+    const goes = Math.min(this.clock() + (tier === 2 ? this.yieldMs : 0), was?.goes ?? Infinity);
+    this.waiting.set(key, { tier, seq: ++this.seq, goes });
     this.serveWaiters();
   }
 
   private take(dueOnly: boolean): string | undefined {
-    let best: [string, { tier: Tier; seq: number }] | undefined;
+    type W = { tier: Tier; seq: number; goes: number };
+    const before = (a: W, b: W) => (a.tier === 0 || b.tier === 0
+      ? (a.tier === 0 ? 0 : 1) - (b.tier === 0 ? 0 : 1) || a.seq - b.seq
+      : a.goes - b.goes || a.seq - b.seq) < 0;
+    let best: [string, W] | undefined;
     for (const entry of this.waiting) {
       const [, w] = entry;
       if (dueOnly && w.tier === 2) continue;
-      if (!best || w.tier < best[1].tier || (w.tier === best[1].tier && w.seq < best[1].seq)) best = entry;
+      if (!best || before(w, best[1])) best = entry;
     }
     if (!best) return undefined;
     this.waiting.delete(best[0]);
@@ -113,6 +124,7 @@ const ops = (keys: readonly string[], workers: number): fc.Arbitrary<Op[]> => fc
   { weight: 5, arbitrary: fc.record({ kind: fc.constant('add' as const), key: fc.constantFrom(...keys), tier: fc.constantFrom<Tier>(0, 1, 2) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('now' as const), key: fc.constantFrom(...keys) }) },
   { weight: 4, arbitrary: fc.record({ kind: fc.constant('finish' as const), worker: fc.integer({ min: 0, max: workers - 1 }) }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('tick' as const), ms: fc.integer({ min: 0, max: 1_500 }) }) },
 ), { maxLength: 60 });
 
 /** Starts a get for worker i on both queues; the keys they hand out land in `got`. */
@@ -123,12 +135,13 @@ function startWorker(q: WorkQueue, workers: Worker[], i: number, got: Map<number
 }
 
 describe('WorkQueue invariants', () => {
-  test('every key is handed out in the order of the reference model: tier, then first come, first served', async () => {
+  test('every key is handed out in the order of the reference model: tier, then first come, first served, event keys as if due once they gave way', async () => {
     const keys = ['ns/a', 'ns/b', 'ns/c', 'ns/d', 'ns/e'];
-    await fc.assert(fc.asyncProperty(fc.integer({ min: 1, max: 3 }), fc.boolean(), ops(keys, 4), async (general, withDueOnly, sequence) => {
+    await fc.assert(fc.asyncProperty(fc.integer({ min: 1, max: 3 }), fc.boolean(), fc.constantFrom(0, 1_000, 2_000), ops(keys, 4), async (general, withDueOnly, eventYieldMs, sequence) => {
       const workers: Worker[] = [...Array.from({ length: general }, () => ({ dueOnly: false })), ...(withDueOnly ? [{ dueOnly: true }] : [])];
-      const q = new WorkQueue();
-      const ref = new ReferenceQueue();
+      let clock = 0;
+      const q = new WorkQueue({ eventYieldMs, now: () => clock });
+      const ref = new ReferenceQueue(() => clock, eventYieldMs);
       const got = new Map<number, string>();
       const expected = new Map<number, string>();
       const receive = async () => {
@@ -150,6 +163,8 @@ describe('WorkQueue invariants', () => {
         } else if (op.kind === 'now') {
           q.addAfter(op.key, 0);
           ref.enqueue(op.key, 0);
+        } else if (op.kind === 'tick') {
+          clock += op.ms;
         } else {
           const i = op.worker % workers.length;
           const key = workers[i]!.holding;
@@ -173,7 +188,8 @@ describe('WorkQueue invariants', () => {
     const keys = Object.keys(groups);
     await fc.assert(fc.asyncProperty(fc.integer({ min: 1, max: 3 }), fc.boolean(), ops(keys, 4), async (general, withDueOnly, sequence) => {
       const workers: Worker[] = [...Array.from({ length: general }, () => ({ dueOnly: false })), ...(withDueOnly ? [{ dueOnly: true }] : [])];
-      const q = new WorkQueue({ groupOf: (key) => groups[key] ?? [key] });
+      let clock = 0;
+      const q = new WorkQueue({ groupOf: (key) => groups[key] ?? [key], eventYieldMs: 1_000, now: () => clock });
       const got = new Map<number, string>();
       /** Keys added since they were last handed out, and the best tier they were added at. */
       const owed = new Map<string, Tier>();
@@ -203,6 +219,8 @@ describe('WorkQueue invariants', () => {
         } else if (op.kind === 'now') {
           q.addAfter(op.key, 0);
           owe(op.key, 0);
+        } else if (op.kind === 'tick') {
+          clock += op.ms;
         } else {
           const i = op.worker % workers.length;
           const key = workers[i]!.holding;
