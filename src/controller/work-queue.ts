@@ -107,7 +107,7 @@ export class WorkQueue {
     this.enqueue(key, FIRST);
   }
 
-  /** Keys waiting ahead of the event keys (for tests and metrics). */
+  /** Keys waiting in the first and due tiers (for tests and metrics). */
   get dueDepth(): number {
     return this.perTier[FIRST] + this.perTier[DUE];
   }
@@ -151,14 +151,16 @@ export class WorkQueue {
    * and marked processing. A group a key ahead still waits for counts as
    * taken, so a key that needs two groups is not passed by a stream of keys
    * that each need one of them (first come, first served within a group).
+   * An event key a due-only worker may not take still holds its groups for
+   * itself: otherwise that worker's due keys could pass it in its group for
+   * as long as they keep coming.
    */
   private take(dueOnly = false): string | undefined {
     let groups: readonly string[] = [];
     const waitedFor = new Set<string>();
     const i = this.queue.findIndex((k) => {
-      if (dueOnly && this.tierOf.get(k) === EVENT) return false;
       groups = this.groupsOf(k);
-      if (groups.every((g) => !this.busyGroups.has(g) && !waitedFor.has(g))) return true;
+      if (!(dueOnly && this.tierOf.get(k) === EVENT) && groups.every((g) => !this.busyGroups.has(g) && !waitedFor.has(g))) return true;
       for (const g of groups) waitedFor.add(g);
       return false;
     });

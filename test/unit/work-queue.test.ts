@@ -669,6 +669,26 @@ describe('WorkQueue: an event key gives way to due keys for eventYieldMs only', 
     expect(await q.get()).toBe('a/event');
   });
 
+  test('an event key that gave way is not passed in its group by the due keys a due-only worker takes after it', async () => {
+    let t = 0;
+    const groups: Record<string, string[]> = { 'busy/x': ['ns2'], 'both/new': ['ns1', 'ns2'], 'ns1/due': ['ns1'], 'ns3/due': ['ns3'] };
+    const q = new WorkQueue({ eventYieldMs: 1_000, now: () => t, groupOf: (k) => groups[k] ?? [k] });
+    q.addFirst('busy/x');
+    expect(await q.get()).toBe('busy/x');
+    q.add('both/new');
+    t = 2_000;
+    q.addDue('ns1/due');
+    q.addDue('ns3/due');
+    // ns1 is kept for the event key that waits ahead (it needs ns2, still busy); another group's due key goes.
+    expect(await settled(q.get({ dueOnly: true }))).toEqual({ done: true, value: 'ns3/due' });
+    const next = q.get({ dueOnly: true });
+    expect((await settled(next)).done).toBe(false);
+    q.done('busy/x');
+    expect(await q.get()).toBe('both/new');
+    q.done('both/new');
+    expect(await settled(next)).toEqual({ done: true, value: 'ns1/due' });
+  });
+
   test('with eventYieldMs 0 event and due keys wait in one line, first come, first served; out-of-bound values are refused', async () => {
     const q = new WorkQueue({ eventYieldMs: 0, now: () => 0 });
     q.add('a/event');

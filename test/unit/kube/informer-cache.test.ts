@@ -172,6 +172,16 @@ describe('lists', () => {
     await expect(listAllPages(looping, (o) => o)).rejects.toThrow('list returned continue token "t2" twice');
     const two = async (page: { _continue?: string }) => ({ apiVersion: 'v1', kind: 'List', metadata: { resourceVersion: '7', ...(page._continue ? {} : { _continue: 'next' }) }, items: [item] });
     const all = await listAllPages(two, (o) => o);
+    // Each page is transformed before the next is asked for (what keeps a long list from being in memory whole).
+    const transformedBeforePage: number[] = [];
+    let transformed = 0;
+    const three = async (page: { _continue?: string }) => {
+      transformedBeforePage.push(transformed);
+      const at = Number(page._continue ?? 0);
+      return { apiVersion: 'v1', kind: 'List', metadata: at < 2 ? { _continue: String(at + 1) } : {}, items: [item, item] };
+    };
+    await listAllPages(three, (o) => (transformed++, o));
+    expect(transformedBeforePage).toEqual([0, 2, 4]);
     expect(all.metadata).toEqual({ resourceVersion: '7' });
     expect(all.items).toHaveLength(2);
   });
