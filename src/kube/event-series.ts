@@ -4,6 +4,7 @@
 // release held for hours then leaves one Event with a count, not hundreds.
 // Bounded: the oldest series are forgotten first (a later repeat just creates
 // a new Event).
+import { createHash } from 'node:crypto';
 
 /** How long a repeat still counts into the same Event (client-go: 10 minutes). */
 export const AGGREGATE_MS = 10 * 60_000;
@@ -48,6 +49,10 @@ export class EventSeries {
   }
 }
 
-/** What makes two Events the same: object (by uid), type, reason and message. */
+/**
+ * What makes two Events the same: object (by uid), type, reason and message,
+ * kept as a digest of them. A message may be 1,024 characters, and the key
+ * lives as long as its series: the digest keeps a series at about 200 bytes.
+ */
 export const seriesKey = (namespace: string, name: string, uid: string | undefined, type: string, reason: string, message: string): string =>
-  JSON.stringify([namespace, name, uid ?? '', type, reason, message]);
+  createHash('sha256').update(JSON.stringify([namespace, name, uid ?? '', type, reason, message])).digest('base64url');

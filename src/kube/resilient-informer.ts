@@ -48,14 +48,16 @@ export const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
  * annotation: the operator reads neither, and together they are often the
  * larger part of an object. (The status subresource takes no metadata, so a
  * status written from a cached object leaves both as they are.)
+ * The metadata and annotations are rebuilt, not deleted from: `delete` turns
+ * a V8 object into a dictionary, which takes about twice the memory, and a
+ * cache holds one per object for as long as the object lives.
  */
 export function withoutManagedFields<T extends KubernetesObject>(obj: T): T {
   const md = obj.metadata;
-  if (md?.managedFields) delete md.managedFields;
-  if (md?.annotations && LAST_APPLIED in md.annotations) {
-    delete md.annotations[LAST_APPLIED];
-    if (Object.keys(md.annotations).length === 0) delete md.annotations;
-  }
+  if (!md || (!md.managedFields && !(md.annotations && LAST_APPLIED in md.annotations))) return obj;
+  const { managedFields: _managed, annotations, ...rest } = md;
+  const kept = annotations ? Object.entries(annotations).filter(([k]) => k !== LAST_APPLIED) : [];
+  obj.metadata = kept.length > 0 ? { ...rest, annotations: Object.fromEntries(kept) } : rest;
   return obj;
 }
 

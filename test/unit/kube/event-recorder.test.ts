@@ -6,7 +6,7 @@ import { pino } from 'pino';
 import { Reason } from '../../../src/api/conditions.js';
 import type { DecisionEvent } from '../../../src/core/decide.js';
 import { KubeEventRecorder } from '../../../src/kube/event-recorder.js';
-import { AGGREGATE_MS, EventSeries } from '../../../src/kube/event-series.js';
+import { AGGREGATE_MS, EventSeries, seriesKey } from '../../../src/kube/event-series.js';
 import type { CanaryReleaseObject } from '../../../src/controller/ports.js';
 import { NOW, NS } from '../release-fixtures.js';
 
@@ -78,6 +78,24 @@ describe('KubeEventRecorder', () => {
     await r.record(release, held);
     await r.record(release, held);
     expect(api.calls).toEqual(['create', 'patch', 'create', 'patch']);
+  });
+
+  test('a series is keyed by a digest of 43 characters whatever the message (up to 1,024), and only the same Event has the same key', () => {
+    const long = 'Step 2/3: 50% of traffic to v2 for 30s, after gates passed: '.padEnd(1024, 'x');
+    const key = seriesKey(NS, 'reviews', 'u-1', 'Normal', Reason.StepAdvanced, long);
+    expect(key).toHaveLength(43);
+    expect(seriesKey(NS, 'reviews', 'u-1', 'Normal', Reason.StepAdvanced, long)).toBe(key);
+    const others = [
+      seriesKey(NS, 'reviews', 'u-1', 'Normal', Reason.StepAdvanced, `${long.slice(0, -1)}y`),
+      seriesKey(NS, 'reviews', 'u-2', 'Normal', Reason.StepAdvanced, long),
+      seriesKey(NS, 'reviews', 'u-1', 'Warning', Reason.StepAdvanced, long),
+      seriesKey(NS, 'reviews', 'u-1', 'Normal', Reason.Promoted, long),
+      seriesKey(NS, 'ratings', 'u-1', 'Normal', Reason.StepAdvanced, long),
+      seriesKey('other', 'reviews', 'u-1', 'Normal', Reason.StepAdvanced, long),
+      // The fields are kept apart: a name ending where a namespace starts is not the same object.
+      seriesKey(`${NS}r`, 'eviews', 'u-1', 'Normal', Reason.StepAdvanced, long),
+    ];
+    expect(new Set([key, ...others]).size).toBe(others.length + 1);
   });
 
   test('the series kept are bounded: the oldest is forgotten first', async () => {
