@@ -4,6 +4,7 @@ import type { Gate } from '../api/analysis-spec.js';
 import { GateVerdict, worstVerdict, type GateResult } from '../api/analysis-status.js';
 import type { AnalysisPlan } from '../core/plan.js';
 import type { ReleaseMeasurements, RequestCounts } from './measurements.js';
+import { flatString } from '../util/flat-string.js';
 
 /** The windowed gates; sequential gates are judged by the core, on the evidence in status. */
 export function evaluateGates(spec: AnalysisPlan, m: ReleaseMeasurements, subsets: { stable: string; canary: string }): GateResult[] {
@@ -21,17 +22,17 @@ const round = (n: number) => (Math.abs(n) >= 100 ? Math.round(n) : Math.round(n 
 const parsePercent = (s: string) => Number(s.slice(0, -1));
 
 function evaluateGate(g: Gate, spec: AnalysisPlan, m: ReleaseMeasurements, sub: { stable: string; canary: string }): GateResult {
-  const base = { name: g.name, query: m.queries[g.name] ?? '' };
+  const query = flatString(m.queries[g.name] ?? '');
   const window = spec.window;
   const minRequests = spec.minRequests;
-  const result = (verdict: GateVerdict, threshold: string, message: string, value?: number, stableValue?: number): GateResult => ({
-    ...base,
-    ...(value !== undefined && Number.isFinite(value) ? { value: round(value) } : {}),
-    ...(stableValue !== undefined && Number.isFinite(stableValue) ? { stableValue: round(stableValue) } : {}),
-    threshold,
-    verdict,
-    message,
-  });
+  // Kept until the release's next round (RoundScheduler): flat strings, and properties always added in one
+  // order, so the results share V8's hidden classes instead of each carrying its own.
+  const result = (verdict: GateVerdict, threshold: string, message: string, value?: number, stableValue?: number): GateResult => {
+    const r: GateResult = { name: g.name, query, threshold, verdict, message: flatString(message) };
+    if (value !== undefined && Number.isFinite(value)) r.value = round(value);
+    if (stableValue !== undefined && Number.isFinite(stableValue)) r.stableValue = round(stableValue);
+    return r;
+  };
 
   if (g.query !== undefined) {
     const threshold = thresholdOf(g);

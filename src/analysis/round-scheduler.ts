@@ -74,6 +74,11 @@ export class RoundScheduler implements AnalysisRounds {
     this.now = opts.now ?? Date.now;
   }
 
+  /** Releases whose round or preflight is kept, finished or not (for tests). */
+  get kept(): number {
+    return new Set([...this.rounds.keys(), ...this.preflights.keys()]).size;
+  }
+
   /** Rounds and preflights in flight or waiting (for metrics and tests). */
   get pending(): number {
     return this.busy + this.waiting.length;

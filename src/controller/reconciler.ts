@@ -117,6 +117,9 @@ export class Reconciler {
     const st = snap.status;
     const ref = effectiveTarget(snap);
     const terminal = st.phase !== undefined && !isActive(st.phase);
+    // A finished release asks for no round or preflight (roundDue): its last ones, a few KiB each, are let go
+    // (a thousand finished releases would keep them for good). A retry measures afresh.
+    if (terminal) this.deps.analysis?.forget(key);
     // Asked for a finished release too: a retry in this decision must not skip the check.
     if (ref) obs.owner = routeOwner(release, ref, this.deps.store.list(target.namespace), now);
     const plan = snap.plan.ok ? snap.plan.plan : undefined;

@@ -1,4 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
+import { setFlagsFromString } from 'node:v8';
 import type { Gate } from '../../../src/api/analysis-spec.js';
 import { GateVerdict, type GateResult } from '../../../src/api/analysis-status.js';
 import { evaluateGates, roundVerdict, thresholdOf } from '../../../src/analysis/evaluate-gates.js';
@@ -258,5 +259,23 @@ describe('thresholdOf', () => {
     expect(thresholdOf({ name: 'e', errorRate: { max: '1%', maxIncreaseOverStable: '0.5%' } })).toBe('<= 1% and <= stable + 0.5%');
     expect(thresholdOf({ name: 'l', latency: { percentile: 95, maxMs: 250, maxIncreaseOverStableMs: 50 } })).toBe('<= 250ms and <= stable + 50ms');
     expect(thresholdOf({ name: 'q', query: 'q', min: 1, max: 2 })).toBe('>= 1 and <= 2');
+  });
+});
+
+describe('results kept between rounds', () => {
+  // V8's own answer to whether two objects share one hidden class (a result held per release until its next round).
+  setFlagsFromString('--allow-natives-syntax');
+  const sameMap = new Function('a', 'b', 'return %HaveSameMap(a, b)') as (a: object, b: object) => boolean;
+
+  test('share one hidden class per set of fields, whatever round or gate made them, instead of one each', () => {
+    const pass = one(ERRORS, { canary: { total: 200, errors: 1 } });
+    const fail = one(ERRORS, { canary: { total: 1000, errors: 124 } });
+    const slow = one(P99, { latency: lat(900) });
+    const noData = one(ERRORS, { canary: { total: 3, errors: 0 } });
+    const noDataToo = one(P99, { canary: { total: 2, errors: 0 } });
+    expect([pass.value, fail.value, slow.value]).toEqual([0.5, 12.4, 900]);
+    expect(sameMap(pass, fail)).toBe(true);
+    expect(sameMap(noData, noDataToo)).toBe(true);
+    expect(noData.value).toBeUndefined();
   });
 });
