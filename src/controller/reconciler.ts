@@ -79,6 +79,10 @@ export class Reconciler {
     const before = (release.status ?? {}) as CanaryReleaseStatus;
     if (!deepEqual(before, decision.status) && !onlyRoundNoise(snap.status, decision.status, now)) {
       release = await this.deps.store.writeStatus(release, decision.status);
+      // A round the status now records is no evidence any more (a round written off as noise stays: the next look
+      // weighs it again), and the next one is not due before the next interval.
+      const recorded = Date.parse(decision.status.analysis?.evaluatedAt ?? '');
+      if (Number.isFinite(recorded)) this.deps.analysis?.recorded(key, new Date(recorded));
       log.info({ phase: decision.status.phase, step: decision.status.currentStep, canaryWeight: decision.status.canaryWeight }, decision.status.message ?? 'status updated');
     }
     // The decision is recorded: its Events and metrics follow even if the route write fails (the next look finishes it).

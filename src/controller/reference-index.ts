@@ -3,7 +3,11 @@
 // namespace's (each status write of a release wakes the others waiting for
 // its route, and a namespace may hold hundreds of releases).
 export class ReferenceIndex {
-  private readonly referrers = new Map<string, Set<string>>();
+  /**
+   * Most objects have one referrer, held as its key alone: a Set per object cost about 130 bytes, six per
+   * release (a heap snapshot at 1,000 releases: 0.76 MiB of one-element Sets).
+   */
+  private readonly referrers = new Map<string, string | Set<string>>();
   private readonly refsOfRelease = new Map<string, readonly string[]>();
 
   /** What release `key` refers to now; none once it is deleted. */
@@ -11,13 +15,17 @@ export class ReferenceIndex {
     for (const old of this.refsOfRelease.get(key) ?? []) {
       if (refs.includes(old)) continue;
       const keys = this.referrers.get(old);
-      keys?.delete(key);
-      if (keys?.size === 0) this.referrers.delete(old);
+      if (keys === key) this.referrers.delete(old);
+      else if (typeof keys === 'object') {
+        keys.delete(key);
+        if (keys.size === 1) this.referrers.set(old, keys.values().next().value as string);
+      }
     }
     for (const r of refs) {
-      let keys = this.referrers.get(r);
-      if (!keys) this.referrers.set(r, (keys = new Set()));
-      keys.add(key);
+      const keys = this.referrers.get(r);
+      if (keys === undefined) this.referrers.set(r, key);
+      else if (typeof keys === 'object') keys.add(key);
+      else if (keys !== key) this.referrers.set(r, new Set([keys, key]));
     }
     if (refs.length > 0) this.refsOfRelease.set(key, [...refs]);
     else this.refsOfRelease.delete(key);
@@ -29,8 +37,9 @@ export class ReferenceIndex {
   }
 
   /** The releases that refer to `ref`. */
-  referrersOf(ref: string): ReadonlySet<string> {
-    return this.referrers.get(ref) ?? EMPTY;
+  referrersOf(ref: string): Iterable<string> {
+    const keys = this.referrers.get(ref);
+    return keys === undefined ? NONE : typeof keys === 'string' ? [keys] : keys;
   }
 
   /** How many objects are referred to (for tests: nothing is left behind). */
@@ -39,4 +48,4 @@ export class ReferenceIndex {
   }
 }
 
-const EMPTY: ReadonlySet<string> = new Set();
+const NONE: readonly string[] = [];

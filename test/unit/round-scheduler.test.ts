@@ -125,6 +125,26 @@ describe('RoundScheduler', () => {
     expect(s.round('ns/r', plan('http://a'), T, later)).toBeUndefined();
   });
 
+  test('a finished round the status records is let go; one it does not record yet, and one still running, are kept', async () => {
+    const p = new Gated();
+    const s = new RoundScheduler(p, { onReady: () => undefined });
+    const before = new Date(NOW.getTime() - 30_000);
+    s.round('ns/r', plan('http://a'), T, NOW);
+    s.recorded('ns/r', NOW);
+    expect(s.pending).toBe(1);
+    p.finish(`http://a|s|${NOW.getTime()}`);
+    await tick();
+    s.recorded('ns/r', before);
+    expect(s.round('ns/r', plan('http://a'), T, NOW)).toMatchObject({ evaluatedAt: NOW });
+    expect(s.finishedRoundAt('ns/r')).toEqual(NOW);
+    s.recorded('ns/r', NOW);
+    expect(s.finishedRoundAt('ns/r')).toBeUndefined();
+    // The next round starts as before, and nothing already recorded is handed over with it.
+    const later = new Date(NOW.getTime() + 30_000);
+    expect(s.round('ns/r', plan('http://a'), T, later)).toBeUndefined();
+    expect(p.started).toEqual([`http://a|s|${NOW.getTime()}`, `http://a|s|${later.getTime()}`]);
+  });
+
   test('a Prometheus that hangs builds no backlog: rounds asked every second while one hangs start nothing new', async () => {
     const p = new Gated();
     const s = new RoundScheduler(p, { onReady: () => undefined });

@@ -36,3 +36,19 @@ describe('parsed once per object version', () => {
     expect(statusOf(bad)).toBe(statusOf(bad));
   });
 });
+
+describe('no second copy of a status that reads as it is', () => {
+  test('a status the schema reads unchanged is the cached object\'s own; one of an older format or with unknown fields is read into a copy', () => {
+    const current = release('Progressing');
+    (current.status as Record<string, unknown>).conditions = [{ type: 'Progressing', status: 'True', reason: 'StepAdvanced', message: 'step 1', lastTransitionTime: '2026-12-04T00:00:00Z' }];
+    expect(statusOf(current)).toBe(current.status);
+
+    // Routes written before they were provider-neutral: read as the same route, so not the object as stored.
+    const legacy = { ...release('Progressing'), status: { phase: 'Progressing', target: { service: 'reviews', virtualService: { name: 'reviews' }, destinationRule: { name: 'reviews' } } } };
+    expect(statusOf(legacy)).not.toBe(legacy.status);
+    expect(statusOf(legacy).target).toEqual({ provider: 'istio', kind: 'VirtualService', name: 'reviews', scope: { service: 'reviews' }, uses: { destinationRule: 'reviews' } });
+
+    const unknownField = { ...release('Progressing'), status: { phase: 'Progressing', writtenByANewerVersion: 1 } };
+    expect(statusOf(unknownField)).toEqual({ phase: 'Progressing' });
+  });
+});
