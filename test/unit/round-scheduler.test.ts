@@ -131,7 +131,7 @@ describe('RoundScheduler', () => {
     const before = new Date(NOW.getTime() - 30_000);
     s.round('ns/r', plan('http://a'), T, NOW);
     s.recorded('ns/r', NOW);
-    expect(s.pending).toBe(1);
+    expect(s.kept).toBe(1);
     p.finish(`http://a|s|${NOW.getTime()}`);
     await tick();
     s.recorded('ns/r', before);
