@@ -37,7 +37,11 @@ class PassingAnsweredRecently extends Passing {
 const tick = () => new Promise((r) => setImmediate(r));
 
 /** Runs the release in 100 ms ticks; returns every API write, with the status position of each status write. */
-async function run(createdAtMs: number, seconds: number, provider: AnalysisProvider = new Passing()): Promise<{ writes: string[]; final: CanaryReleaseStatus; rounds: RoundScheduler; looksHoldingARecordedRound: number }> {
+/** The benchmark's release; a test may give other steps, interval and window. */
+interface Shape { steps: { weight: number; duration?: string }[]; interval: string; window: string }
+const BENCH_SHAPE: Shape = { steps: [{ weight: 10, duration: '30s' }, { weight: 50, duration: '30s' }, { weight: 100 }], interval: '30s', window: '30s' };
+
+async function run(createdAtMs: number, seconds: number, provider: AnalysisProvider = new Passing(), shape: Shape = BENCH_SHAPE): Promise<{ writes: string[]; final: CanaryReleaseStatus; rounds: RoundScheduler; looksHoldingARecordedRound: number; stepsAt: number[] }> {
   let now = createdAtMs;
   const log: string[] = [];
   const store = new MemoryReleaseStore(log);
@@ -50,11 +54,13 @@ async function run(createdAtMs: number, seconds: number, provider: AnalysisProvi
   store.put({
     apiVersion: 'canary-operator.dev/v1alpha1', kind: 'CanaryRelease',
     metadata: { name: 'reviews-canary', namespace: NS, generation: 1, uid: 'u' },
-    spec: { ...baseSpec(), steps: [{ weight: 10, duration: '30s' }, { weight: 50, duration: '30s' }, { weight: 100 }],
-      analysis: { prometheus: { address: 'http://prom:9090' }, interval: '30s', window: '30s', gates: [{ name: 'errors', errorRate: { max: '5%' } }] } },
+    spec: { ...baseSpec(), steps: shape.steps,
+      analysis: { prometheus: { address: 'http://prom:9090' }, interval: shape.interval, window: shape.window, gates: [{ name: 'errors', errorRate: { max: '5%' } }] } },
   });
   const writes: string[] = [];
   let looksHoldingARecordedRound = 0;
+  /** When (ms after creation) each traffic move was written. */
+  const stepsAt: number[] = [];
   let due = now;
   for (let t = 0; t < seconds * 10; t++, now += 100) {
     await tick();
@@ -65,13 +71,14 @@ async function run(createdAtMs: number, seconds: number, provider: AnalysisProvi
     const r = await reconciler.reconcile(KEY);
     const st = store.stored().status as CanaryReleaseStatus;
     for (const w of log.slice(before)) writes.push(w === 'writeStatus' ? `writeStatus ${st.phase}/${st.currentStep}` : w);
+    if (log.slice(before).some((w) => w.startsWith('setCanaryPercent'))) stepsAt.push(now - createdAtMs);
     // A look that leaves a finished round kept although the status it leaves records it.
     const kept = rounds.finishedRoundAt(KEY);
     if (kept && st.analysis && kept.getTime() <= Date.parse(st.analysis.evaluatedAt)) looksHoldingARecordedRound++;
     // Its own writes come back as watch events: a look soon after each.
     due = Math.min(now + (r.requeueAfterMs ?? 1e12), log.length > before ? now + 300 : Number.POSITIVE_INFINITY);
   }
-  return { writes, final: store.stored().status as CanaryReleaseStatus, rounds, looksHoldingARecordedRound };
+  return { writes, final: store.stored().status as CanaryReleaseStatus, rounds, looksHoldingARecordedRound, stepsAt };
 }
 
 test.each([
@@ -104,4 +111,19 @@ test('a release created just after another one\'s preflight writes no Pending st
   // One Event for the start and the first step, decided together.
   expect(writes.slice(0, 6)).toEqual(['addFinalizer', 'writeStatus Progressing/1', 'setCanaryPercent:10', 'event:Started', 'writeStatus Progressing/2', 'setCanaryPercent:50']);
   expect(writes.filter((w) => w.startsWith('writeStatus'))).toEqual(['writeStatus Progressing/1', 'writeStatus Progressing/2', 'writeStatus Succeeded/3', 'writeStatus Succeeded/3']);
+});
+
+// Rounds every 10 s over 10 s windows, steps of 25 s. A round that passes after a pass changes only its times
+// and values, so it is not written (round-noise.ts) and stays kept: when the step's time is up between two
+// rounds, that round (its window inside the step) is the evidence that the step may end. Let go, the step
+// would wait for the next round.
+test('a passing round that was not written still lets its step end when the step\'s time is up, between rounds', async () => {
+  const shape: Shape = { steps: [{ weight: 10, duration: '25s' }, { weight: 50, duration: '25s' }, { weight: 100 }], interval: '10s', window: '10s' };
+  const { final, stepsAt } = await run(NOW.getTime() + 3_000, 200, new PassingAnsweredRecently(), shape);
+  expect(final.phase).toBe('Succeeded');
+  expect(stepsAt).toHaveLength(3);
+  const [first, second, third] = stepsAt as [number, number, number];
+  expect(second - first).toBeGreaterThanOrEqual(25_000);
+  expect(second - first).toBeLessThan(26_000);
+  expect(third - second).toBeLessThan(26_000);
 });
