@@ -228,10 +228,20 @@ function inGateOrder(plan: AnalysisPlan, results: GateResult[]): GateResult[] {
   return [...results].sort((a, b) => (order.get(a.name) ?? 0) - (order.get(b.name) ?? 0));
 }
 
+/**
+ * The round a held step waits for. The one right after the recorded round, when it is due, is asked for in
+ * this look and recorded a moment later: it is still the one to name (naming the one after it changed the
+ * message at each boundary, a second status write per round). Otherwise the next boundary.
+ */
+function nextRoundAt(plan: AnalysisPlan, status: CanaryReleaseStatus, now: Date): number {
+  const due = roundDue(plan, status, now)?.getTime();
+  return due !== undefined && due === firstCountable(plan, status, now) ? due : now.getTime() + untilNextRound(plan, status, now);
+}
+
 /** A plain-words line for status.message while the evidence holds a step. */
 export function holdMessage(status: CanaryReleaseStatus, plan: AnalysisPlan, now: Date): string {
   const last = status.analysis;
-  const next = isoOf(now.getTime() + untilNextRound(plan, status, now));
+  const next = isoOf(nextRoundAt(plan, status, now));
   if (!last) return `waiting for the first analysis round with fresh data (its window must start after ${status.measureFrom ?? status.stepStartedAt}; due at ${next})`;
   const why = summarize(last.gates, last.verdict);
   switch (last.verdict) {

@@ -2,7 +2,12 @@
 // etcd, the mesh simulator and a real Prometheus. Stable fails 10% of its
 // requests in both namespaces; a canary failing 20% (twice stable's rate) is
 // rolled back on the evidence, and one failing 10% is promoted, with its
-// evidence and its latency boundary in status.
+// evidence and its latency boundary in status. That canary is a little faster
+// than stable: slow requests are rare (about 0.5% above the boundary), and
+// with latency exactly equal the evidence can lean against the canary by
+// chance, which holds its step (sequential-judge.ts) for minutes (seen: 86 s; a CI
+// run that timed out at 150 s was most likely this); how long such holds last is
+// bench:judge's business, not an end-to-end test's.
 import { describe, expect, it } from '@jest/globals';
 import { Cluster, condition, waitForRelease } from './support/cluster.js';
 import { behave } from './support/mesh.js';
@@ -38,7 +43,7 @@ meshWithOperatorForSuite(async () => {
     await behave(c, ns[k], 'v1', { errorRate: 0.1 });
   }
   await behave(c, ns.twice, 'v2', { errorRate: 0.2 });
-  await behave(c, ns.healthy, 'v2', { errorRate: 0.1 });
+  await behave(c, ns.healthy, 'v2', { errorRate: 0.1, p99: 150 });
   return CASES.map((k) => ({ namespace: ns[k], rps: 100 }));
 });
 
@@ -60,7 +65,7 @@ describe('a sequential gate against the real Prometheus', () => {
     expect(await c.settled(n, { v1: 100, v2: 0 })).toEqual({ v1: 100, v2: 0 });
   }, 150_000);
 
-  it('promotes a canary as good as stable, with its evidence and the latency boundary it chose from stable in status', async () => {
+  it('promotes a canary as good as stable (its errors the same, its p99 a little lower), with its evidence and the latency boundary it chose from stable in status', async () => {
     const n = ns.healthy;
     await c.createRelease(n, release);
     const r = await waitForRelease(c, n, 'ended', (x) => x.status?.phase === 'RolledBack' || x.status?.phase === 'Succeeded', 150_000);
@@ -69,7 +74,7 @@ describe('a sequential gate against the real Prometheus', () => {
     expect(analysis.verdict).toBe('Pass');
     expect(analysis.sequential?.countedUntil).toBeDefined();
     expect(analysis.sequential?.gates['errors-vs-stable']?.evidence.release.canaryRequests).toBeGreaterThanOrEqual(50);
-    // The simulator's p99 is 200ms: the boundary nearest stable's p99 is a bucket boundary around it.
+    // Stable's p99 is the simulator's default, 200ms: the boundary nearest stable's p99 is a bucket boundary around it.
     expect([100, 250, 500]).toContain(analysis.sequential?.gates['p99-vs-stable']?.boundaryMs);
     expect(analysis.gates.map((g) => [g.name, g.verdict])).toEqual([['errors-vs-stable', 'Pass'], ['p99-vs-stable', 'Pass']]);
     expect(await c.settled(n, { v1: 0, v2: 100 })).toEqual({ v1: 0, v2: 100 });

@@ -291,12 +291,18 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
   }
 }
 
-/** Waits until the release's status satisfies `pred`; returns it. */
-export function waitForRelease(c: Cluster, ns: string, what: string, pred: (r: Release) => boolean, timeoutMs = 30_000, name = 'reviews'): Promise<Release> {
-  return waitFor(what, async () => {
-    const r = await c.release(ns, name);
-    return r && pred(r) ? r : undefined;
-  }, timeoutMs);
+/** Waits until the release's status satisfies `pred`; returns it. A timeout says the status it last saw. */
+export async function waitForRelease(c: Cluster, ns: string, what: string, pred: (r: Release) => boolean, timeoutMs = 30_000, name = 'reviews'): Promise<Release> {
+  let last: Release | undefined;
+  try {
+    return await waitFor(what, async () => {
+      const r = await c.release(ns, name);
+      last = r ?? last;
+      return r && pred(r) ? r : undefined;
+    }, timeoutMs);
+  } catch (err) {
+    throw new Error(`${(err as Error).message}; ${ns}/${name} last read with status ${JSON.stringify(last?.status ?? null)}`);
+  }
 }
 
 export const condition = (r: Release, type: string) => r.status?.conditions?.find((c) => c.type === type);

@@ -1,7 +1,7 @@
 // Runs the real operator entrypoint (the built bundle the image runs, dist/operator.js) as a child
 // process against the e2e control plane, and lets a test kill it.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, createWriteStream, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -61,6 +61,8 @@ export function startOperator(env: Record<string, string> = {}): OperatorProcess
   });
   if (child.pid !== undefined) appendFileSync(PID_FILE, `${child.pid}\n`);
   const logs: string[] = [];
+  // E2E_OPERATOR_LOG_DIR keeps each operator's whole log in a file (for a failure that output to a terminal hides).
+  const logFile = process.env.E2E_OPERATOR_LOG_DIR ? createWriteStream(`${process.env.E2E_OPERATOR_LOG_DIR}/operator-${child.pid}.log`) : undefined;
   let port: number | undefined;
   const waiters: (() => void)[] = [];
   let synced = false;
@@ -76,6 +78,7 @@ export function startOperator(env: Record<string, string> = {}): OperatorProcess
       buffers[stream] = buffers[stream].slice(nl + 1);
       logs.push(line);
       if (process.env.E2E_OPERATOR_LOGS) process.stderr.write(`[operator ${child.pid}] ${line}\n`);
+      logFile?.write(`${line}\n`);
       try {
         const rec = JSON.parse(line) as { msg?: string; port?: number };
         if (rec.msg?.startsWith('serving /healthz')) port = rec.port;
@@ -92,6 +95,7 @@ export function startOperator(env: Record<string, string> = {}): OperatorProcess
       }
     }
   };
+  child.once('exit', () => logFile?.end());
   child.stdout?.on('data', onData('stdout'));
   child.stderr?.on('data', onData('stderr'));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>

@@ -50,6 +50,21 @@ describe('decide with a sequential gate', () => {
     expect(d.status.message).toBe(`Step 1/3: 10% of traffic to v2 for 1m; next step after ${iso(60)}; judging: canary error rate 1.0x stable's, 3 of 300 vs 27 of 2,700; evidence 0.25 against a bound of 100; next round due at ${iso(60)}`);
   });
 
+  // Each round boundary has a look that asks for the round and returns (the result comes a moment later). A
+  // message naming the round after that one changed status at every boundary: two status writes per round.
+  test('a look while the round it waits for is being measured changes nothing: the message still names that round', () => {
+    const every10s = spec({ interval: '10s' });
+    const judging = decide(snap({ spec: every10s, status: STEP1 }), { ...obs(10), analysis: round(0, 30, [3, 300], [27, 2700]) }, at(31));
+    expect(judging.status.message).toMatch(new RegExp(`; next round due at ${iso(40)}$`));
+    // At 40 s the round of 40 s is due and asked for; its result is not in yet.
+    const asked = decide(snap({ spec: every10s, status: judging.status }), obs(10), at(40.05));
+    expect(asked.status).toEqual(judging.status);
+    expect(asked.events).toEqual([]);
+    // Still not recorded at 50 s (a slow Prometheus, one round at a time): the message names the next boundary.
+    const late = decide(snap({ spec: every10s, status: judging.status }), obs(10), at(50.05));
+    expect(late.status.message).toMatch(new RegExp(`; next round due at ${iso(60)}$`));
+  });
+
   test('judges a round by when it was measured: one evaluated before the step\'s end is not an end-of-step pass, even if read after it', () => {
     // The round at 30s has no evidence either way; read at 70s, past the 1m step, it is still Judging, and holds.
     const d = decide(snap({ spec: spec(), status: STEP1 }), { ...obs(10), analysis: round(0, 30, [3, 300], [27, 2700]) }, at(70));
