@@ -62,7 +62,9 @@ export function startOperator(env: Record<string, string> = {}): OperatorProcess
   if (child.pid !== undefined) appendFileSync(PID_FILE, `${child.pid}\n`);
   const logs: string[] = [];
   // E2E_OPERATOR_LOG_DIR keeps each operator's whole log in a file (for a failure that output to a terminal hides).
-  const logFile = process.env.E2E_OPERATOR_LOG_DIR ? createWriteStream(`${process.env.E2E_OPERATOR_LOG_DIR}/operator-${child.pid}.log`) : undefined;
+  const logFile = process.env.E2E_OPERATOR_LOG_DIR ? createWriteStream(join(process.env.E2E_OPERATOR_LOG_DIR, `operator-${child.pid}.log`)) : undefined;
+  // A directory that cannot be written costs the file, not the test run (an unhandled 'error' would end it).
+  logFile?.on('error', (err) => process.stderr.write(`E2E_OPERATOR_LOG_DIR: ${err.message}; this operator's log is not kept\n`));
   let port: number | undefined;
   const waiters: (() => void)[] = [];
   let synced = false;
