@@ -209,7 +209,8 @@ export class WorkQueue {
     if (!(delayMs > 0)) return this.addFirst(key);
     // Node fires a timer above 2^31-1 ms after 1 ms: wake early instead, the reconcile asks again.
     delayMs = Math.min(delayMs, MAX_TIMER_MS);
-    const at = Date.now() + delayMs;
+    // The monotonic clock: with the wall clock, one set back would let a later wake-up replace a sooner one.
+    const at = this.now() + delayMs;
     const existing = this.timers.get(key);
     if (existing && existing.at <= at) return;
     if (existing) clearTimeout(existing.timer);

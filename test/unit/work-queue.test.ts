@@ -177,6 +177,24 @@ describe('WorkQueue: timed requeues', () => {
     expect(q.depth).toBe(0);
   });
 
+  test('a wall clock set back between two addAfter calls does not let a later wake-up replace a sooner one', () => {
+    const q = new WorkQueue();
+    q.addAfter('ns/a', 5_000);
+    jest.setSystemTime(Date.now() - 3_600_000); // the wall clock only: timers and performance.now go on
+    q.addAfter('ns/a', 600_000);
+    jest.advanceTimersByTime(5_000);
+    expect(q.depth).toBe(1);
+  });
+
+  test('a wall clock set forward between two addAfter calls does not keep a later wake-up over a sooner one', () => {
+    const q = new WorkQueue();
+    q.addAfter('ns/a', 10_000);
+    jest.setSystemTime(Date.now() + 3_600_000);
+    q.addAfter('ns/a', 1_000);
+    jest.advanceTimersByTime(1_000);
+    expect(q.depth).toBe(1);
+  });
+
   test('a timed wake-up is due: it goes ahead of keys added by events', async () => {
     const q = new WorkQueue();
     q.addAfter('a/timed', 1_000);

@@ -7,8 +7,11 @@
 // for, a key added while processed comes back at that tier). The second adds groups (keys of one
 // namespace, and keys in two namespaces at once) and checks what must never
 // happen: a key or a group processed twice at once, an event key taken by a
-// due-only worker, a key added and then never processed.
-import { describe, expect, test } from '@jest/globals';
+// due-only worker, a key added and then never processed. The third drives
+// timed wake-ups (addAfter, lookAgainAfter, shutDown) on fake timers while
+// the wall clock is set back and forth, against a model of when each key is
+// to wake on the monotonic clock.
+import { afterEach, describe, expect, jest, test } from '@jest/globals';
 import fc from 'fast-check';
 import { WorkQueue } from '../../../src/controller/work-queue.js';
 
@@ -248,4 +251,77 @@ describe('WorkQueue invariants', () => {
       q.shutDown();
     }), { numRuns: RUNS });
   });
+
+  test('timed wake-ups: a key is added exactly when its soonest asked-for look comes, whatever the wall clock does, and nothing after shutDown', () => {
+    type TimedOp =
+      | { kind: 'after'; key: string; ms: number }
+      | { kind: 'again'; key: string; ms: number | undefined }
+      | { kind: 'tick'; ms: number }
+      | { kind: 'wall'; ms: number }
+      | { kind: 'shutDown' };
+    const keys = ['ns/a', 'ns/b', 'ns/c'];
+    const delay = fc.oneof(fc.integer({ min: -10, max: 5_000 }), fc.constant(2 ** 40));
+    const timedOps = fc.array(fc.oneof(
+      { weight: 4, arbitrary: fc.record({ kind: fc.constant('after' as const), key: fc.constantFrom(...keys), ms: delay }) },
+      { weight: 2, arbitrary: fc.record({ kind: fc.constant('again' as const), key: fc.constantFrom(...keys), ms: fc.option(delay, { nil: undefined }) }) },
+      { weight: 4, arbitrary: fc.record({ kind: fc.constant('tick' as const), ms: fc.integer({ min: 0, max: 3_000 }) }) },
+      // The wall clock set back or forward by up to a day; timers and the monotonic clock go on.
+      { weight: 2, arbitrary: fc.record({ kind: fc.constant('wall' as const), ms: fc.integer({ min: -86_400_000, max: 86_400_000 }) }) },
+      { weight: 1, arbitrary: fc.constant({ kind: 'shutDown' as const }) },
+    ), { maxLength: 40 });
+    const MAX_TIMER_MS = 2 ** 31 - 1;
+    fc.assert(fc.property(timedOps, (sequence) => {
+      jest.useFakeTimers({ now: new Date('2026-12-04T12:00:00.000Z') });
+      const q = new WorkQueue();
+      let clock = 0;
+      let down = false;
+      /** When each key is to wake (model clock), and which keys have been added. */
+      const wakeAt = new Map<string, number>();
+      const added = new Set<string>();
+      const fire = () => {
+        for (const [key, at] of wakeAt) {
+          if (at > clock) continue;
+          wakeAt.delete(key);
+          added.add(key);
+        }
+      };
+      const after = (key: string, ms: number) => {
+        if (down) return;
+        if (!(ms > 0)) {
+          added.add(key);
+          return;
+        }
+        const at = clock + Math.min(ms, MAX_TIMER_MS);
+        if ((wakeAt.get(key) ?? Infinity) > at) wakeAt.set(key, at);
+      };
+      for (const op of sequence) {
+        if (op.kind === 'after') {
+          q.addAfter(op.key, op.ms);
+          after(op.key, op.ms);
+        } else if (op.kind === 'again') {
+          q.lookAgainAfter(op.key, op.ms);
+          wakeAt.delete(op.key);
+          if (op.ms !== undefined) after(op.key, op.ms);
+        } else if (op.kind === 'tick') {
+          jest.advanceTimersByTime(op.ms);
+          clock += op.ms;
+          fire();
+        } else if (op.kind === 'wall') {
+          jest.setSystemTime(Date.now() + op.ms);
+        } else {
+          q.shutDown();
+          down = true;
+          wakeAt.clear();
+        }
+        expect(q.depth).toBe(added.size);
+        expect(q.dueDepth).toBe(added.size);
+      }
+      q.shutDown();
+      jest.useRealTimers();
+    }), { numRuns: RUNS });
+  });
+});
+
+afterEach(() => {
+  jest.useRealTimers();
 });
