@@ -41,6 +41,12 @@ function planOf(obj: CanaryReleaseObject, ctx: AnalysisContext): PlanResult {
   return plan;
 }
 
+/** A timestamp as the client hands it (the API's string, or a Date, perhaps of another realm), in ms. */
+function timeMs(v: unknown): number | undefined {
+  const t = typeof v === 'string' ? Date.parse(v) : Object.prototype.toString.call(v) === '[object Date]' ? (v as Date).getTime() : Number.NaN;
+  return Number.isFinite(t) ? t : undefined;
+}
+
 const NO_CONTEXT: AnalysisContext = {};
 
 export function toSnapshot(obj: CanaryReleaseObject, ctx: AnalysisContext = NO_CONTEXT): ReleaseSnapshot {
@@ -50,6 +56,7 @@ export function toSnapshot(obj: CanaryReleaseObject, ctx: AnalysisContext = NO_C
     generation: obj.metadata?.generation ?? 0,
     deleting: Boolean(obj.metadata?.deletionTimestamp),
     hasFinalizer: (obj.metadata?.finalizers ?? []).includes(FINALIZER),
+    createdAtMs: timeMs(obj.metadata?.creationTimestamp),
     annotations: obj.metadata?.annotations ?? {},
     plan: planOf(obj, ctx),
     status: statusOf(obj),

@@ -12,7 +12,7 @@ import type { CanaryReleaseStatus } from '../api/status.js';
 import type { FieldProblem } from '../api/validate.js';
 import { describeProblems } from '../api/validate.js';
 import { evidenceAllowsAdvance, isNewRound, recordRound, untilNextRound, type AnalysisRound } from './analysis-rules.js';
-import { DecisionBuilder, type Decision } from './decision-builder.js';
+import { DecisionBuilder, isFresh, type Decision } from './decision-builder.js';
 import type { ReleasePlan, RouteRef } from './plan.js';
 import { positionOf } from './steps.js';
 import { timeOf } from './time.js';
@@ -29,6 +29,8 @@ export interface ReleaseSnapshot {
   generation: number;
   deleting: boolean;
   hasFinalizer: boolean;
+  /** metadata.creationTimestamp in ms (the API server's clock); undefined when unknown. */
+  createdAtMs?: number | undefined;
   annotations: Record<string, string>;
   plan: PlanResult;
   status: CanaryReleaseStatus;
@@ -245,10 +247,6 @@ function sameRelease(st: CanaryReleaseStatus, plan: ReleasePlan): boolean {
 }
 
 /** A release the operator has never written status for. */
-function isFresh(status: CanaryReleaseStatus): boolean {
-  return status.phase === undefined && status.stableSubset === undefined && status.handledRequests === undefined;
-}
-
 export function newRequests(snap: ReleaseSnapshot): Set<RequestKind> {
   return unhandled(snap.annotations, snap.status);
 }

@@ -38,6 +38,18 @@ const UNROUTABLE_RETRY_MS = 30_000;
 const RESTAMP_AFTER_MS = 1000;
 const WORKLOAD_POLL_MS = 15_000;
 const PREFLIGHT_RETRY_MS = 10_000;
+/**
+ * How long after its creation a new release may stay unwritten while its
+ * preflight is asked (bounded by the object's creationTimestamp, so neither
+ * a restart nor a slow answer stretches it). Its first status write is then
+ * its first step, not a Pending one that the step replaces a moment later.
+ */
+export const FIRST_WRITE_WAIT_MS = 2000;
+
+/** A status the operator never wrote (a new object, or one created with request annotations only). */
+export function isFresh(status: CanaryReleaseStatus): boolean {
+  return status.phase === undefined && status.stableSubset === undefined && status.handledRequests === undefined;
+}
 
 export class DecisionBuilder {
   readonly status: CanaryReleaseStatus;
@@ -613,6 +625,8 @@ export class DecisionBuilder {
     if (wait) return wait;
     if (plan.analysis) {
       const pre = obs.preflight;
+      const unwritten = pre ? undefined : this.unwrittenFor();
+      if (unwritten !== undefined) return this.nothingWritten(unwritten);
       if (!pre || !pre.ok) {
         const why = pre ? pre.message : 'checking that Prometheus answers and the subsets carry the version label';
         const text = `Before moving traffic: ${why}. No traffic was moved`;
@@ -637,6 +651,20 @@ export class DecisionBuilder {
       return this.done(this.nextLook(plan, step.durationMs));
     }
     return this.advance(plan, view, 1, obs.canary);
+  }
+
+  /** How much longer a release never written may stay so (FIRST_WRITE_WAIT_MS); undefined: write now. */
+  private unwrittenFor(): number | undefined {
+    const created = this.snap.createdAtMs;
+    if (!isFresh(this.snap.status) || created === undefined) return undefined;
+    const age = this.now.getTime() - created;
+    // A creation time ahead of this clock (clocks apart, or this one set back) is no measure of the wait.
+    return age >= 0 && age < FIRST_WRITE_WAIT_MS ? FIRST_WRITE_WAIT_MS - age : undefined;
+  }
+
+  /** The status as it was and no Event: only the finalizer, and a look again (the preflight's answer enqueues one sooner). */
+  private nothingWritten(lookAgainMs: number): Decision {
+    return { status: this.snap.status, events: [], requeueAfterMs: clampDelay(lookAgainMs), finalizer: this.finalizer };
   }
 
   /** Both workloads must be able to serve before the first traffic move; after canaryReadyTimeout the release fails. */

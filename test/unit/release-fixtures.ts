@@ -98,6 +98,8 @@ export interface SnapOptions {
   hasFinalizer?: boolean;
   deleting?: boolean;
   generation?: number;
+  /** metadata.creationTimestamp, in ms. */
+  createdAtMs?: number;
 }
 
 export function snap(o: SnapOptions = {}): ReleaseSnapshot {
@@ -110,6 +112,7 @@ export function snap(o: SnapOptions = {}): ReleaseSnapshot {
     annotations: o.annotations ?? {},
     plan: planOf(o.spec === undefined ? baseSpec() : o.spec, 'http://prometheus.test:9090'),
     status: o.status ?? {},
+    ...(o.createdAtMs === undefined ? {} : { createdAtMs: o.createdAtMs }),
   };
 }
 

@@ -508,3 +508,62 @@ test('an hour paused by spec does not count toward inconclusiveTimeout: the firs
   expect(d2.status.phase).toBe(Phase.Progressing);
   expect(d2.setCanaryPercent).toBeUndefined();
 });
+
+// A burst of new releases waits for one test query to Prometheus. Writing "Pending" (and its Started Event)
+// for each while it waits is two requests per release that the first step, a moment later, replaces.
+describe('a new release whose preflight is not answered yet', () => {
+  const fresh = (createdAtMs: number | undefined, status: CanaryReleaseStatus = {}) =>
+    snap({ spec: withAnalysis(), status, hasFinalizer: false, ...(createdAtMs === undefined ? {} : { createdAtMs }) });
+
+  test('writes nothing but its finalizer within 2 s of its creation, and looks again when that time is up', () => {
+    const s = fresh(NOW.getTime() - 500);
+    const d = decide(s, obs(undefined), NOW);
+    expect(d.status).toBe(s.status);
+    expect(d.events).toEqual([]);
+    expect(d.setCanaryPercent).toBeUndefined();
+    expect(d.finalizer).toBe('add');
+    expect(d.requeueAfterMs).toBe(1500);
+    // The answer comes: the first step is its first status write, with one Event for the start and the step.
+    const moved = decide({ ...s, hasFinalizer: true }, obs(undefined, AVAILABLE, { preflight: { ok: true } }), at(1));
+    expect(moved.status).toMatchObject({ phase: Phase.Progressing, currentStep: 1, canaryWeight: 10 });
+    expect(moved.setCanaryPercent).toBe(10);
+    expect(reasons(moved)).toEqual([Reason.Started]);
+  });
+
+  test('says it is Pending once 2 s have passed without an answer (the wait is bounded by the creation time)', () => {
+    const d = decide(fresh(NOW.getTime() - 2000), obs(undefined), NOW);
+    expect(d.status).toMatchObject({ phase: Phase.Pending, currentStep: 0, canaryWeight: 0 });
+    expect(d.status.message).toContain('checking that Prometheus answers');
+    expect(reasons(d)).toEqual([Reason.Started]);
+  });
+
+  test.each([
+    ['no creation time', undefined],
+    ['a creation time ahead of the operator\'s clock (its clock set back)', NOW.getTime() + 60_000],
+  ])('says it is Pending at once with %s', (_, createdAtMs) => {
+    const d = decide(fresh(createdAtMs), obs(undefined), NOW);
+    expect(d.status.phase).toBe(Phase.Pending);
+    expect(reasons(d)).toEqual([Reason.Started]);
+  });
+
+  test('a release whose status was written before (a retry, an operator restart) is not held back', () => {
+    const s = fresh(NOW.getTime() - 500);
+    const first = decide(fresh(NOW.getTime() - 2500), obs(undefined), NOW);
+    expect(first.status.phase).toBe(Phase.Pending);
+    const again = decide({ ...s, status: first.status }, obs(undefined), at(1));
+    expect(again.status.phase).toBe(Phase.Pending);
+    expect(again.requeueAfterMs).toBe(1000);
+  });
+
+  test('a failed preflight is written at once, whatever the age', () => {
+    const d = decide(fresh(NOW.getTime() - 100), obs(undefined, AVAILABLE, { preflight: { ok: false, message: 'Prometheus at http://prometheus.test:9090 did not answer' } }), NOW);
+    expect(d.status.phase).toBe(Phase.Pending);
+    expect(reasons(d)).toContain(Reason.PreflightFailed);
+  });
+
+  test('a release waiting for its workloads says so at once (that wait has its own deadline in status)', () => {
+    const d = decide(fresh(NOW.getTime() - 100), obs(undefined, { available: false, message: '0/1 replicas available' }), NOW);
+    expect(d.status.canaryWaitingSince).toBe(NOW.toISOString());
+    expect(reasons(d)).toContain(Reason.WaitingForCanary);
+  });
+});

@@ -52,3 +52,16 @@ describe('no second copy of a status that reads as it is', () => {
     expect(statusOf(unknownField)).toEqual({ phase: 'Progressing' });
   });
 });
+
+describe('the creation time', () => {
+  test.each([
+    ['the API\'s string (a watched object)', '2026-12-04T10:00:00Z', Date.parse('2026-12-04T10:00:00Z')],
+    ['a Date (a typed client\'s object)', new Date('2026-12-04T10:00:00Z'), Date.parse('2026-12-04T10:00:00Z')],
+    ['none', undefined, undefined],
+    ['an unreadable string', 'yesterday', undefined],
+  ])('is read from %s', (_, creationTimestamp, expected) => {
+    const o = release('Pending');
+    o.metadata = { ...o.metadata, creationTimestamp: creationTimestamp as Date | undefined };
+    expect(toSnapshot(o).createdAtMs).toBe(expected);
+  });
+});

@@ -34,6 +34,21 @@ class PassingAnsweredRecently extends Passing {
   }
 }
 
+/** Preflights answered `afterMs` after they were asked (on the test's clock). */
+class SlowPreflight extends Passing {
+  constructor(private readonly afterMs: number) { super(); }
+  override preflight(): Promise<{ ok: true }> {
+    const due = clock() + this.afterMs;
+    return new Promise((resolve) => {
+      const check = () => (clock() >= due ? resolve({ ok: true }) : setImmediate(check));
+      check();
+    });
+  }
+}
+
+/** The running test's clock. */
+let clock = () => 0;
+
 const tick = () => new Promise((r) => setImmediate(r));
 
 /** Runs the release in 100 ms ticks; returns every API write, with the status position of each status write. */
@@ -41,8 +56,9 @@ const tick = () => new Promise((r) => setImmediate(r));
 interface Shape { steps: { weight: number; duration?: string }[]; interval: string; window: string }
 const BENCH_SHAPE: Shape = { steps: [{ weight: 10, duration: '30s' }, { weight: 50, duration: '30s' }, { weight: 100 }], interval: '30s', window: '30s' };
 
-async function run(createdAtMs: number, seconds: number, provider: AnalysisProvider = new Passing(), shape: Shape = BENCH_SHAPE): Promise<{ writes: string[]; final: CanaryReleaseStatus; rounds: RoundScheduler; looksHoldingARecordedRound: number; stepsAt: number[] }> {
+async function run(createdAtMs: number, seconds: number, provider: AnalysisProvider = new Passing(), shape: Shape = BENCH_SHAPE, stamped = false): Promise<{ writes: string[]; final: CanaryReleaseStatus; rounds: RoundScheduler; looksHoldingARecordedRound: number; stepsAt: number[] }> {
   let now = createdAtMs;
+  clock = () => now;
   const log: string[] = [];
   const store = new MemoryReleaseStore(log);
   const ready = new Set<string>();
@@ -53,7 +69,7 @@ async function run(createdAtMs: number, seconds: number, provider: AnalysisProvi
   });
   store.put({
     apiVersion: 'canary-operator.dev/v1alpha1', kind: 'CanaryRelease',
-    metadata: { name: 'reviews-canary', namespace: NS, generation: 1, uid: 'u' },
+    metadata: { name: 'reviews-canary', namespace: NS, generation: 1, uid: 'u', ...(stamped ? { creationTimestamp: new Date(createdAtMs) } : {}) },
     spec: { ...baseSpec(), steps: shape.steps,
       analysis: { prometheus: { address: 'http://prom:9090' }, interval: shape.interval, window: shape.window, gates: [{ name: 'errors', errorRate: { max: '5%' } }] } },
   });
@@ -101,6 +117,25 @@ test.each([
     // The finished release records that its last write reached the route (own-write.ts: finalWriteSettled).
     'writeStatus Succeeded/3',
   ]);
+});
+
+// The object's creation time bounds how long a new release may stay unwritten while its preflight is asked.
+test('a release created a moment ago writes no Pending status while its preflight is asked: its first status write is its first step', async () => {
+  const { writes, final } = await run(NOW.getTime() + 18_700, 200, new Passing(), BENCH_SHAPE, true);
+  expect(final.phase).toBe('Succeeded');
+  expect(writes).toEqual([
+    'addFinalizer',
+    'writeStatus Progressing/1', 'setCanaryPercent:10', 'event:Started',
+    'writeStatus Progressing/2', 'setCanaryPercent:50', 'event:StepAdvanced',
+    'writeStatus Succeeded/3', 'setCanaryPercent:100', 'event:Promoted',
+    'writeStatus Succeeded/3',
+  ]);
+});
+
+test('a preflight not answered within 2 s of the creation is said in status (Pending), then the first step follows the answer', async () => {
+  const { writes, final } = await run(NOW.getTime() + 18_700, 200, new SlowPreflight(5_000), BENCH_SHAPE, true);
+  expect(final.phase).toBe('Succeeded');
+  expect(writes.slice(0, 5)).toEqual(['addFinalizer', 'writeStatus Pending/0', 'event:Started', 'writeStatus Progressing/1', 'setCanaryPercent:10']);
 });
 
 // A burst of new releases: only the first waits for the test query; the ones
