@@ -41,7 +41,7 @@ export const USAGE = `usage: npm run bench:scale -- [--quick] [--n 10,100,1000] 
   --env KEY=VALUE         operator setting, repeatable (e.g. --env WORKERS=8 --env ANALYSIS_CONCURRENCY=16)
   --cpu-prof              run the operator (unbundled: dist/src/main.js) with --cpu-prof and print where its CPU went
   --heap-snapshot-after S have the operator write a heap snapshot S seconds after the releases' creation, and print what it holds
-  --keep DIR              keep the audit log, query log, operator log and profile in DIR`;
+  --keep DIR              keep the audit log, query log, operator log, profile and heap snapshot in DIR`;
 
 /** The operator's settings the benchmark lets through (see the README's settings table). */
 const OPERATOR_SETTINGS = new Set([

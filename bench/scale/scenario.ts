@@ -195,6 +195,7 @@ export async function runScenario(n: number, opts: BenchOptions, log: (line: str
         copyFile(operator.logFile, join(dir, 'operator.log')),
         copyFile(operator.tlsLog, join(dir, 'operator-tls.log')).catch(() => undefined),
         profileDir ? copyProfile(profileDir, dir) : Promise.resolve(),
+        heapFile ? copyFile(heapFile, join(dir, 'operator.heapsnapshot')) : Promise.resolve(),
         writeFile(join(dir, 'operator-samples.json'), JSON.stringify(sampler.samples)),
         writeFile(join(dir, 'releases.json'), JSON.stringify([...watch.histories.values()])),
       ]);

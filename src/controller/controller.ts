@@ -10,6 +10,7 @@ import { GROUP, PLURAL, VERSION } from '../api/names.js';
 import { isActive } from '../api/conditions.js';
 import { DeploymentWorkloadProbe, cachedDeployment } from '../kube/deployment-workload-probe.js';
 import { cachedService } from '../kube/cached-service.js';
+import { cachedCustomObject, cachedRelease } from '../kube/cached-strings.js';
 import { BackgroundEventRecorder } from '../kube/background-events.js';
 import { KubeEventRecorder } from '../kube/event-recorder.js';
 import { KubeReleaseStore } from '../kube/release-store.js';
@@ -69,8 +70,8 @@ export class Controller {
   private readonly reconciler: Reconciler;
   private readonly events: BackgroundEventRecorder;
   private readonly router: ProviderRouter;
-  /** The objects each release refers to, kept per resourceVersion (events are many, releases change rarely). */
-  private readonly refsByRelease = new Map<string, NamedObjects & { rv: string | undefined; groups: string[] }>();
+  /** The work-queue groups of each release, kept per resourceVersion (asked on every queue move, changed rarely). */
+  private readonly groupsByRelease = new Map<string, { rv: string | undefined; groups: readonly string[] }>();
   /** The cached releases that refer to each object ("ns/Kind/name"). */
   private readonly referrers = new ReferenceIndex();
   /** Analysis rounds in flight or waiting (for metrics). */
@@ -102,7 +103,7 @@ export class Controller {
       const named = new Set([...this.referrers.refsOf(keyOf(o)), ...refs]);
       this.referrers.set(keyOf(o), verb === 'delete' ? [] : refs);
       if (verb === 'delete') {
-        this.refsByRelease.delete(keyOf(o));
+        this.groupsByRelease.delete(keyOf(o));
         opts.hooks?.releaseDeleted?.(keyOf(o));
       }
       // Keys queue up only on the leader; a standby just keeps its cache warm.
@@ -110,7 +111,7 @@ export class Controller {
       this.queue.add(keyOf(o));
       // Releases waiting for this one's route look again when it changes or goes.
       for (const ref of named) this.wakeReferrers(ref);
-    });
+    }, cachedRelease);
     const deployments = watch<V1Deployment & KubernetesObject>('deployments',
       (ns) => (ns ? `/apis/apps/v1/namespaces/${ns}/deployments` : '/apis/apps/v1/deployments'),
       (ns, page) => (ns ? apps.listNamespacedDeployment({ namespace: ns, ...page }) : apps.listDeploymentForAllNamespaces(page)),
@@ -125,7 +126,7 @@ export class Controller {
       kubeConfig: kc, custom, log: opts.log, served: opts.served, services,
       watch: <T extends KubernetesObject>(r: { kind: string; group: string; version: string; plural: string }) =>
         watch<T>(r.plural, crPath(r.group, r.version, r.plural), crList(r.group, r.version, r.plural),
-          (o) => this.objectChanged(o.metadata?.namespace, `${r.kind}/${o.metadata?.name}`)),
+          (o) => this.objectChanged(o.metadata?.namespace, `${r.kind}/${o.metadata?.name}`), cachedCustomObject),
     };
     const running: TrafficProvider[] = [];
     const unavailable = new Map<string, string>();
@@ -267,23 +268,23 @@ export class Controller {
     return this.namedBy(r).refs;
   }
 
+  private namedBy(r: CanaryReleaseObject): NamedObjects {
+    return namedBy(r, (ref, stable, canary) => this.router.references(ref, stable, canary));
+  }
+
   /** The work-queue groups of a release: one per route it names ("ns/Kind/name"), or its own key when it names none. */
   private routeGroupsOf(key: string): readonly string[] {
     const slash = key.indexOf('/');
     const r = this.store.get(key.slice(0, slash), key.slice(slash + 1));
-    return r ? this.namedBy(r).groups : [key];
-  }
-
-  private namedBy(r: CanaryReleaseObject): NamedObjects & { groups: string[] } {
-    const key = keyOf(r);
+    if (!r) return [key];
     const rv = r.metadata?.resourceVersion;
-    const known = this.refsByRelease.get(key);
-    if (known && known.rv === rv && rv !== undefined) return known;
-    const named = namedBy(r, (ref, stable, canary) => this.router.references(ref, stable, canary));
-    const groups = named.routes.length > 0 ? named.routes.map((x) => `${r.metadata?.namespace}/${x}`) : [key];
-    const out = { rv, ...named, groups };
-    this.refsByRelease.set(key, out);
-    return out;
+    const known = this.groupsByRelease.get(key);
+    if (known && known.rv === rv && rv !== undefined) return known.groups;
+    const { routes } = this.namedBy(r);
+    // Only the groups are kept (not what the release refers to): a release event asks for those afresh.
+    const groups = routes.length > 0 ? routes.map((x) => `${r.metadata?.namespace}/${x}`) : [key];
+    this.groupsByRelease.set(key, { rv, groups });
+    return groups;
   }
 
   /** A Deployment changed: releases in its namespace that wait for, walk or hold a canary look again. */

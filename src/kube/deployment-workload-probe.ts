@@ -52,15 +52,16 @@ export class DeploymentWorkloadProbe implements WorkloadProbe {
 
 /**
  * What the probe reads of a Deployment, and all the Deployment cache keeps
- * (with the identity an informer needs): the pod labels, replicas and
- * available replicas. Pod templates are most of a Deployment's size.
+ * (with the name and resourceVersion an informer needs; no uid, which nothing
+ * reads): the pod labels, replicas and available replicas. Pod templates are
+ * most of a Deployment's size.
  */
 export function cachedDeployment(d: V1Deployment & KubernetesObject): V1Deployment & KubernetesObject {
   const m = d.metadata;
   return {
     apiVersion: d.apiVersion,
     kind: d.kind,
-    metadata: { name: m?.name, namespace: m?.namespace, uid: m?.uid, resourceVersion: m?.resourceVersion },
+    metadata: { name: m?.name, namespace: m?.namespace, resourceVersion: m?.resourceVersion },
     spec: { replicas: d.spec?.replicas, selector: d.spec?.selector ?? {}, template: { metadata: { labels: d.spec?.template?.metadata?.labels ?? {} } } },
     status: { availableReplicas: d.status?.availableReplicas },
   };

@@ -6,6 +6,9 @@
 // data older than itself. One cache serves every interval.
 import type { MetricsQuerier, QueryResult } from './client.js';
 
+/** How often expired entries are looked for (each look walks the few entries a round makes). */
+const SWEEP_EVERY_MS = 5000;
+
 export interface CachedQuerierOptions {
   /** How long a successful result is kept (a round's releases are evaluated well within it). */
   ttlMs: number;
@@ -72,9 +75,13 @@ export class CachedQuerier implements MetricsQuerier {
     return entry.promise;
   }
 
-  /** Drops expired entries, at most once per TTL, so custom per-release queries do not pile up. */
+  /**
+   * Drops expired entries, at most every SWEEP_EVERY_MS (or TTL, when shorter): custom per-release queries do
+   * not pile up, and a round's grouped results (a series for every running release's Services) are let go soon
+   * after they expire, not up to a TTL later.
+   */
   private sweep(now: number): void {
-    if (now - this.lastSweep < this.ttlMs) return;
+    if (now - this.lastSweep < Math.min(this.ttlMs, SWEEP_EVERY_MS)) return;
     this.lastSweep = now;
     for (const [key, entry] of this.entries) {
       if (entry.expiresAt !== undefined && now >= entry.expiresAt) this.entries.delete(key);

@@ -154,7 +154,7 @@ describe('informer caches', () => {
       const d = JSON.parse(JSON.stringify(deployments.get(name, 'ns'))) as Record<string, unknown>;
       const version = name.slice(-2);
       expect(d).toEqual({
-        metadata: { name, namespace: 'ns', uid: `uid-${name}`, resourceVersion: name === 'reviews-v1' ? '9' : '11' },
+        metadata: { name, namespace: 'ns', resourceVersion: name === 'reviews-v1' ? '9' : '11' },
         spec: { replicas: 2, selector: { matchLabels: { app: 'reviews', version } }, template: { metadata: { labels: { app: 'reviews', version } } } },
         status: { availableReplicas: name === 'reviews-v1' ? 2 : 1 },
       });
@@ -220,7 +220,7 @@ describe('lists', () => {
 });
 
 describe('the Service cache', () => {
-  it('keeps of each Service its identity, labels and selector only, and the probe and the data plane read what they need from it', async () => {
+  it('keeps of each Service its name, resourceVersion, labels and selector only, and the probe and the data plane read what they need from it', async () => {
     const core = kc.makeApiClient(CoreV1Api);
     const apps = kc.makeApiClient(AppsV1Api);
     const services = informer<V1Service & KubernetesObject>('services', '/api/v1/namespaces/ns/services', (page) => core.listNamespacedService({ namespace: 'ns', ...page }), cachedService);

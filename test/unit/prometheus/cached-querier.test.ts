@@ -118,6 +118,18 @@ describe('CachedQuerier', () => {
     expect(cache.queriesSent).toBe(2);
   });
 
+  // A round's grouped results cover every running release's Services (0.7 MiB at 1,000 releases): one that
+  // has expired is let go at the next query 5 s on, not kept until a whole TTL after the last sweep.
+  test('an expired result is let go within 5 s of its expiry while queries go on', async () => {
+    const { cache, advance } = setup(60_000);
+    // Round 1 is asked at 1 s (kept until 61 s), round 2 at 60 s, round 3 at 66 s.
+    for (const [after, round] of [[1_000, 'round 1'], [59_000, 'round 2'], [6_000, 'round 3']] as const) {
+      advance(after);
+      await cache.query('http://p', round, 1000);
+    }
+    expect(cache.size).toBe(2);
+  });
+
   test('expired entries are swept, still-fresh ones kept', async () => {
     const { inner, cache, advance } = setup(1000);
     for (let i = 0; i < 100; i++) await cache.query('http://p', `q${i}`, 1000);
